@@ -1,0 +1,65 @@
+// Type-aware linting. `no-floating-promises` is the rule that matters most here:
+// an un-awaited audit write is the worst bug this service can have.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Domain modules must not know Express (STYLE: "Domain modules don't know Express").
+    files: [
+      'src/operations/**',
+      'src/iam/**',
+      'src/authz/**',
+      'src/audit/**',
+      'src/problems/**',
+      'src/config/**',
+    ],
+    ignores: ['src/audit/query-routes.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['express'], patterns: ['express/*'] }],
+    },
+  },
+  {
+    // CLIs, scripts, the demo and the simulator talk to a terminal.
+    files: [
+      'scripts/**',
+      'bench/**',
+      'src/**/*-cli.ts',
+      'src/**/cli.ts',
+      'src/demo/**',
+      'src/main.ts',
+    ],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['test/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+    },
+  },
+);

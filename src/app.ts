@@ -1,0 +1,84 @@
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { AuditTrail } from './audit/audit-trail.ts';
+import type { Policy } from './authz/policy.ts';
+import type { Config } from './config/schema.ts';
+import { createAccessLog } from './http/access-log.ts';
+import { createErrorHandler, methodNotAllowed, routeNotFound } from './http/error-handler.ts';
+import { createHealthRoutes } from './http/health-routes.ts';
+import { createRequestScope } from './http/request-id.ts';
+import { authenticate, authorize, createRevocationPipeline } from './http/revocation-pipeline.ts';
+import type { CallerResolver } from './identity/caller.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { ReadinessCheck } from './observability/readiness.ts';
+import { OPERATIONS } from './operations/catalog.ts';
+import type { Revoker } from './upstream/revoker.ts';
+
+/** Everything the app is built from. `compose.ts` builds the real ones from a Config. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly callers: CallerResolver;
+  readonly policy: Policy;
+  /** Per-caller rate limit; runs after authentication. */
+  readonly rateLimit: RequestHandler;
+  readonly auditTrail: AuditTrail;
+  /** `GET /v1/audit`, mounted after authentication and the `audit.read` check. */
+  readonly auditQuery: RequestHandler;
+  readonly revoker: Revoker;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly openapi: object;
+}
+
+/** Paths as Express spells them: `/v1/kms/keys/{keyId}` → `/v1/kms/keys/:keyId`. */
+export function toExpressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+export const AUDIT_PATH = '/v1/audit';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  // Exact routes: `/v1/KMS/...` is not a route. The client address is the TCP peer; forwarded
+  // headers never change it (they carry identity only in trusted-headers mode).
+  app.set('case sensitive routing', true);
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+
+  app.use(createRequestScope(deps.logger));
+  app.use(createAccessLog(deps.metrics));
+  app.use(helmet());
+  app.use('/v1', noStore);
+
+  const allowed = new Map<string, string[]>();
+  for (const operation of OPERATIONS) {
+    const path = toExpressPath(operation.path);
+    app.delete(path, ...createRevocationPipeline(operation, deps));
+    allowed.set(path, [...(allowed.get(path) ?? []), 'DELETE']);
+  }
+  app.get(
+    AUDIT_PATH,
+    authenticate(deps.callers),
+    deps.rateLimit,
+    authorize('audit.read', deps.policy),
+    deps.auditQuery,
+  );
+  allowed.set(AUDIT_PATH, ['GET', 'HEAD']);
+
+  app.use(createHealthRoutes(deps.readiness, deps.metrics));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(deps.openapi);
+  });
+  for (const [path, methods] of allowed) app.all(path, methodNotAllowed(methods));
+
+  app.use(routeNotFound);
+  app.use(createErrorHandler(deps.auditTrail));
+  return app;
+}
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};

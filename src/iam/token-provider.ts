@@ -1,0 +1,41 @@
+/**
+ * Which IAM token a call needs (CONTRACT §4). Regional services take a token scoped to the
+ * target project; SCM's global `/v3` API takes an account (domain) scoped token.
+ */
+export type TokenScope =
+  { readonly kind: 'project'; readonly projectId: string } | { readonly kind: 'domain' };
+
+export interface IamToken {
+  /** The X-Subject-Token value. Never log it, return it or audit it. */
+  readonly value: string;
+  /** Epoch ms of `token.expires_at`. */
+  readonly expiresAt: number;
+}
+
+export interface TokenRequestOptions {
+  /** Epoch ms by which the whole request must be done; an exchange never outlives it. */
+  readonly deadline: number;
+  /**
+   * Epoch ms until which the token must stay valid: the end of the call about to be made. A
+   * cached token that could expire before then is not handed out.
+   */
+  readonly useUntil: number;
+  readonly requestId: string;
+}
+
+/**
+ * Hands out IAM tokens that are valid for the call about to be made, exchanging the service
+ * credentials when needed (cached per scope, refreshed ahead of expiry, one exchange in flight
+ * per scope). Failures are thrown as ProblemError: UPSTREAM_AUTH_FAILED (IAM rejected the
+ * credentials), UPSTREAM_UNAVAILABLE (IAM unreachable or 5xx, with retryAfter), or
+ * UPSTREAM_THROTTLED (IAM 429, with retryAfter); `upstream.service` is 'iam'.
+ */
+export interface TokenProvider {
+  getToken(scope: TokenScope, options: TokenRequestOptions): Promise<IamToken>;
+  /** Drops `token` from the cache (the cloud said it is no longer good) unless already replaced. */
+  invalidate(scope: TokenScope, token: string): void;
+}
+
+export function tokenScopeKey(scope: TokenScope): string {
+  return scope.kind === 'domain' ? 'domain' : `project:${scope.projectId}`;
+}
