@@ -13,13 +13,19 @@ export interface IamToken {
 }
 
 export interface TokenRequestOptions {
-  /** Epoch ms by which the whole request must be done; an exchange never outlives it. */
+  /**
+   * Epoch ms by which the whole request must be done. The caller never waits for a token past
+   * it (UPSTREAM_UNAVAILABLE); an exchange shared with other callers goes on for them, bounded
+   * by `exchangeTimeoutMs`, and is cached if it succeeds.
+   */
   readonly deadline: number;
   /**
    * Epoch ms until which the token must stay valid: the end of the call about to be made. A
-   * cached token that could expire before then is not handed out.
+   * cached token that could expire before then is not handed out (a freshly exchanged one is,
+   * however short-lived: it is the best IAM gives).
    */
   readonly useUntil: number;
+  /** Logged with, and sent to IAM as X-Request-Id on, the exchange this request triggers. */
   readonly requestId: string;
 }
 
@@ -27,12 +33,16 @@ export interface TokenRequestOptions {
  * Hands out IAM tokens that are valid for the call about to be made, exchanging the service
  * credentials when needed (cached per scope, refreshed ahead of expiry, one exchange in flight
  * per scope). Failures are thrown as ProblemError: UPSTREAM_AUTH_FAILED (IAM rejected the
- * credentials), UPSTREAM_UNAVAILABLE (IAM unreachable or 5xx, with retryAfter), or
- * UPSTREAM_THROTTLED (IAM 429, with retryAfter); `upstream.service` is 'iam'.
+ * credentials or the request), UPSTREAM_UNAVAILABLE (IAM unreachable, timed out, 5xx or
+ * unreadable, or the caller's deadline passed first; with retryAfter), or UPSTREAM_THROTTLED
+ * (IAM 429, with retryAfter); `upstream.service` is 'iam'. Implemented by createTokenProvider.
  */
 export interface TokenProvider {
   getToken(scope: TokenScope, options: TokenRequestOptions): Promise<IamToken>;
-  /** Drops `token` from the cache (the cloud said it is no longer good) unless already replaced. */
+  /**
+   * Drops `token` from the cache (the cloud said it is no longer good) unless already replaced,
+   * so the next getToken for `scope` exchanges again.
+   */
   invalidate(scope: TokenScope, token: string): void;
 }
 

@@ -1,0 +1,134 @@
+// One call to IAM's token endpoint: POST {endpoint}/v3/auth/tokens?nocatalog=true with the
+// password or the assume_role method. Every failure leaves as a ProblemError (iam-failure.ts).
+import type { ProblemError } from '../problems/problem-error.ts';
+import { iamFailure } from './iam-failure.ts';
+import { parseIamAnswer, type ExchangedToken } from './parse-iam-answer.ts';
+import { readBoundedText, type BoundedText } from './read-bounded-text.ts';
+
+export type { ExchangedToken } from './parse-iam-answer.ts';
+
+/**
+ * The most of IAM's answer that is read. With `nocatalog=true` a token answer is a few KB; an
+ * error body is smaller still. Anything longer is not an answer worth buffering.
+ */
+export const MAX_IAM_ANSWER_BYTES = 64 * 1024;
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
+
+export interface ExchangeTokenRequest {
+  /** IAM's base URL, e.g. https://iam.myhuaweicloud.com (a trailing slash is fine). */
+  readonly endpoint: string;
+  /** The auth body (build-auth-body.ts). It holds the password: it never leaves this call. */
+  readonly body: Record<string, unknown>;
+  /** Sent as X-Auth-Token: the service account's own token, for assume_role. */
+  readonly authToken?: string;
+  /** The whole exchange, answer body included, is abandoned after this long. */
+  readonly timeoutMs: number;
+  /** The gateway request that caused the exchange, sent as X-Request-Id for correlation. */
+  readonly requestId?: string;
+  /** Strings IAM's messages must not carry into a problem (the password). */
+  readonly secrets: readonly string[];
+  readonly clock: () => number;
+}
+
+export interface ExchangeOutcome {
+  readonly token: ExchangedToken;
+  /** IAM's X-Request-Id, for the log. */
+  readonly requestId?: string;
+}
+
+export function tokenEndpoint(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/v3/auth/tokens?nocatalog=true`;
+}
+
+export async function exchangeToken(request: ExchangeTokenRequest): Promise<ExchangeOutcome> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json;charset=utf8',
+    Accept: 'application/json',
+  };
+  if (request.authToken !== undefined) headers['X-Auth-Token'] = request.authToken;
+  if (request.requestId !== undefined && SAFE_REQUEST_ID.test(request.requestId)) {
+    headers['X-Request-Id'] = request.requestId;
+  }
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  const sentAt = request.clock();
+  let status: number;
+  let answerHeaders: Headers;
+  let body: BoundedText;
+  try {
+    const response = await fetch(tokenEndpoint(request.endpoint), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(request.body),
+      signal,
+      // A redirect would carry the password to wherever it points (307/308 resend the body).
+      // IAM does not redirect its token endpoint; a redirect means a wrong endpoint.
+      redirect: 'manual',
+    });
+    status = response.status;
+    answerHeaders = response.headers;
+    body = await readBoundedText(response, MAX_IAM_ANSWER_BYTES);
+  } catch (error) {
+    throw networkFailure(error, signal, request.timeoutMs);
+  }
+  const secrets =
+    request.authToken === undefined ? request.secrets : [...request.secrets, request.authToken];
+  const parsed = parseIamAnswer(
+    { status, headers: answerHeaders, body },
+    { sentAt, now: request.clock(), secrets },
+  );
+  if (!parsed.ok) throw parsed.error;
+  return {
+    token: parsed.token,
+    ...(parsed.requestId === undefined ? {} : { requestId: parsed.requestId }),
+  };
+}
+
+const unreachable = (reason: string): string => `IAM could not be reached (${reason}).`;
+
+const DETAILS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: unreachable('connection refused'),
+  ECONNRESET: unreachable('connection reset'),
+  EPIPE: unreachable('connection reset'),
+  UND_ERR_SOCKET: unreachable('connection closed'),
+  ENOTFOUND: unreachable('name not resolved'),
+  EAI_AGAIN: unreachable('name not resolved'),
+  ETIMEDOUT: unreachable('connect timeout'),
+  UND_ERR_CONNECT_TIMEOUT: unreachable('connect timeout'),
+  EHOSTUNREACH: unreachable('host unreachable'),
+  ENETUNREACH: unreachable('network unreachable'),
+  // fetch refuses answer headers over Node's --max-http-header-size (16 KB by default); a
+  // token is ~9 KB today, so this means an unusually large token or a misbehaving endpoint.
+  UND_ERR_HEADERS_OVERFLOW: "IAM's answer headers were too large to read.",
+};
+
+/**
+ * fetch's own errors are not passed on as they are: undici's may carry socket details, and
+ * nothing but a fixed sentence and an error code should travel with the problem. The cause is
+ * rebuilt from the code alone, which can hold no secret.
+ */
+function networkFailure(error: unknown, signal: AbortSignal, timeoutMs: number): ProblemError {
+  if (signal.aborted) {
+    return iamFailure('unavailable', {
+      detail: `IAM did not answer within ${timeoutMs} ms.`,
+      cause: new Error('IAM token request timed out'),
+    });
+  }
+  const code = errorCodeOf(error);
+  const detail = (code === undefined ? undefined : DETAILS[code]) ?? unreachable('network error');
+  return iamFailure('unavailable', {
+    detail,
+    cause: new Error(`IAM token request failed: ${code ?? 'network error'}`),
+  });
+}
+
+function errorCodeOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; depth < 4; depth += 1) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && ERROR_CODE.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

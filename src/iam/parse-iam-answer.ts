@@ -1,0 +1,216 @@
+// IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
+// exchange does the I/O, this decides what the answer means (CONTRACT §4, §2).
+import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
+import { iamFailure } from './iam-failure.ts';
+import { parseKeystoneTime } from './parse-keystone-time.ts';
+import { parseRetryAfter } from './parse-retry-after.ts';
+import type { BoundedText } from './read-bounded-text.ts';
+
+/** A token as IAM issued it. `value` is a secret: never log, return or audit it. */
+export interface ExchangedToken {
+  readonly value: string;
+  /** Epoch ms of `token.expires_at`. */
+  readonly expiresAt: number;
+  /**
+   * Epoch ms of `token.issued_at`, or of when the request was sent when IAM gave none. Only
+   * `expiresAt - issuedAt` (the lifetime) is used, so IAM's clock is compared with itself.
+   */
+  readonly issuedAt: number;
+}
+
+export interface IamAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: BoundedText;
+}
+
+export interface ParseIamAnswerOptions {
+  /** Epoch ms of sending the request, the fallback for a missing `issued_at`. */
+  readonly sentAt: number;
+  /** Epoch ms now, for an HTTP-date Retry-After. */
+  readonly now: number;
+  /** Strings that must not survive into `upstream.message` (the password, a token). */
+  readonly secrets: readonly string[];
+}
+
+export type ParsedIamAnswer =
+  | { readonly ok: true; readonly token: ExchangedToken; readonly requestId?: string }
+  | { readonly ok: false; readonly error: ProblemError };
+
+/** What an error body said, from whichever envelope it came in. */
+export interface IamErrorFields {
+  readonly code?: string;
+  readonly message?: string;
+  readonly requestId?: string;
+}
+
+const MAX_MESSAGE_LENGTH = 300;
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+type Json = Record<string, unknown>;
+const asObject = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : undefined;
+const asText = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== ''
+    ? value.trim()
+    : typeof value === 'number' && Number.isFinite(value)
+      ? String(value)
+      : undefined;
+
+function parseJson(body: BoundedText): Json | undefined {
+  if (!body.complete) return undefined;
+  try {
+    return asObject(JSON.parse(body.text));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads code, message and request id from any envelope IAM (or a gateway in front of it) uses:
+ * Keystone `{"error":{"code":401,"message","title"}}`, flat `{"error_code","error_msg"}`,
+ * nested `{"error":{"error_code","error_msg"}}`, and their camelCase spellings.
+ */
+export function readIamError(json: Json | undefined): IamErrorFields {
+  if (json === undefined) return {};
+  const inner = asObject(json.error);
+  const sources = inner === undefined ? [json] : [inner, json];
+  const pick = (...names: string[]): string | undefined => {
+    for (const source of sources) {
+      for (const name of names) {
+        const value = asText(source[name]);
+        if (value !== undefined) return value;
+      }
+    }
+    return undefined;
+  };
+  const code = pick('error_code', 'errorCode', 'code');
+  const message = pick('error_msg', 'errorMsg', 'message', 'error_message', 'title');
+  const requestId = pick('request_id', 'requestId');
+  return {
+    ...(code === undefined ? {} : { code }),
+    ...(message === undefined ? {} : { message }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+/**
+ * IAM's message, made safe to show: each secret replaced (Keystone's schema errors can quote
+ * the request back, password included), control characters dropped, length bounded.
+ */
+export function scrubMessage(message: string, secrets: readonly string[]): string {
+  let text = message;
+  for (const secret of secrets) {
+    if (secret !== '') text = text.replaceAll(secret, '[REDACTED]');
+  }
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
+}
+
+/** IAM's request id if it looks like one; it is echoed to callers, so it too may hold no secret. */
+function safeRequestId(
+  value: string | null | undefined,
+  secrets: readonly string[],
+): string | undefined {
+  if (value === null || value === undefined || !SAFE_REQUEST_ID.test(value)) return undefined;
+  return secrets.some((secret) => secret !== '' && value.includes(secret)) ? undefined : value;
+}
+
+function upstreamOf(
+  answer: IamAnswer,
+  fields: IamErrorFields,
+  secrets: readonly string[],
+): Omit<UpstreamSummary, 'service'> {
+  const requestId =
+    safeRequestId(answer.headers.get('x-request-id'), secrets) ??
+    safeRequestId(fields.requestId, secrets);
+  const message = fields.message === undefined ? undefined : scrubMessage(fields.message, secrets);
+  const code = fields.code === undefined ? undefined : scrubMessage(fields.code, secrets);
+  return {
+    status: answer.status,
+    ...(code === undefined || code === '' ? {} : { code }),
+    ...(message === undefined || message === '' ? {} : { message }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+export function parseIamAnswer(answer: IamAnswer, options: ParseIamAnswerOptions): ParsedIamAnswer {
+  const { status, headers } = answer;
+  const json = parseJson(answer.body);
+  if (status >= 200 && status < 300) return parseIssuedToken(answer, json, options);
+
+  const upstream = upstreamOf(answer, readIamError(json), options.secrets);
+  const fail = (error: ProblemError): ParsedIamAnswer => ({ ok: false, error });
+  if (status === 401 || status === 403) {
+    return fail(
+      iamFailure('rejected', {
+        detail: "IAM rejected the gateway's service credentials.",
+        upstream,
+      }),
+    );
+  }
+  if (status === 429) {
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), options.now);
+    return fail(
+      iamFailure('throttled', {
+        detail: 'IAM is throttling token requests from the gateway.',
+        upstream,
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      }),
+    );
+  }
+  if (status >= 500 || status === 408) {
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), options.now);
+    return fail(
+      iamFailure('unavailable', {
+        detail: 'IAM could not issue a token right now.',
+        upstream,
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      }),
+    );
+  }
+  // Any other answer (400 malformed request, 404 wrong path, a 3xx from a misconfigured
+  // endpoint) means the gateway's IAM configuration is wrong: retrying will not help, and the
+  // operator has to fix the credentials or endpoint, which is what UPSTREAM_AUTH_FAILED tells.
+  return fail(
+    iamFailure('rejected', {
+      detail: `IAM refused the gateway's token request (HTTP ${status}); check the IAM settings.`,
+      upstream,
+    }),
+  );
+}
+
+function parseIssuedToken(
+  answer: IamAnswer,
+  json: Json | undefined,
+  options: ParseIamAnswerOptions,
+): ParsedIamAnswer {
+  const requestId = safeRequestId(answer.headers.get('x-request-id'), options.secrets);
+  const unreadable = (detail: string): ParsedIamAnswer => ({
+    ok: false,
+    error: iamFailure('unavailable', {
+      detail,
+      upstream: { status: answer.status, ...(requestId === undefined ? {} : { requestId }) },
+    }),
+  });
+  // Headers.get is case-insensitive: X-Subject-Token, x-subject-token and any other casing.
+  const value = answer.headers.get('x-subject-token')?.trim() ?? '';
+  if (value === '') return unreadable('IAM answered without a token.');
+  const token = asObject(json?.token);
+  const expiresText = asText(token?.expires_at);
+  const expiresAt = expiresText === undefined ? undefined : parseKeystoneTime(expiresText);
+  if (expiresAt === undefined) {
+    return unreadable('IAM answered with a token whose expiry could not be read.');
+  }
+  const issuedText = asText(token?.issued_at);
+  const issued = issuedText === undefined ? undefined : parseKeystoneTime(issuedText);
+  const issuedAt = issued !== undefined && issued <= expiresAt ? issued : options.sentAt;
+  return {
+    ok: true,
+    token: { value, expiresAt, issuedAt },
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
