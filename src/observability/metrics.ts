@@ -58,6 +58,12 @@ export function createMetrics(
       help: 'Requests refused because the caller exceeded its limit',
       registers,
     }),
+    rateLimitStoreErrors: new Counter({
+      name: 'rescind_rate_limit_store_errors_total',
+      help: 'Rate-limit store failures, by the onStoreError policy applied',
+      labelNames: ['policy'] as const,
+      registers,
+    }),
     auditCommitDuration: new Histogram({
       name: 'rescind_audit_commit_duration_seconds',
       help: 'Time from handing a record to the audit store until it is durable',

@@ -1,0 +1,109 @@
+// Builds the real dependencies of the app from a Config. `main.ts` and the demo use it as is;
+// tests use it with the simulator's URLs and may replace single parts (a logger they can
+// search, a clock). Every resource registers its cleanup the moment it exists, so a failure
+// half-way through start-up releases what was already opened.
+
+import type { RequestHandler } from 'express';
+import { Registry } from 'prom-client';
+import type { AppDeps } from './app.ts';
+import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.ts';
+import { createAuditQueryHandler } from './audit/query-routes.ts';
+import { createPolicy } from './authz/policy.ts';
+import type { Config } from './config/schema.ts';
+import { createCallerRateLimit } from './http/rate-limit.ts';
+import { createRedisRateLimitStore } from './http/redis-rate-limit-store.ts';
+import { createTokenProvider } from './iam/create-token-provider.ts';
+import type { TokenProvider } from './iam/token-provider.ts';
+import { createCallerResolver } from './identity/create-caller-resolver.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import type { ReadinessCheck } from './observability/readiness.ts';
+import { buildOpenApi } from './openapi/build-openapi.ts';
+import { createRevoker } from './upstream/create-revoker.ts';
+
+export interface ComposeOverrides {
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: () => number;
+}
+
+export interface Composition {
+  readonly deps: AppDeps;
+  readonly auditTrail: OpenedAuditTrail;
+  readonly tokens: TokenProvider;
+  /** Releases everything in reverse order of creation; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function composeDeps(
+  config: Config,
+  overrides: ComposeOverrides = {},
+): Promise<Composition> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+
+  try {
+    const logger = overrides.logger ?? createLogger({ level: config.log.level });
+    const metrics = overrides.metrics ?? createMetrics(new Registry());
+    const clock = overrides.clock ?? Date.now;
+
+    const callers = createCallerResolver(config.identity, { logger, clock });
+    cleanups.push(() => callers.close?.());
+
+    const readiness: ReadinessCheck[] = [
+      { name: 'config', check: () => ({ ready: true, reasons: [] }) },
+    ];
+
+    let rateLimit: RequestHandler;
+    if (config.rateLimit.redisUrl === undefined) {
+      rateLimit = createCallerRateLimit({ config: config.rateLimit, metrics, logger });
+    } else {
+      const redis = createRedisRateLimitStore(config.rateLimit.redisUrl, { logger });
+      cleanups.push(() => redis.close());
+      readiness.push({ name: 'rate-limit-store', check: () => redis.readiness() });
+      rateLimit = createCallerRateLimit({
+        config: config.rateLimit,
+        metrics,
+        logger,
+        store: redis.store,
+      });
+    }
+
+    const auditTrail = await openAuditTrail({ config: config.audit, metrics, logger, clock });
+    cleanups.push(() => auditTrail.close());
+    readiness.push({ name: 'audit', check: () => auditTrail.readiness() });
+
+    const tokens = createTokenProvider({ iam: config.cloud.iam, metrics, logger, clock });
+    const revoker = createRevoker({
+      upstream: config.upstream,
+      endpoints: config.cloud.endpoints,
+      tokens,
+      metrics,
+      logger,
+      clock,
+    });
+
+    const deps: AppDeps = {
+      config,
+      logger,
+      metrics,
+      callers,
+      policy: createPolicy(config.authorization.rules),
+      rateLimit,
+      auditTrail,
+      auditQuery: createAuditQueryHandler(auditTrail.reader),
+      revoker,
+      readiness,
+      openapi: buildOpenApi(config.identity.mode),
+    };
+    return { deps, auditTrail, tokens, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { README_TABLES, renderReadmeTables } from '../../src/docs/readme-tables.ts';
+import { ENV_VARIABLES } from '../../src/config/env-table.ts';
+import { PROBLEM_CODES } from '../../src/problems/catalog.ts';
+
+const readme = readFileSync('README.md', 'utf8');
+
+describe('README', () => {
+  it('starts with exactly two commands: the demo and the tests', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const commands = firstBlock
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter((line) => line.length > 0);
+    assert.deepEqual(commands, ['npm ci && npm run demo', 'npm ci && npm test']);
+    assert.ok(readme.indexOf('```sh') < readme.indexOf('\n## '), 'the commands come first');
+  });
+
+  for (const table of README_TABLES) {
+    it(`holds the current ${table.name} table (run npm run docs after changing a catalog)`, () => {
+      assert.ok(readme.includes(table.render()), `${table.name} table differs from the catalog`);
+    });
+  }
+
+  it('is unchanged by regenerating its tables', () => {
+    assert.equal(renderReadmeTables(readme), readme);
+  });
+
+  it('names every error code and every configuration variable', () => {
+    for (const code of PROBLEM_CODES) assert.ok(readme.includes(`\`${code}\``), code);
+    for (const variable of ENV_VARIABLES)
+      assert.ok(readme.includes(`\`${variable.name}\``), variable.name);
+  });
+
+  it('documents every npm script', () => {
+    const scripts = Object.keys(
+      (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
+        .scripts,
+    ).filter((name) => !['typecheck', 'build', 'lint', 'format', 'test:only'].includes(name));
+    for (const name of scripts) {
+      const shown = name === 'start' || name === 'test' ? `npm ${name}` : `npm run ${name}`;
+      assert.ok(readme.includes(shown), `${shown} is documented`);
+    }
+  });
+});
