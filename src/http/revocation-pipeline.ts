@@ -125,12 +125,12 @@ function revoke(operation: OperationSpec, deps: PipelineDeps): RequestHandler {
       requestId: scope.requestId,
       traceparent: scope.trace.traceparent,
       deadline: scope.receivedAt + deps.config.upstream.deadlineMs,
-      req,
-      res,
     });
     scope.attempts = result.attempts;
     if (result.kind === 'failed') {
       scope.upstream = result.problem.upstream;
+      // The cloud may have applied it (a reset or timeout after sending): the audit says so.
+      if (result.outcomeUnknown === true) scope.reason = 'outcome-unknown';
       throw result.problem;
     }
     scope.upstream = result.upstream;

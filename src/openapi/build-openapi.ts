@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { OPERATIONS, type OperationSpec } from '../operations/catalog.ts';
 import { PROJECT_ALIAS, type ParamRule } from '../operations/param-rules.ts';
 import { PROBLEMS, PROBLEM_CODES, type ProblemCode } from '../problems/catalog.ts';
+import { VERSION } from '../version.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -12,8 +13,6 @@ type Schema = Record<string, unknown>;
 const REVOCATION_PROBLEMS: readonly ProblemCode[] = PROBLEM_CODES.filter(
   (code) => code !== 'ROUTE_NOT_FOUND' && code !== 'METHOD_NOT_ALLOWED',
 );
-
-const PACKAGE_VERSION = '0.1.0';
 
 export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
   const paths: Record<string, Schema> = {};
@@ -32,7 +31,7 @@ export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
     openapi: '3.1.0',
     info: {
       title: 'Rescind',
-      version: PACKAGE_VERSION,
+      version: VERSION,
       description:
         'Audited revocation gateway for Huawei Cloud. Every revocation is authenticated, ' +
         'authorized, rate limited and written to a durable audit trail before the cloud is called.',

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OperationSpec } from '../operations/catalog.ts';
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
 
@@ -17,12 +16,9 @@ export interface RevocationRequest {
   readonly traceparent: string;
   /** Epoch ms by which the whole request, retries and token exchange included, must finish. */
   readonly deadline: number;
-  /**
-   * The caller's request and response: the upstream call runs through http-proxy-middleware,
-   * which proxies on them. The revoker never writes to `res`; the pipeline's respond step does.
-   */
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  // Deliberately no access to the caller's request or response: http-proxy-middleware, given
+  // them, forwards the caller's headers and cancels the call when the caller hangs up
+  // (see send-upstream.ts). Each attempt proxies a request built from the plan alone.
 }
 
 export type RevocationResult =
@@ -38,6 +34,12 @@ export type RevocationResult =
       /** Carries the contract code, `upstream`, and `retryAfter` where due. */
       readonly problem: ProblemError;
       readonly attempts: number;
+      /**
+       * True when an attempt may have taken effect although it failed (reset or timeout after
+       * the request was sent, 502, 504) and no later 404 confirmed it: the revocation may have
+       * happened, and the audit outcome should say so.
+       */
+      readonly outcomeUnknown?: boolean;
     };
 
 /**

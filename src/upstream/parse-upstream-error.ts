@@ -1,0 +1,193 @@
+// One pure function from whatever came back (or did not) to the facts the gateway reports:
+// status, the cloud's code and message, its request id. Huawei's services answer errors in
+// several envelopes (CONTRACT intro, seeds 000–004, Huawei's SDK exception handlers):
+//   flat       {"error_code":"SCM.0002","error_msg":"…","request_id":"…"}
+//   nested     {"error":{"error_code":"KMS.0207","error_msg":"…"}}               (KMS)
+//   Keystone   {"error":{"code":401,"message":"…","title":"Unauthorized"}}       (IAM)
+//   plain      {"code":"…","message":"…"}
+//   camelCase  {"errorCode":"…","errorMsg":"…"} / {"errorMessage":"…"}
+// any of them may carry `encoded_authorization_message` (an encoded policy-denial blob for
+// IAM's decode API), and load balancers answer with HTML pages, empty bodies or cut-off JSON.
+
+import { MAX_UPSTREAM_MESSAGE_CHARS } from '../problems/render-problem.ts';
+import {
+  headerValue,
+  isNetworkFailure,
+  type NetworkErrorKind,
+  type UpstreamAnswer,
+} from './upstream-answer.ts';
+
+export type UpstreamFaultKind =
+  /** JSON with a recognized error envelope. */
+  | 'envelope'
+  /** Valid JSON without one. */
+  | 'json'
+  | 'html'
+  /** Some other non-JSON text. */
+  | 'text'
+  | 'empty'
+  /** Starts like JSON but does not parse (cut off, or broken). */
+  | 'truncated-json'
+  /** Longer than the read cap; only its beginning was read. */
+  | 'oversized'
+  /** No answer at all; see `network`. */
+  | 'network';
+
+export interface UpstreamFault {
+  readonly kind: UpstreamFaultKind;
+  readonly status?: number;
+  readonly code?: string;
+  /** The cloud's own words, at most 1,024 characters. */
+  readonly message?: string;
+  /** The cloud's request id: the X-Request-Id header, else the body's `request_id`. */
+  readonly requestId?: string;
+  /** The raw Retry-After header, when the cloud sent one. */
+  readonly retryAfter?: string;
+  readonly network?: NetworkErrorKind;
+  /** For network failures: the request may have reached the service. */
+  readonly sent?: boolean;
+  /** For operators' logs only (IAM can decode it); never sent to a caller. */
+  readonly encodedAuthorizationMessage?: string;
+}
+
+const MAX_CODE_CHARS = 64;
+const MAX_REQUEST_ID_CHARS = 128;
+const MAX_ENCODED_AUTHORIZATION_CHARS = 4096;
+
+type Json = Record<string, unknown>;
+
+export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
+  if (isNetworkFailure(answer)) {
+    return { kind: 'network', network: answer.error, sent: answer.sent };
+  }
+  const headerRequestId = safeToken(headerValue(answer.headers, 'x-request-id'));
+  const retryAfter = headerValue(answer.headers, 'retry-after');
+  const base = {
+    status: answer.status,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  };
+  const withRequestId = (bodyRequestId: string | undefined) => {
+    const requestId = headerRequestId ?? bodyRequestId;
+    return requestId === undefined ? {} : { requestId };
+  };
+
+  if (answer.truncated) return { kind: 'oversized', ...base, ...withRequestId(undefined) };
+
+  const text = answer.body
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trim();
+  if (text === '') return { kind: 'empty', ...base, ...withRequestId(undefined) };
+
+  if (text.startsWith('{') || text.startsWith('[') || text.startsWith('"')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { kind: 'truncated-json', ...base, ...withRequestId(undefined) };
+    }
+    if (!isObject(parsed)) return { kind: 'json', ...base, ...withRequestId(undefined) };
+    const envelope = envelopeOf(parsed);
+    return {
+      kind: envelope.code === undefined && envelope.message === undefined ? 'json' : 'envelope',
+      ...base,
+      ...withRequestId(envelope.requestId),
+      ...(envelope.code === undefined ? {} : { code: envelope.code }),
+      ...(envelope.message === undefined ? {} : { message: envelope.message }),
+      ...(envelope.encodedAuthorizationMessage === undefined
+        ? {}
+        : { encodedAuthorizationMessage: envelope.encodedAuthorizationMessage }),
+    };
+  }
+
+  const contentType = headerValue(answer.headers, 'content-type') ?? '';
+  if (text.startsWith('<') || /html/i.test(contentType)) {
+    const title = htmlTitle(text);
+    return {
+      kind: 'html',
+      ...base,
+      ...withRequestId(undefined),
+      ...(title === undefined ? {} : { message: title }),
+    };
+  }
+  // Free text from a proxy may name internal hosts or addresses: it is not passed on.
+  return { kind: 'text', ...base, ...withRequestId(undefined) };
+}
+
+interface Envelope {
+  code?: string;
+  message?: string;
+  requestId?: string;
+  encodedAuthorizationMessage?: string;
+}
+
+function envelopeOf(json: Json): Envelope {
+  const nested = isObject(json.error) ? json.error : undefined;
+  // {"error":"invalid_request","error_description":"…"} (OAuth style): the string is the code.
+  const errorString = typeof json.error === 'string' ? json.error : undefined;
+  const code =
+    codeOf(json.error_code) ??
+    codeOf(json.errorCode) ??
+    codeOf(nested?.error_code) ??
+    codeOf(nested?.errorCode) ??
+    codeOf(nested?.code) ??
+    codeOf(json.code) ??
+    codeOf(errorString);
+  const message =
+    messageOf(json.error_msg) ??
+    messageOf(json.errorMsg) ??
+    messageOf(json.errorMessage) ??
+    messageOf(nested?.error_msg) ??
+    messageOf(nested?.errorMsg) ??
+    messageOf(nested?.errorMessage) ??
+    messageOf(nested?.message) ??
+    messageOf(json.message) ??
+    messageOf(json.error_description);
+  const requestId =
+    safeToken(json.request_id) ?? safeToken(json.requestId) ?? safeToken(nested?.request_id);
+  const encoded = json.encoded_authorization_message ?? nested?.encoded_authorization_message;
+  const envelope: Envelope = {};
+  if (code !== undefined) envelope.code = code;
+  if (message !== undefined) envelope.message = message;
+  if (requestId !== undefined) envelope.requestId = requestId;
+  if (typeof encoded === 'string' && encoded !== '') {
+    envelope.encodedAuthorizationMessage = encoded.slice(0, MAX_ENCODED_AUTHORIZATION_CHARS);
+  }
+  return envelope;
+}
+
+/** A code as a string; Keystone's numeric `code` (401) becomes "401". */
+function codeOf(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return undefined;
+  const code = value.trim();
+  return code === '' ? undefined : code.slice(0, MAX_CODE_CHARS);
+}
+
+function messageOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const message = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return message === '' ? undefined : message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS);
+}
+
+/** Request ids are opaque tokens; anything else (spaces, control characters, huge) is dropped. */
+function safeToken(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const token = value.trim();
+  return token.length <= MAX_REQUEST_ID_CHARS && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
+}
+
+/**
+ * The page's <title> when it is a bare status line ("502 Bad Gateway"). Anything else in an
+ * HTML page is not passed on: it may name internal hosts.
+ */
+function htmlTitle(html: string): string | undefined {
+  const match = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(html);
+  const title = match?.[1]?.replace(/\s+/g, ' ').trim();
+  return title !== undefined && /^\d{3}(?: [A-Za-z][A-Za-z' -]*)?$/.test(title) ? title : undefined;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
