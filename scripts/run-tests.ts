@@ -12,7 +12,9 @@ const files = globSync('test/**/*.test.ts')
   .sort();
 
 if (files.length === 0) {
-  console.error(`no test files matched ${prefixes.length ? prefixes.join(', ') : 'test/**/*.test.ts'}`);
+  console.error(
+    `no test files matched ${prefixes.length ? prefixes.join(', ') : 'test/**/*.test.ts'}`,
+  );
   process.exit(1);
 }
 

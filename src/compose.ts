@@ -96,7 +96,7 @@ export async function composeDeps(
       policy: createPolicy(config.authorization.rules),
       rateLimit,
       auditTrail,
-      auditQuery: createAuditQueryHandler(auditTrail.reader),
+      auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
       revoker,
       readiness,
       openapi: buildOpenApi(config.identity.mode),

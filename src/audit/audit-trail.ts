@@ -72,6 +72,9 @@ export interface ReadinessReport {
 /**
  * Both record methods resolve only once the record is durable (committed and synced), and
  * reject with ProblemError('AUDIT_UNAVAILABLE') within about a second when it cannot be made so.
+ * A rejected outcome is not lost: the trail keeps it and writes it once the store is back,
+ * before any newer record, flagged `deferred` (the caller was answered 503 meanwhile).
+ * Implemented by openAuditTrail (open-audit-trail.ts); see docs/audit-trail.md.
  */
 export interface AuditTrail {
   recordAttempt(event: AuditEvent): Promise<AuditReceipt>;

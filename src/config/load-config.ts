@@ -29,18 +29,50 @@ export function configFilePath(env: Env): string {
  */
 export function loadConfig(env: Env): Config {
   const problems: ConfigProblem[] = [];
-  const raw = readConfigFile(configFilePath(env), problems);
-  applyEnvironment(raw, env, problems);
+  const raw = readRaw(env, problems);
 
   // Validate even when the file or a variable was unusable, so every problem is listed at once;
   // a key already reported is not reported twice.
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const reported = new Set(problems.map((problem) => problem.key));
-    problems.push(...parsed.error.issues.flatMap(toProblems).filter((p) => !reported.has(p.key)));
-  }
+  if (!parsed.success) addSchemaProblems(problems, parsed.error.issues, []);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(resolveDerivedDefaults(parsed.data));
+}
+
+/**
+ * Only the `audit` section, read from the same file and variables: what the audit CLIs need,
+ * so that verifying a trail does not require the gateway's cloud credentials.
+ */
+export function loadAuditConfig(env: Env): Config['audit'] {
+  const problems: ConfigProblem[] = [];
+  const raw = readRaw(env, problems).audit;
+  const relevant = problems.filter(
+    (problem) => problem.key === '(file)' || problem.key.startsWith('audit.'),
+  );
+  const parsed = configSchema.shape.audit.safeParse(raw);
+  if (!parsed.success) addSchemaProblems(relevant, parsed.error.issues, ['audit']);
+  if (relevant.length > 0 || !parsed.success) throw new ConfigError(relevant);
+  return deepFreeze(resolveAuditDefaults(parsed.data));
+}
+
+function readRaw(env: Env, problems: ConfigProblem[]): Record<string, unknown> {
+  const raw = readConfigFile(configFilePath(env), problems);
+  applyEnvironment(raw, env, problems);
+  return raw;
+}
+
+function addSchemaProblems(
+  problems: ConfigProblem[],
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly string[],
+): void {
+  const reported = new Set(problems.map((problem) => problem.key));
+  for (const issue of issues) {
+    const prefixed = { ...issue, path: [...prefix, ...issue.path] } as z.core.$ZodIssue;
+    for (const problem of toProblems(prefixed)) {
+      if (!reported.has(problem.key)) problems.push(problem);
+    }
+  }
 }
 
 function readConfigFile(file: string, problems: ConfigProblem[]): Record<string, unknown> {
@@ -197,21 +229,23 @@ function variableFor(path: readonly string[]): string | undefined {
 }
 
 function resolveDerivedDefaults(config: Config): Config {
+  return { ...config, audit: resolveAuditDefaults(config.audit) };
+}
+
+/** The chain is named after the host when no instance id is set (stable per pod/container). */
+function resolveAuditDefaults(audit: Config['audit']): Config['audit'] {
   const instanceId =
-    config.audit.instanceId === ''
+    audit.instanceId === ''
       ? hostname()
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 64) || 'rescind'
-      : config.audit.instanceId;
+      : audit.instanceId;
   return {
-    ...config,
-    audit: {
-      ...config.audit,
-      instanceId,
-      checkpoints: {
-        ...config.audit.checkpoints,
-        path: config.audit.checkpoints.path ?? `${config.audit.sqlitePath}.checkpoints`,
-      },
+    ...audit,
+    instanceId,
+    checkpoints: {
+      ...audit.checkpoints,
+      path: audit.checkpoints.path ?? `${audit.sqlitePath}.checkpoints`,
     },
   };
 }

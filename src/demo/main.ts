@@ -1,7 +1,7 @@
 // `npm run demo`: the cloud simulator and the gateway on loopback, with a freshly generated SSO
 // signing key (JWKS file) and audit checkpoint key, printing ready-to-paste commands.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from '../app.ts';
@@ -23,11 +23,15 @@ async function demo(): Promise<void> {
   const sso = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
   const jwksFile = join(DEMO_DIR, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify(sso.jwks, null, 2));
-  const checkpointKey = generateCheckpointKey();
+  // The audit store persists across demo runs, so its checkpoint key must too: a new key would
+  // make the earlier checkpoints unverifiable.
   const keyFile = join(DEMO_DIR, 'checkpoint-key.pem');
   const publicKeyFile = join(DEMO_DIR, 'checkpoint-key.pub.pem');
-  writeFileSync(keyFile, checkpointKey.privateKeyPem, { mode: 0o600 });
-  writeFileSync(publicKeyFile, checkpointKey.publicKeyPem);
+  if (!existsSync(keyFile) || !existsSync(publicKeyFile)) {
+    const checkpointKey = generateCheckpointKey();
+    writeFileSync(keyFile, checkpointKey.privateKeyPem, { mode: 0o600 });
+    writeFileSync(publicKeyFile, checkpointKey.publicKeyPem);
+  }
 
   const project = DEMO_PROJECTS[0];
   if (project === undefined) throw new Error('the simulator has no demo project');
@@ -82,12 +86,12 @@ Callers authenticate with JWTs signed by a key generated for this run (JWKS: ${j
 
 Revoke a seeded KMS grant (200, then 404 NOT_FOUND the second time):
 
-  curl -s -X DELETE -H "Authorization: Bearer $TOKEN" ${base}/v1/kms/keys/${kms?.keyId ?? ''}/grants/${kms?.grantId ?? ''}
+  curl -s -X DELETE -H "Authorization: Bearer $TOKEN" ${base}/v1/kms/keys/${kms.keyId}/grants/${kms.grantId}
 
 A caller without the permission (403 FORBIDDEN), and no token at all (401):
 
   curl -s -X DELETE -H "Authorization: Bearer ${rotator}" ${base}/v1/modelarts/authorizations?allUsers=true
-  curl -s -X DELETE ${base}/v1/scm/csrs/${DEMO_RESOURCES.csrs[0]?.csrId ?? ''}
+  curl -s -X DELETE ${base}/v1/scm/csrs/${DEMO_RESOURCES.csrs[0].csrId}
 
 Read the audit trail, then verify its hash chain and signed checkpoints:
 

@@ -90,7 +90,7 @@ export function createMetrics(
     }),
     auditCheckpointAge: new Gauge({
       name: 'rescind_audit_checkpoint_age_seconds',
-      help: 'Seconds since the last signed checkpoint was written',
+      help: 'Seconds the newest audit records have gone without a signed checkpoint (0 while the head is covered)',
       registers,
     }),
   };

@@ -74,7 +74,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     {
       authorization: { rules: TEST_RULES },
       rateLimit: { windowSeconds: 60, perCaller: 100_000 },
-      upstream: { attemptTimeoutMs: 2000, deadlineMs: 8000, retries: 2, backoffBaseMs: 10, backoffMaxMs: 50 },
+      upstream: {
+        attemptTimeoutMs: 2000,
+        deadlineMs: 8000,
+        retries: 2,
+        backoffBaseMs: 10,
+        backoffMaxMs: 50,
+      },
       audit: { instanceId: 'test' },
     },
     options.config ?? {},
@@ -147,12 +153,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   };
 }
 
-function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  base: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];
-    out[key] =
-      isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
   }
   return out;
 }

@@ -1,0 +1,455 @@
+// The single writer of one chain, with group commit: records handed over while a commit is
+// being prepared or running wait in a queue and go into the next transaction together, so N
+// concurrent requests cost one fsync, not N. It owns the chain head (seq, hash) in memory and
+// advances it only after the store confirmed a commit, fails closed within a deadline, keeps
+// outcomes that could not be written and writes them first once the store is back, and refuses
+// to continue a chain whose head it cannot find in the store.
+
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { ProblemError } from '../problems/problem-error.ts';
+import type { AuditRecord, AuditRecordContent } from './audit-record.ts';
+import { GENESIS_HASH } from './audit-record.ts';
+import { AuditStoreError, type AuditStore, type ChainHead } from './audit-store.ts';
+import type { AuditReceipt, ReadinessReport } from './audit-trail.ts';
+import { buildClosingOutcomeContent } from './build-audit-record.ts';
+import { sealRecord } from './seal-record.ts';
+import { parseStoredRecord, toStoredRecord } from './stored-record.ts';
+
+/** A write not durable by then is refused: the caller must hear 503 within about a second. */
+export const DEFAULT_WRITE_DEADLINE_MS = 800;
+/** Bounds how long one commit blocks the event loop (node:sqlite is synchronous). */
+export const DEFAULT_MAX_BATCH_RECORDS = 256;
+export const DEFAULT_PROBE_INTERVAL_MS = 1000;
+/** Outcomes kept in memory while the store is down; each is one request that was answered 503. */
+export const DEFAULT_MAX_DEFERRED_OUTCOMES = 10_000;
+const BUSY_RETRY_MS = 20;
+
+export interface AuditWriterOptions {
+  readonly store: AuditStore;
+  readonly chain: string;
+  /** The chain's head in the store when the writer starts. */
+  readonly head: ChainHead;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly writeDeadlineMs?: number;
+  readonly maxBatchRecords?: number;
+  readonly probeIntervalMs?: number;
+  readonly maxDeferredOutcomes?: number;
+  /** Called after every commit with the new head and the number of records it added. */
+  readonly onCommit?: (head: ChainHead, records: number) => void;
+}
+
+export interface AuditWriterStats {
+  /** Transactions that committed records (one fsync each). */
+  readonly commits: number;
+  readonly records: number;
+  readonly largestBatch: number;
+  readonly failedCommits: number;
+  /** Outcomes waiting in memory for the store to come back. */
+  readonly deferredOutcomes: number;
+}
+
+export interface AuditWriter {
+  /** Resolves once the record is durable; rejects with AUDIT_UNAVAILABLE when it cannot be. */
+  write(content: AuditRecordContent): Promise<AuditReceipt>;
+  head(): ChainHead;
+  readiness(): ReadinessReport;
+  stats(): AuditWriterStats;
+  /** Resolves when nothing is queued and no commit is running. */
+  idle(): Promise<void>;
+  /** Refuses new records, writes what is queued (and deferred, if the store allows), stops. */
+  close(): Promise<void>;
+}
+
+interface Job {
+  readonly content: AuditRecordContent;
+  readonly enqueuedAt: number;
+  readonly resolve: (receipt: AuditReceipt) => void;
+  readonly reject: (error: ProblemError) => void;
+  /** Set when the job was answered (committed, refused, or its deadline passed). */
+  settled: boolean;
+  /** Already went through one immediate recovery: a second failure refuses it. */
+  retried: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
+  const { store, chain, metrics, logger, clock } = options;
+  const deadlineMs = options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
+  const maxBatch = Math.max(1, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS);
+  const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+  const maxDeferred = options.maxDeferredOutcomes ?? DEFAULT_MAX_DEFERRED_OUTCOMES;
+  const labels = { store: store.kind };
+
+  let head: ChainHead = options.head;
+  let queue: Job[] = [];
+  /** Outcomes nobody waits for any more: deferred ones, and ones that close stray attempts. */
+  let deferred: AuditRecordContent[] = [];
+  /** Ids of records whose commit failed in a way that may still have reached the store. */
+  const uncertain = new Set<string>();
+  let failure: string | null = null;
+  /** Why the last commit attempt was told to wait (a lock), to name it if a deadline passes. */
+  let lastBusy: string | null = null;
+  /** The one piece of store work in progress (a drain or a probe); they never overlap. */
+  let running: Promise<void> | null = null;
+  let probeTimer: NodeJS.Timeout | null = null;
+  let closing = false;
+  const stats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0 };
+  metrics.auditChainHeadSeq.set({ chain }, head.seq);
+
+  function write(content: AuditRecordContent): Promise<AuditReceipt> {
+    if (closing) return Promise.reject(unavailable('the audit trail is shutting down'));
+    return new Promise<AuditReceipt>((resolve, reject) => {
+      const job: Job = {
+        content,
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+        settled: false,
+        retried: false,
+        timer: undefined,
+      };
+      // The deadline holds whatever the store does, even if a commit hangs: the caller hears
+      // 503 in time, and a commit that lands later is adopted (see commit and adopt).
+      job.timer = setTimeout(() => {
+        if (job.settled) return;
+        if (failure === null) {
+          failure = lastBusy ?? `${store.location} did not commit within ${deadlineMs} ms`;
+          logger.error({ chain, store: store.kind }, 'audit store failing: %s', failure);
+          startProbe();
+        }
+        refuse([job], failure);
+      }, deadlineMs);
+      queue.push(job);
+      kick();
+    });
+  }
+
+  function kick(): void {
+    if (running !== null) return;
+    // setImmediate, not a microtask: every request that arrived in this turn of the event loop
+    // joins the batch.
+    running = new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    })
+      .then(drain)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'audit writer failed unexpectedly');
+        refuse(takeQueued(), 'the audit writer failed unexpectedly');
+      })
+      .finally(() => {
+        running = null;
+        if (queue.length > 0 || (deferred.length > 0 && failure === null && !closing)) kick();
+      });
+  }
+
+  function takeQueued(limit = Number.POSITIVE_INFINITY): Job[] {
+    const live = queue.filter((job) => !job.settled);
+    const taken = live.slice(0, limit);
+    queue = live.slice(taken.length);
+    return taken;
+  }
+
+  async function drain(): Promise<void> {
+    for (;;) {
+      queue = queue.filter((job) => !job.settled);
+      const wantsDeferred = deferred.length > 0 && !closing;
+      if (queue.length === 0 && !wantsDeferred) return;
+      if (failure !== null) {
+        try {
+          await recover();
+        } catch (error) {
+          refuse(takeQueued(), markFailed(error));
+          return;
+        }
+      }
+      const jobs = takeQueued(Math.max(1, maxBatch - Math.min(deferred.length, maxBatch - 1)));
+      if (!(await commit(jobs))) return;
+    }
+  }
+
+  /** One transaction: deferred outcomes first (they are older), then the queued jobs. */
+  async function commit(jobs: readonly Job[]): Promise<boolean> {
+    const carried = deferred.slice(0, Math.max(0, maxBatch - jobs.length));
+    const contents = [...carried, ...jobs.map((job) => job.content)];
+    if (contents.length === 0) return true;
+    const records = seal(contents);
+    try {
+      await store.append(chain, head, records.map(toStoredRecord));
+    } catch (caught) {
+      let error = caught;
+      if (error instanceof AuditStoreError && error.kind === 'busy' && jobs.some(live)) {
+        // Locked by someone else: retry until the jobs' deadlines refuse them.
+        lastBusy = error.message;
+        queue.unshift(...jobs);
+        await sleep(BUSY_RETRY_MS);
+        return true;
+      }
+      for (const record of records) uncertain.add(record.id);
+      const fresh = jobs.filter((job) => live(job) && !job.retried);
+      if (error instanceof AuditStoreError && error.kind !== 'busy' && fresh.length > 0) {
+        // Once per job, at once: reopen a replaced file, reconcile a head that moved because a
+        // commit we took for failed did land. A precise reason, or no refusal at all.
+        for (const job of jobs) job.retried = true;
+        try {
+          await recover();
+          queue.unshift(...jobs);
+          return true;
+        } catch (recoverError) {
+          error = recoverError;
+        }
+      }
+      stats.failedCommits += 1;
+      refuse(jobs, markFailed(error));
+      return false;
+    }
+    const last = records[records.length - 1];
+    if (last !== undefined) head = { seq: last.seq, hash: last.hash };
+    uncertain.clear();
+    lastBusy = null;
+    deferred = deferred.slice(carried.length);
+    if (failure !== null) {
+      logger.info({ chain, store: store.kind, head: head.seq }, 'audit store recovered');
+      failure = null;
+      stopProbe();
+    }
+    stats.commits += 1;
+    stats.records += records.length;
+    stats.largestBatch = Math.max(stats.largestBatch, records.length);
+    metrics.auditChainHeadSeq.set({ chain }, head.seq);
+    const now = performance.now();
+    const late: AuditRecord[] = [];
+    for (const [index, job] of jobs.entries()) {
+      const record = records[carried.length + index];
+      if (record === undefined) continue;
+      if (job.settled) {
+        late.push(record);
+        continue;
+      }
+      settle(job);
+      metrics.auditCommitDuration.observe(labels, (now - job.enqueuedAt) / 1000);
+      job.resolve({ id: record.id, chain, seq: record.seq });
+    }
+    if (late.length > 0) adopt(late);
+    options.onCommit?.(head, records.length);
+    return true;
+  }
+
+  function seal(contents: readonly AuditRecordContent[]): AuditRecord[] {
+    let previous = head;
+    return contents.map((content) => {
+      const record = sealRecord(content, chain, previous.seq + 1, previous.hash);
+      previous = { seq: record.seq, hash: record.hash };
+      return record;
+    });
+  }
+
+  function live(job: Job): boolean {
+    return !job.settled;
+  }
+
+  function settle(job: Job): void {
+    job.settled = true;
+    clearTimeout(job.timer);
+  }
+
+  /** Refuses the jobs with AUDIT_UNAVAILABLE; their outcomes are kept and written later. */
+  function refuse(jobs: readonly Job[], reason: string): void {
+    const refused = jobs.filter(live);
+    if (refused.length === 0) return;
+    metrics.auditWriteFailures.inc(labels, refused.length);
+    for (const job of refused) {
+      settle(job);
+      if (job.content.phase === 'outcome') defer(job.content);
+      job.reject(unavailable(reason));
+    }
+  }
+
+  function defer(content: AuditRecordContent): void {
+    if (deferred.length >= maxDeferred) {
+      logger.error(
+        { chain, requestId: content.requestId },
+        'audit outcome dropped: too many outcomes wait for the store; its attempt will be closed as unknown at next start',
+      );
+      return;
+    }
+    const outcome = content.outcome;
+    deferred.push(
+      outcome === undefined
+        ? content
+        : {
+            ...content,
+            outcome: {
+              ...outcome,
+              deferred: { answeredStatus: 503, answeredCode: 'AUDIT_UNAVAILABLE' },
+            },
+          },
+    );
+  }
+
+  /** Fails the trail (readiness, background probe) and returns the reason. */
+  function markFailed(error: unknown): string {
+    const reason =
+      error instanceof AuditStoreError ? error.message : `${store.location} failed to commit`;
+    if (failure !== reason) {
+      logger.error({ err: error, chain, store: store.kind }, 'audit store failing: %s', reason);
+    }
+    failure = reason;
+    startProbe();
+    return reason;
+  }
+
+  async function recover(): Promise<void> {
+    await store.probe();
+    await reconcile();
+    if (failure !== null) {
+      logger.info({ chain, store: store.kind, head: head.seq }, 'audit store recovered');
+    }
+    failure = null;
+    stopProbe();
+  }
+
+  /**
+   * Makes the in-memory head agree with the store. A store ahead of us by records we tried to
+   * write (a commit that failed late) is adopted; anything else — fewer records, other records,
+   * another writer — means the chain we hold is not the one in the store, and we refuse to
+   * continue it: appending to a chain whose earlier records we cannot see would hide their loss.
+   */
+  async function reconcile(): Promise<void> {
+    const stored = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
+    if (stored.seq === head.seq && stored.hash === head.hash) return;
+    if (stored.seq > head.seq && stored.seq - head.seq <= 5000) {
+      const extra = await store.query({
+        chain,
+        after: { chain, seq: head.seq },
+        limit: stored.seq - head.seq,
+      });
+      let previous = head;
+      const ours = extra.every((record) => {
+        const linked = record.prevHash === previous.hash && record.seq === previous.seq + 1;
+        previous = { seq: record.seq, hash: record.hash };
+        return linked && uncertain.has(record.id);
+      });
+      if (ours && previous.seq === stored.seq && previous.hash === stored.hash) {
+        head = stored;
+        metrics.auditChainHeadSeq.set({ chain }, head.seq);
+        uncertain.clear();
+        adopt(extra.map(parseStoredRecord));
+        return;
+      }
+    }
+    throw new AuditStoreError(
+      'conflict',
+      `chain ${chain} is at seq ${head.seq} in this process but at seq ${stored.seq} in ${store.location}; refusing to continue a chain whose records it cannot see`,
+    );
+  }
+
+  /** Records that reached the store after their callers had been refused. */
+  function adopt(records: readonly AuditRecord[]): void {
+    const adopted = new Set(records.map((record) => record.id));
+    deferred = deferred.filter((content) => !adopted.has(content.id));
+    const closers: AuditRecordContent[] = [];
+    for (const record of records) {
+      if (record.phase !== 'attempt') continue;
+      // The caller was answered 503 and, write-ahead, the cloud was not called.
+      closers.push(
+        buildClosingOutcomeContent(record, randomUUID(), new Date(clock()).toISOString(), {
+          result: 'failed',
+          status: 503,
+          code: 'AUDIT_UNAVAILABLE',
+          upstream: null,
+          attempts: 0,
+          durationMs: null,
+          attemptId: record.id,
+          reason: 'attempt-durable-after-refusal',
+        }),
+      );
+    }
+    deferred.unshift(...closers);
+    logger.warn({ chain, records: records.length }, 'audit records committed late were adopted');
+  }
+
+  function startProbe(): void {
+    if (probeTimer !== null || closing) return;
+    probeTimer = setInterval(probe, probeIntervalMs);
+    probeTimer.unref();
+  }
+
+  function probe(): void {
+    if (running !== null) return;
+    running = recover()
+      .catch((error: unknown) => {
+        markFailed(error);
+      })
+      .finally(() => {
+        running = null;
+        // Records that arrived during the probe are written now, or refused now.
+        if (queue.length > 0 || (deferred.length > 0 && failure === null)) kick();
+      });
+  }
+
+  function stopProbe(): void {
+    if (probeTimer !== null) clearInterval(probeTimer);
+    probeTimer = null;
+  }
+
+  function readiness(): ReadinessReport {
+    if (closing) return { ready: false, reasons: ['the audit trail is closed'] };
+    const health = store.health();
+    if (!health.ok && failure === null) {
+      failure = health.reason ?? `${store.location} is not usable`;
+      logger.error({ chain, store: store.kind }, 'audit store failing: %s', failure);
+      startProbe();
+    }
+    if (failure !== null) {
+      return { ready: false, reasons: [`audit records cannot be made durable: ${failure}`] };
+    }
+    return { ready: true, reasons: [] };
+  }
+
+  async function idle(): Promise<void> {
+    while (running !== null) await running;
+  }
+
+  return {
+    write,
+    head: () => head,
+    readiness,
+    stats: () => ({ ...stats, deferredOutcomes: deferred.length }),
+    idle,
+    async close() {
+      closing = true;
+      stopProbe();
+      await idle();
+      // One last chance for deferred outcomes; what still cannot be written is closed as
+      // unknown at the next start, from its attempt.
+      try {
+        if (deferred.length > 0 && failure !== null) await recover();
+        for (let round = 0; round < 100 && deferred.length > 0; round += 1) {
+          if (!(await commit([]))) break;
+        }
+      } catch (error) {
+        markFailed(error);
+      }
+      stopProbe();
+      if (deferred.length > 0) {
+        logger.error(
+          { chain, outcomes: deferred.length },
+          'audit outcomes could not be written before shutdown; their attempts will be closed as unknown at next start',
+        );
+      }
+    },
+  };
+}
+
+function unavailable(reason: string): ProblemError {
+  return new ProblemError('AUDIT_UNAVAILABLE', {
+    detail: 'The audit trail cannot make records durable right now.',
+    cause: new Error(reason),
+  });
+}

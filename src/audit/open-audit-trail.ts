@@ -1,0 +1,279 @@
+// Opens the audit trail of this gateway instance: the configured store, this instance's chain,
+// the signed checkpoints, and — before anything may be written — crash recovery, which closes
+// every attempt a previous run left without an outcome (CONTRACT §5).
+
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { ProblemError } from '../problems/problem-error.ts';
+import { createAuditReader, type AuditReader } from './audit-reader.ts';
+import { GENESIS_HASH, type AuditRecordContent } from './audit-record.ts';
+import type { AuditStore, ChainHead } from './audit-store.ts';
+import type { AuditOutcome, AuditReceipt, AuditTrail } from './audit-trail.ts';
+import {
+  createAuditWriter,
+  type AuditWriterOptions,
+  type AuditWriterStats,
+} from './audit-writer.ts';
+import { buildAuditRecordContent, buildClosingOutcomeContent } from './build-audit-record.ts';
+import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './checkpoint.ts';
+import { parseSigningKey } from './checkpoint-key.ts';
+import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { openAuditStore } from './open-audit-store.ts';
+import { parseStoredRecord } from './stored-record.ts';
+
+export interface OpenAuditTrailOptions {
+  readonly config: Config['audit'];
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  /** Tuning for tests; the defaults are the production values. */
+  readonly writer?: Pick<
+    AuditWriterOptions,
+    'writeDeadlineMs' | 'maxBatchRecords' | 'probeIntervalMs' | 'maxDeferredOutcomes'
+  >;
+  /** A store to use instead of opening the configured one (the shared store test suite). */
+  readonly store?: AuditStore;
+}
+
+export interface AuditTrailStats extends AuditWriterStats {
+  readonly head: ChainHead;
+  readonly checkpointsWritten: number;
+  /** Attempts closed as `unknown` at open. */
+  readonly danglingRecovered: number;
+}
+
+export type OpenedAuditTrail = AuditTrail & {
+  readonly reader: AuditReader;
+  /** This instance's chain (audit.instanceId). */
+  readonly chain: string;
+  stats(): AuditTrailStats;
+  /** Signs and appends a checkpoint of the head now, if a key is configured and it moved. */
+  checkpoint(): Checkpoint | null;
+};
+
+export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<OpenedAuditTrail> {
+  const { config, metrics, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const chain = chainName(config.instanceId);
+  const signingKey =
+    config.checkpoints.signingKey === undefined
+      ? undefined
+      : parseSigningKey(config.checkpoints.signingKey);
+  const checkpointPath = config.checkpoints.path ?? `${config.sqlitePath}.checkpoints`;
+
+  const store = options.store ?? (await openAuditStore(config));
+  try {
+    const head = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
+    const last = await checkAgainstLastCheckpoint(store, chain, head, checkpointPath);
+
+    let checkpointer: Checkpointer | null = null;
+    const writer = createAuditWriter({
+      store,
+      chain,
+      head,
+      metrics,
+      logger,
+      clock,
+      ...options.writer,
+      onCommit: (_head, records) => {
+        checkpointer?.committed(records);
+      },
+    });
+    if (signingKey !== undefined) {
+      checkpointer = createCheckpointer({
+        path: checkpointPath,
+        key: signingKey,
+        chain,
+        everyRecords: config.checkpoints.everyRecords,
+        intervalSeconds: config.checkpoints.intervalSeconds,
+        last,
+        head: () => writer.head(),
+        clock,
+        metrics,
+        logger,
+      });
+    }
+
+    let danglingRecovered: number;
+    try {
+      danglingRecovered = await closeDanglingAttempts(
+        store,
+        chain,
+        (content) => writer.write(content),
+        clock,
+      );
+    } catch (error) {
+      checkpointer?.close();
+      await writer.close();
+      throw error;
+    }
+    if (danglingRecovered > 0) {
+      metrics.auditDanglingRecovered.inc(danglingRecovered);
+      logger.warn(
+        { chain, attempts: danglingRecovered },
+        'audit attempts left without an outcome by a previous run were closed as unknown',
+      );
+    }
+    logger.info(
+      { chain, store: store.kind, location: store.location, head: writer.head().seq },
+      'audit trail open',
+    );
+
+    const now = () => new Date(clock()).toISOString();
+    let closed: Promise<void> | null = null;
+    return {
+      chain,
+      reader: createAuditReader(store),
+      recordAttempt(event) {
+        return guard(() =>
+          writer.write(
+            buildAuditRecordContent({ id: randomUUID(), time: now(), phase: 'attempt', event }),
+          ),
+        );
+      },
+      recordOutcome(event, outcome) {
+        return guard(() =>
+          writer.write(
+            buildAuditRecordContent({
+              id: randomUUID(),
+              time: now(),
+              phase: 'outcome',
+              event,
+              outcome: outcomeFacts(outcome),
+            }),
+          ),
+        );
+      },
+      readiness: () => writer.readiness(),
+      stats: () => ({
+        ...writer.stats(),
+        head: writer.head(),
+        checkpointsWritten: checkpointer?.stats().written ?? 0,
+        danglingRecovered,
+      }),
+      checkpoint: () => checkpointer?.checkpoint() ?? null,
+      close() {
+        closed ??= (async () => {
+          await writer.close();
+          checkpointer?.close();
+          await store.close();
+          logger.info({ chain, head: writer.head().seq }, 'audit trail closed');
+        })();
+        return closed;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** `audit.instanceId`, or — as loadConfig resolves it — the host name. */
+function chainName(instanceId: string): string {
+  if (instanceId !== '') return instanceId;
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) || 'rescind'
+  );
+}
+
+/** Copies the outcome field by field: nothing else the pipeline holds can reach the record. */
+function outcomeFacts(outcome: AuditOutcome) {
+  return {
+    result: outcome.result,
+    status: outcome.status,
+    code: outcome.code,
+    upstream:
+      outcome.upstream === null
+        ? null
+        : {
+            status: outcome.upstream.status,
+            code: outcome.upstream.code,
+            message: outcome.upstream.message,
+            requestId: outcome.upstream.requestId,
+          },
+    attempts: outcome.attempts,
+    durationMs: outcome.durationMs,
+    ...(outcome.attemptId !== undefined ? { attemptId: outcome.attemptId } : {}),
+    ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+  };
+}
+
+/** A record that cannot even be built is refused like one that cannot be written. */
+function guard(write: () => Promise<AuditReceipt>): Promise<AuditReceipt> {
+  try {
+    return write();
+  } catch (error) {
+    return Promise.reject(
+      new ProblemError('AUDIT_UNAVAILABLE', {
+        detail: 'The audit trail cannot make records durable right now.',
+        cause: error,
+      }),
+    );
+  }
+}
+
+/**
+ * The store must still hold what the newest checkpoint signed. If it ends before it, or has a
+ * different record there, records were removed or the file was replaced by another one, and
+ * appending to it would bury the evidence: the trail refuses to open. To start a new chain on
+ * purpose, archive the database and its checkpoints file together.
+ */
+async function checkAgainstLastCheckpoint(
+  store: AuditStore,
+  chain: string,
+  head: ChainHead,
+  path: string,
+): Promise<Checkpoint | null> {
+  let checkpoints: Checkpoint[];
+  try {
+    checkpoints = readCheckpoints(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const last = lastCheckpointOf(checkpoints, chain);
+  if (last === null) return null;
+  const [record] =
+    last.seq > head.seq
+      ? []
+      : await store.query({ chain, after: { chain, seq: last.seq - 1 }, limit: 1 });
+  if (record?.seq !== last.seq || record.hash !== last.hash) {
+    throw new Error(
+      `the audit store ${store.location} does not hold the record of chain ${chain} signed by the last checkpoint in ${path} (seq ${last.seq}; the store's head is seq ${head.seq}): records were removed or the database was replaced. Restore it, or archive both files to start a new chain.`,
+    );
+  }
+  return last;
+}
+
+/** Crash recovery: every attempt without an outcome gets one, `unknown`, naming it. */
+async function closeDanglingAttempts(
+  store: AuditStore,
+  chain: string,
+  write: (content: AuditRecordContent) => Promise<AuditReceipt>,
+  clock: () => number,
+): Promise<number> {
+  const dangling = await store.dangling(chain);
+  const time = new Date(clock()).toISOString();
+  await Promise.all(
+    dangling.map((stored) =>
+      write(
+        buildClosingOutcomeContent(parseStoredRecord(stored), randomUUID(), time, {
+          result: 'unknown',
+          status: null,
+          code: null,
+          upstream: null,
+          attempts: null,
+          durationMs: null,
+          attemptId: stored.id,
+          reason: 'process-ended-before-outcome',
+        }),
+      ),
+    ),
+  );
+  return dangling.length;
+}

@@ -1,0 +1,211 @@
+// `npm run audit:verify`: verifies the hash chains of the configured audit store (configuration
+// loaded exactly as the gateway loads it), or of an NDJSON export with --file, optionally held
+// against signed checkpoints. Exit 0: intact. Exit 1: broken, naming the first bad seq.
+// Exit 2: something could not be read (file, database, key, configuration).
+
+import { readFileSync, statSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/config-error.ts';
+import { loadAuditConfig } from '../config/load-config.ts';
+import { scanStore } from './audit-reader.ts';
+import type { AuditStore } from './audit-store.ts';
+import { CheckpointFileError, readCheckpoints, type Checkpoint } from './checkpoint.ts';
+import { parseSigningKey, parseVerifyKey } from './checkpoint-key.ts';
+import { openAuditStore } from './open-audit-store.ts';
+import { readNdjson } from './read-ndjson.ts';
+import { recordForVerification } from './stored-record.ts';
+import { verifyChain, type VerifyResult } from './verify-chain.ts';
+
+const USAGE = `usage: npm run audit:verify -- [--file EXPORT.ndjson] [--checkpoints FILE] [--public-key FILE]... [--json]
+
+  (no --file)        verify the configured audit store (RESCIND_CONFIG and RESCIND_* as for npm start);
+                     its checkpoints file and signing key are used when configured
+  --file FILE        verify an NDJSON export (npm run audit:export) instead
+  --checkpoints FILE hold the chains against these signed checkpoints
+  --public-key FILE  Ed25519 public key (PEM) that must have signed them; repeat for rotated keys
+  --json             print the result as JSON
+
+exit 0: intact; 1: broken (names the first bad seq); 2: cannot read`;
+
+class CannotRead extends Error {}
+
+interface Source {
+  readonly label: string;
+  readonly records: AsyncIterable<unknown>;
+  readonly checkpoints?: Checkpoint[];
+  readonly publicKeys?: KeyObject[];
+  readonly close: () => Promise<void>;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let values: {
+    file?: string;
+    checkpoints?: string;
+    'public-key'?: string[];
+    json?: boolean;
+    help?: boolean;
+  };
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        file: { type: 'string' },
+        checkpoints: { type: 'string' },
+        'public-key': { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    console.error((error as Error).message);
+    console.error(USAGE);
+    return 2;
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let source: Source;
+  try {
+    source = await openSource(values);
+  } catch (error) {
+    if (error instanceof CheckpointFileError) {
+      report({ error: error.message }, values.json === true, 1);
+      return 1;
+    }
+    report({ error: messageOf(error) }, values.json === true, 2);
+    return 2;
+  }
+
+  let result: VerifyResult;
+  try {
+    result = await verifyChain(source.records, {
+      ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
+      ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
+    });
+  } catch (error) {
+    report({ error: `cannot read ${source.label}: ${messageOf(error)}` }, values.json === true, 2);
+    return 2;
+  } finally {
+    await source.close();
+  }
+
+  if (values.json === true) {
+    console.log(JSON.stringify({ source: source.label, ...result }));
+  } else if (result.ok) {
+    console.log(`audit trail ${source.label}: ${result.reason}`);
+  } else {
+    const where =
+      result.firstBadSeq === undefined
+        ? ''
+        : ` at seq ${result.firstBadSeq}${result.chain !== undefined ? ` of chain ${result.chain}` : ''}`;
+    console.error(`audit trail ${source.label}: BROKEN${where}: ${result.reason}`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+async function openSource(values: {
+  file?: string;
+  checkpoints?: string;
+  'public-key'?: string[];
+}): Promise<Source> {
+  const explicitKeys = values['public-key']?.map(readPublicKey);
+  const explicitCheckpoints =
+    values.checkpoints === undefined ? undefined : loadCheckpoints(values.checkpoints);
+
+  if (values.file !== undefined) {
+    const file = values.file;
+    try {
+      if (!statSync(file).isFile()) throw new CannotRead(`${file} is not a file`);
+    } catch (error) {
+      if (error instanceof CannotRead) throw error;
+      throw new CannotRead(
+        `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    return {
+      label: file,
+      records: readNdjson(file),
+      ...(explicitCheckpoints !== undefined ? { checkpoints: explicitCheckpoints } : {}),
+      ...(explicitKeys !== undefined ? { publicKeys: explicitKeys } : {}),
+      close: () => Promise.resolve(),
+    };
+  }
+
+  const config = { audit: loadAuditConfig(process.env) };
+  const configuredPath = config.audit.checkpoints.path ?? `${config.audit.sqlitePath}.checkpoints`;
+  const checkpoints =
+    explicitCheckpoints ??
+    (statSync(configuredPath, { throwIfNoEntry: false }) !== undefined
+      ? loadCheckpoints(configuredPath)
+      : undefined);
+  const signingKey = config.audit.checkpoints.signingKey;
+  const publicKeys =
+    explicitKeys ??
+    (signingKey !== undefined && checkpoints !== undefined
+      ? [createPublicKey(parseSigningKey(signingKey))]
+      : undefined);
+  let store: AuditStore;
+  try {
+    store = await openAuditStore(config.audit, { readOnly: true });
+  } catch (error) {
+    throw new CannotRead(messageOf(error));
+  }
+  return {
+    label: store.location,
+    records: mapRecords(scanStore(store)),
+    ...(checkpoints !== undefined ? { checkpoints } : {}),
+    ...(publicKeys !== undefined ? { publicKeys } : {}),
+    close: () => store.close(),
+  };
+}
+
+async function* mapRecords(
+  stored: AsyncIterable<Parameters<typeof recordForVerification>[0]>,
+): AsyncGenerator {
+  for await (const record of stored) yield recordForVerification(record);
+}
+
+function loadCheckpoints(path: string): Checkpoint[] {
+  try {
+    return readCheckpoints(path);
+  } catch (error) {
+    if (error instanceof CheckpointFileError) throw error;
+    throw new CannotRead(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
+function readPublicKey(path: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CannotRead(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  try {
+    return parseVerifyKey(pem);
+  } catch (error) {
+    throw new CannotRead(`${path}: ${(error as Error).message}`);
+  }
+}
+
+function report(body: { error: string }, json: boolean, exitCode: number): void {
+  if (json) console.log(JSON.stringify({ ok: false, exitCode, ...body }));
+  else console.error(`audit:verify: ${body.error}`);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+process.exitCode = await main(process.argv.slice(2));
