@@ -46,6 +46,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('case sensitive routing', true);
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+  // A revocation's answer is an event, not a representation: no validators, no caching.
+  app.set('etag', false);
 
   app.use(createRequestScope(deps.logger));
   app.use(createAccessLog(deps.metrics));

@@ -93,9 +93,14 @@ A caller without the permission (403 FORBIDDEN), and no token at all (401):
   curl -s -X DELETE -H "Authorization: Bearer ${rotator}" ${base}/v1/modelarts/authorizations?allUsers=true
   curl -s -X DELETE ${base}/v1/scm/csrs/${DEMO_RESOURCES.csrs[0].csrId}
 
-Read the audit trail, then verify its hash chain and signed checkpoints:
+Read the audit trail, and verify its hash chain:
 
   curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/audit
+  ${verifyEnv} npm run audit:verify
+
+Signed checkpoints are written every 60 s (when there is something new), every 1,000 records
+and at shutdown; once one exists, hold the chain against it too:
+
   ${verifyEnv} npm run audit:verify -- --checkpoints ${join(DEMO_DIR, 'audit.db.checkpoints')} --public-key ${publicKeyFile}
 
 More: ${base}/openapi.json, ${base}/metrics, ${base}/readyz. Ctrl-C drains and stops.
