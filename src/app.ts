@@ -10,6 +10,7 @@ import { createRequestScope } from './http/request-id.ts';
 import { authenticate, authorize, createRevocationPipeline } from './http/revocation-pipeline.ts';
 import type { CallerResolver } from './identity/caller.ts';
 import type { Logger } from './observability/logger.ts';
+import { configSecrets } from './observability/config-secrets.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { ReadinessCheck } from './observability/readiness.ts';
 import { OPERATIONS } from './operations/catalog.ts';
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createAccessLog(deps.metrics));
   app.use(helmet());
   app.use('/v1', noStore);
+  app.use(escapeUndecodablePath);
 
   const allowed = new Map<string, string[]>();
   for (const operation of OPERATIONS) {
@@ -69,7 +71,9 @@ export function createApp(deps: AppDeps): Express {
   );
   allowed.set(AUDIT_PATH, ['GET', 'HEAD']);
 
-  app.use(createHealthRoutes(deps.readiness, deps.metrics));
+  app.use(
+    createHealthRoutes(deps.readiness, deps.metrics, { secrets: configSecrets(deps.config) }),
+  );
   app.get('/openapi.json', (_req, res) => {
     res.json(deps.openapi);
   });
@@ -82,5 +86,29 @@ export function createApp(deps: AppDeps): Express {
 
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+/**
+ * Express decodes path parameters while matching routes and, when one does not decode (`%ZZ`,
+ * a lone `%C3`), skips the route with a bare 400 (router's decodeParam): the refusal would name
+ * no field and go unaudited. Escaping the `%` of such a segment lets the route match with the
+ * literal text, which the validator then refuses like any other bad parameter.
+ */
+const escapeUndecodablePath: RequestHandler = (req, _res, next) => {
+  const queryAt = req.url.indexOf('?');
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  const escaped = path
+    .split('/')
+    .map((segment) => {
+      try {
+        decodeURIComponent(segment);
+        return segment;
+      } catch {
+        return segment.replaceAll('%', '%25');
+      }
+    })
+    .join('/');
+  if (escaped !== path) req.url = escaped + (queryAt === -1 ? '' : req.url.slice(queryAt));
   next();
 };

@@ -8,6 +8,9 @@ import { scopeOf } from './request-scope.ts';
 
 const COMMON_QUERY = ['project'];
 const MAX_AUDITED_VALUE = 128;
+// An unknown parameter's name is echoed back to the caller: bounded, and no more than a few.
+const MAX_FIELD_NAME = 64;
+const MAX_UNKNOWN_REPORTED = 10;
 
 /**
  * Validates every parameter of `operation` against the catalog's rules, and resolves the
@@ -37,9 +40,12 @@ export function createValidateRequest(
       if (problem === undefined) target[field] = String(query[field]);
       else errors.push({ field, message: problem });
     }
-    for (const field of Object.keys(query)) {
-      if (!allowedQuery.has(field))
-        errors.push({ field, message: 'is not a parameter of this route' });
+    const unknown = Object.keys(query).filter((field) => !allowedQuery.has(field));
+    for (const field of unknown.slice(0, MAX_UNKNOWN_REPORTED)) {
+      errors.push({
+        field: callerText(field, MAX_FIELD_NAME),
+        message: 'is not a parameter of this route',
+      });
     }
 
     const project = resolveProject(query.project, cloud, errors);
@@ -97,9 +103,14 @@ export function rawTargetOf(
       const value = (source as Record<string, unknown> | undefined)?.[field];
       if (value === undefined) continue;
       const text = typeof value === 'string' ? value : JSON.stringify(value);
-      // eslint-disable-next-line no-control-regex
-      target[field] = text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_AUDITED_VALUE);
+      target[field] = callerText(text, MAX_AUDITED_VALUE);
     }
   }
   return target;
+}
+
+/** The caller's text made safe to echo, log or audit: no control characters, at most `max`. */
+function callerText(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max);
 }

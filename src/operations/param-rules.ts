@@ -18,11 +18,13 @@ export const RESOURCE_ID: ParamRule = {
 
 export const USER_ID: ParamRule = {
   ...RESOURCE_ID,
+  // Refused in any letter case: should ModelArts ever compare `user_id` case-insensitively, an
+  // `ALL` here would be a mass revocation under the single-user permission.
   forbidden: [
     {
       value: 'all',
       reason:
-        'must not be "all": revoking every user has its own route and permission (DELETE /v1/modelarts/authorizations?allUsers=true)',
+        'must not be "all" (in any case): revoking every user has its own route and permission (DELETE /v1/modelarts/authorizations?allUsers=true)',
     },
   ],
   description: '1–64 characters of [A-Za-z0-9_-], not "all"',
@@ -67,6 +69,6 @@ export const PROJECT_ALIAS: ParamRule = {
 export function checkParam(rule: ParamRule, value: unknown): string | undefined {
   if (typeof value !== 'string') return 'is required and must be a single string';
   if (!rule.pattern.test(value)) return `must be ${rule.description}`;
-  const forbidden = rule.forbidden?.find((entry) => entry.value === value);
+  const forbidden = rule.forbidden?.find((entry) => entry.value === value.toLowerCase());
   return forbidden?.reason;
 }

@@ -14,6 +14,7 @@ import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { isTokenRejected, mapUpstreamFault } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
+import { redactTokenInFault } from './redact-token.ts';
 import { resolveEndpoint } from './resolve-endpoint.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
 import type { RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
@@ -46,7 +47,7 @@ export const NOT_FOUND_AFTER_UNKNOWN_ATTEMPT = 'not-found-after-unknown-attempt'
 const API_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['APIGW.0101', 'APIG.0101']);
 
 type Verdict =
-  | { readonly kind: 'success'; readonly response: UpstreamResponse }
+  | { readonly kind: 'success'; readonly response: UpstreamResponse; readonly fault: UpstreamFault }
   | { readonly kind: 'fault'; readonly fault: UpstreamFault; readonly contradiction?: string };
 
 export function createRevoker(options: RevokerOptions): Revoker {
@@ -85,7 +86,11 @@ export function createRevoker(options: RevokerOptions): Revoker {
   async function revoke(request: RevocationRequest): Promise<RevocationResult> {
     const { operation, project, requestId, deadline } = request;
     const service = operation.service;
-    const log = options.logger.child({ requestId, service, operation: operation.name });
+    const log = options.logger.child({
+      requestId,
+      upstreamService: service,
+      operation: operation.name,
+    });
     const breaker = breakerOf(service);
     const target = resolveEndpoint(options.endpoints[service], project.region);
     if (target === undefined) {
@@ -166,12 +171,12 @@ export function createRevoker(options: RevokerOptions): Revoker {
         .labels(service, statusClassOf(answer))
         .observe(answer.durationMs / 1000);
 
-      const verdict = judge(answer, operation);
+      const verdict = judge(answer, operation, token.value);
       if (verdict.kind === 'success') {
         ticket.succeeded();
         return {
           kind: 'revoked',
-          upstream: successSummary(service, verdict.response),
+          upstream: successSummary(service, verdict.response, verdict.fault),
           attempts,
         };
       }
@@ -250,19 +255,23 @@ function tokenScopeOf(operation: OperationSpec, projectId: string): TokenScope {
   return operation.tokenScope === 'domain' ? { kind: 'domain' } : { kind: 'project', projectId };
 }
 
-function judge(answer: UpstreamAnswer, operation: OperationSpec): Verdict {
-  const fault = parseUpstreamError(answer);
+/** `token` is the one the call carried: a service quoting it back must not pass it on. */
+function judge(answer: UpstreamAnswer, operation: OperationSpec, token: string): Verdict {
+  const fault = redactTokenInFault(parseUpstreamError(answer), token);
   if (isNetworkFailure(answer) || answer.status < 200 || answer.status > 299) {
     return { kind: 'fault', fault };
   }
   const contradiction = checkUpstreamSuccess(operation.success, answer);
   return contradiction === undefined
-    ? { kind: 'success', response: answer }
+    ? { kind: 'success', response: answer, fault }
     : { kind: 'fault', fault, contradiction };
 }
 
-function successSummary(service: string, response: UpstreamResponse): UpstreamSummary {
-  const { requestId } = parseUpstreamError(response);
+function successSummary(
+  service: string,
+  response: UpstreamResponse,
+  { requestId }: UpstreamFault,
+): UpstreamSummary {
   return {
     service,
     status: response.status,
