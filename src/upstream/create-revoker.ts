@@ -47,7 +47,12 @@ export const NOT_FOUND_AFTER_UNKNOWN_ATTEMPT = 'not-found-after-unknown-attempt'
 const API_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['APIGW.0101', 'APIG.0101']);
 
 type Verdict =
-  | { readonly kind: 'success'; readonly response: UpstreamResponse; readonly fault: UpstreamFault }
+  | {
+      readonly kind: 'success';
+      readonly response: UpstreamResponse;
+      /** The cloud's request id, checked like an error's (it is echoed to the caller). */
+      readonly requestId: string | undefined;
+    }
   | { readonly kind: 'fault'; readonly fault: UpstreamFault; readonly contradiction?: string };
 
 export function createRevoker(options: RevokerOptions): Revoker {
@@ -176,7 +181,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         ticket.succeeded();
         return {
           kind: 'revoked',
-          upstream: successSummary(service, verdict.response, verdict.fault),
+          upstream: successSummary(service, verdict.response, verdict.requestId),
           attempts,
         };
       }
@@ -263,14 +268,14 @@ function judge(answer: UpstreamAnswer, operation: OperationSpec, token: string):
   }
   const contradiction = checkUpstreamSuccess(operation.success, answer);
   return contradiction === undefined
-    ? { kind: 'success', response: answer, fault }
+    ? { kind: 'success', response: answer, requestId: fault.requestId }
     : { kind: 'fault', fault, contradiction };
 }
 
 function successSummary(
   service: string,
   response: UpstreamResponse,
-  { requestId }: UpstreamFault,
+  requestId: string | undefined,
 ): UpstreamSummary {
   return {
     service,

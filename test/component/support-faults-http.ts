@@ -1,0 +1,351 @@
+// Shared by the fault, caller, rate-limit and leak component tests: fresh revocation targets in
+// the simulator, one HTTP call to the gateway, the audit records of a request, and the checks
+// every problem answer must pass.
+
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import type { SimService, Simulator } from '../../src/simulator/index.ts';
+import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
+
+export type TargetKind = 'scmPrivacy' | 'csr' | 'apig' | 'kms' | 'modelarts';
+
+export interface Target {
+  readonly kind: TargetKind;
+  readonly service: SimService;
+  /** The gateway route that revokes it. */
+  readonly path: string;
+  /** Whether the simulator still holds the resource. */
+  exists(): boolean;
+}
+
+let serial = 0;
+
+export interface TargetOptions {
+  /** false: not added, so the cloud answers 404 for it. Default true. */
+  readonly exists?: boolean;
+  /** An APIG certificate bound to a domain name: the cloud answers 409 to deleting it. */
+  readonly bound?: boolean;
+}
+
+/** A resource no other test touches, added to the simulator (unless `exists` is false). */
+export function createTarget(
+  sim: Simulator,
+  kind: TargetKind,
+  options: TargetOptions = {},
+): Target {
+  const exists = options.exists ?? true;
+  serial += 1;
+  const n = `${String(process.pid)}${String(serial).padStart(4, '0')}`;
+  switch (kind) {
+    case 'scmPrivacy': {
+      const certId = `scs-faults-${n}`;
+      if (exists) sim.addScmCertificate(DEFAULT_PROJECT, certId);
+      return {
+        kind,
+        service: 'scm',
+        path: `/v1/scm/certificates/${certId}/privacy`,
+        exists: () => sim.has('scmPrivacy', DEFAULT_PROJECT, certId),
+      };
+    }
+    case 'csr': {
+      const csrId = `csr-faults-${n}`.padEnd(20, '0');
+      if (exists) sim.addCsr(csrId);
+      return {
+        kind,
+        service: 'scm',
+        path: `/v1/scm/csrs/${csrId}`,
+        exists: () => sim.has('csr', csrId),
+      };
+    }
+    case 'apig': {
+      const certificateId = `faultsapig${n}`;
+      if (exists)
+        sim.addApigCertificate(DEFAULT_PROJECT, certificateId, { bound: options.bound ?? false });
+      return {
+        kind,
+        service: 'apig',
+        path: `/v1/apig/certificates/${certificateId}`,
+        exists: () => sim.has('apigCertificate', DEFAULT_PROJECT, certificateId),
+      };
+    }
+    case 'kms': {
+      const keyId = randomUUID();
+      const grantId = randomBytes(32).toString('hex');
+      if (exists) sim.addKmsGrant(DEFAULT_PROJECT, keyId, grantId);
+      return {
+        kind,
+        service: 'kms',
+        path: `/v1/kms/keys/${keyId}/grants/${grantId}`,
+        exists: () => sim.has('kmsGrant', DEFAULT_PROJECT, keyId, grantId),
+      };
+    }
+    case 'modelarts': {
+      const userId = randomBytes(16).toString('hex');
+      if (exists) sim.addModelArtsAuthorization(DEFAULT_PROJECT, userId);
+      return {
+        kind,
+        service: 'modelarts',
+        path: `/v1/modelarts/authorizations/${userId}`,
+        exists: () => sim.has('modelartsAuthorization', DEFAULT_PROJECT, userId),
+      };
+    }
+  }
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed JSON body ({} when it is not JSON). */
+  readonly body: Record<string, unknown>;
+  /** X-Request-Id of the answer. */
+  readonly requestId: string;
+}
+
+/** The JSON object a body holds, or {} when it holds none. */
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export interface CallOptions {
+  readonly method?: string;
+  /** A caller JWT, sent as `Authorization: Bearer …`. */
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export async function call(
+  gw: TestGateway,
+  path: string,
+  options: CallOptions = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(`${gw.url}${path}`, {
+    method: options.method ?? 'DELETE',
+    headers,
+  });
+  const text = await response.text();
+  const body = parseBody(text);
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body,
+    requestId: response.headers.get('x-request-id') ?? '',
+  };
+}
+
+/** An audit record as GET /v1/audit returns it (the fields these tests read). */
+export interface AuditItem {
+  readonly id: string;
+  readonly phase: string;
+  readonly operation: string;
+  readonly actor: {
+    readonly subject: string | null;
+    readonly email: string | null;
+    readonly groups: string[];
+    readonly via: string | null;
+  };
+  readonly outcome?: Record<string, unknown>;
+}
+
+export interface OutcomeItem extends AuditItem {
+  readonly outcome: Record<string, unknown>;
+}
+
+export interface Reader {
+  readonly subject: string;
+  readonly groups: string[];
+}
+
+/** TEST_RULES grant the subject `auditor` the `audit.read` permission. */
+export const AUDITOR: Reader = { subject: 'auditor', groups: [] };
+
+/** Every audit record of one request, read through GET /v1/audit as an `audit.read` caller. */
+export async function auditRecordsOf(
+  gw: TestGateway,
+  requestId: string,
+  reader: Reader = AUDITOR,
+): Promise<AuditItem[]> {
+  const auditor = await gw.token(reader.subject, reader.groups);
+  const answer = await call(gw, `/v1/audit?requestId=${encodeURIComponent(requestId)}`, {
+    method: 'GET',
+    token: auditor,
+  });
+  assert.equal(answer.status, 200, `GET /v1/audit answered ${answer.text}`);
+  const items = answer.body.items;
+  assert.ok(Array.isArray(items));
+  return items as AuditItem[];
+}
+
+/** The one outcome record of a request (asserting there is exactly one). */
+export async function auditOutcomeRecordOf(
+  gw: TestGateway,
+  requestId: string,
+  reader: Reader = AUDITOR,
+): Promise<OutcomeItem> {
+  const records = await auditRecordsOf(gw, requestId, reader);
+  const outcomes = records.filter(
+    (record): record is OutcomeItem => record.phase === 'outcome' && record.outcome !== undefined,
+  );
+  assert.equal(outcomes.length, 1, `expected one outcome record for ${requestId}`);
+  const [record] = outcomes;
+  assert.ok(record !== undefined);
+  return record;
+}
+
+/** The `outcome` of a request's one outcome record. */
+export async function auditOutcomeOf(
+  gw: TestGateway,
+  requestId: string,
+  reader: Reader = AUDITOR,
+): Promise<Record<string, unknown>> {
+  const record = await auditOutcomeRecordOf(gw, requestId, reader);
+  return record.outcome;
+}
+
+export function problemTypeOf(code: string): string {
+  return `urn:rescind:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/**
+ * The shape every problem answer shares (CONTRACT §2): status, media type, code, type, title,
+ * request id (equal to the X-Request-Id header) and, on audited routes, the audit id.
+ */
+export function assertProblem(
+  answer: Answer,
+  status: number,
+  code: string,
+  options: { audited?: boolean } = {},
+): void {
+  assert.equal(answer.status, status, `expected ${String(status)} ${code}, got ${answer.text}`);
+  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json(;|$)/);
+  assert.equal(answer.body.code, code);
+  assert.equal(answer.body.status, status);
+  assert.equal(answer.body.type, problemTypeOf(code));
+  assert.equal(typeof answer.body.title, 'string');
+  assert.ok(answer.requestId !== '', 'X-Request-Id is echoed');
+  assert.equal(answer.body.requestId, answer.requestId);
+  if (options.audited !== false) {
+    assert.equal(typeof answer.body.auditId, 'string', 'an audited request names its audit id');
+  }
+}
+
+/**
+ * No stack trace, library error, internal address or credential in what a caller sees.
+ * `secrets` are values that must not appear (tokens, JWTs, passwords).
+ */
+export function assertNothingInternal(
+  gw: TestGateway,
+  text: string,
+  secrets: readonly string[] = [],
+): void {
+  const simPort = new URL(gw.sim.url).port;
+  assert.ok(!text.includes('127.0.0.1'), 'no loopback address');
+  assert.ok(!text.includes('localhost'), 'no host name');
+  assert.ok(!text.includes(`:${simPort}`), 'no simulator port');
+  assert.ok(!/ECONN|EPIPE|ETIMEDOUT|socket hang up/i.test(text), 'no network error text');
+  assert.ok(!/\n\s+at |\.ts:\d+/.test(text), 'no stack trace');
+  assert.ok(!text.includes('X-Auth-Token') && !/x-auth-token/i.test(text), 'no token header');
+  for (const token of issuedTokens(gw.sim)) assert.ok(!text.includes(token), 'no IAM token');
+  for (const secret of secrets) {
+    assert.ok(secret.length >= 8, 'a secret searched for is long enough to mean something');
+    assert.ok(!text.includes(secret), 'no caller credential or password');
+  }
+}
+
+/** Every IAM token the simulator saw in a service call or issued to the gateway. */
+export function issuedTokens(sim: Simulator): string[] {
+  const tokens = new Set<string>();
+  for (const recorded of sim.calls()) {
+    if (recorded.token !== undefined && recorded.token !== '') tokens.add(recorded.token);
+  }
+  return [...tokens];
+}
+
+/** A loopback port with nothing listening: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.close((error) => {
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+  return port;
+}
+
+/**
+ * One request through node:http, for what fetch cannot send: a header given as an array goes
+ * out as that many header lines (fetch would join them into one).
+ */
+export function rawRequest(
+  gw: TestGateway,
+  path: string,
+  headers: Record<string, string | string[]>,
+  method = 'DELETE',
+): Promise<Answer> {
+  const url = new URL(path, gw.url);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body = parseBody(text);
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value === undefined) continue;
+          for (const one of Array.isArray(value) ? value : [value])
+            responseHeaders.append(name, one);
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: responseHeaders,
+          text,
+          body,
+          requestId: responseHeaders.get('x-request-id') ?? '',
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Writes `head` (request line and header lines, without the blank line) on a raw socket, for
+ * what no HTTP client sends: the same header twice under different spellings. Returns the status
+ * and body of the answer (the connection is closed after it).
+ */
+export function rawSocketRequest(
+  gw: TestGateway,
+  head: readonly string[],
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { hostname, port } = new URL(gw.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.end(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n`);
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      const separator = text.indexOf('\r\n\r\n');
+      resolve({ status, body: parseBody(separator === -1 ? '' : text.slice(separator + 4)) });
+    });
+  });
+}
