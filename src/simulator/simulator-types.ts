@@ -113,7 +113,9 @@ export type FaultSpec = {
   pathIncludes?: string;
   /**
    * true: the operation is performed (the resource deleted) and THEN the fault answers instead,
-   * modelling "request applied but the answer was lost". Default false.
+   * modelling "request applied but the answer was lost". Default false. It does not apply to
+   * `delay`, which always handles the call normally after the wait (the server got it); for an
+   * applied call whose answer never comes, use `hang` with takesEffect.
    */
   takesEffect?: boolean;
 } & (
