@@ -55,8 +55,10 @@ export async function composeDeps(
     const callers = createCallerResolver(config.identity, { logger, clock });
     cleanups.push(() => callers.close?.());
 
+    // Every dependency /readyz reports on. Reasons are scrubbed of secrets and URLs there.
     const readiness: ReadinessCheck[] = [
-      { name: 'config', check: () => ({ ready: true, reasons: [] }) },
+      // The process cannot get this far with a configuration that failed to load or validate.
+      { name: 'config', check: () => ({ ready: true, reasons: [], detail: 'loaded and valid' }) },
     ];
 
     let rateLimit: RequestHandler;
@@ -76,7 +78,23 @@ export async function composeDeps(
 
     const auditTrail = await openAuditTrail({ config: config.audit, metrics, logger, clock });
     cleanups.push(() => auditTrail.close());
-    readiness.push({ name: 'audit', check: () => auditTrail.readiness() });
+    // openAuditTrail resolves only after crash recovery closed every dangling attempt, and the
+    // server listens only after this: a process that answers /readyz has finished recovery.
+    const { danglingRecovered } = auditTrail.stats();
+    readiness.push({
+      name: 'audit-recovery',
+      check: () => ({
+        ready: true,
+        reasons: [],
+        detail: `finished at start-up; ${danglingRecovered} dangling attempt(s) closed as unknown`,
+      }),
+    });
+    // Whatever the store (SQLite, PostgreSQL), the trail's writer reports whether records can be
+    // made durable now. A store that needs a live probe of its own adds a check here.
+    readiness.push({
+      name: 'audit-store',
+      check: () => ({ ...auditTrail.readiness(), detail: config.audit.store }),
+    });
 
     const tokens = createTokenProvider({ iam: config.cloud.iam, metrics, logger, clock });
     const revoker = createRevoker({

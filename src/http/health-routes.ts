@@ -1,29 +1,41 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Metrics } from '../observability/metrics.ts';
-import type { ReadinessCheck } from '../observability/readiness.ts';
+import {
+  checkReadiness,
+  type CheckReadinessOptions,
+  type ReadinessCheck,
+} from '../observability/readiness.ts';
 
-/** `/healthz` (the process runs), `/readyz` (every dependency is ready), `/metrics`. */
-export function createHealthRoutes(checks: readonly ReadinessCheck[], metrics: Metrics): Router {
+/** Paths that probes and scrapers call every few seconds; the access log keeps them at debug. */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * `/healthz` (the process runs and answers), `/readyz` (every dependency is ready; 503 lists the
+ * reasons), `/metrics` (Prometheus text). None needs a caller identity: they are for the
+ * platform, and say nothing a caller could use (reasons are scrubbed of secrets and URLs).
+ */
+export function createHealthRoutes(
+  checks: readonly ReadinessCheck[],
+  metrics: Metrics,
+  options: CheckReadinessOptions = {},
+): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
+  router.get('/healthz', noStore, (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      checks.map(async (check) => {
-        try {
-          const report = await check.check();
-          return { name: check.name, ready: report.ready, reasons: [...report.reasons] };
-        } catch {
-          return { name: check.name, ready: false, reasons: ['the check itself failed'] };
-        }
-      }),
-    );
-    const ready = results.every((result) => result.ready);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: results });
+  router.get('/readyz', noStore, async (_req, res) => {
+    const result = await checkReadiness(checks, options);
+    res
+      .status(result.ready ? 200 : 503)
+      .json({ status: result.ready ? 'ready' : 'not-ready', checks: result.checks });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', noStore, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   return router;
 }
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};

@@ -1,6 +1,9 @@
-// The OpenAPI 3.1 document, derived from the operation catalog and the problem catalog: a route,
-// parameter pattern or error code cannot appear here without existing in the gateway.
+// The OpenAPI 3.1 document, derived from the operation catalog, the parameter rules and the
+// problem catalog: a route, parameter pattern or error code cannot appear here without existing
+// in the gateway, and a test checks the reverse against the app's own routes.
 
+import { DEFAULT_AUDIT_PAGE_LIMIT, MAX_AUDIT_PAGE_LIMIT } from '../audit/audit-reader.ts';
+import { AUDIT_RESULTS } from '../audit/audit-trail.ts';
 import type { Config } from '../config/schema.ts';
 import { OPERATIONS, type OperationSpec } from '../operations/catalog.ts';
 import { PROJECT_ALIAS, type ParamRule } from '../operations/param-rules.ts';
@@ -9,23 +12,74 @@ import { VERSION } from '../version.ts';
 
 type Schema = Record<string, unknown>;
 
+const AUDIT_PATH = '/v1/audit';
+
 /** Problems a revocation route can answer with (everything but the non-revocation ones). */
 const REVOCATION_PROBLEMS: readonly ProblemCode[] = PROBLEM_CODES.filter(
   (code) => code !== 'ROUTE_NOT_FOUND' && code !== 'METHOD_NOT_ALLOWED',
 );
 
+const AUDIT_PROBLEMS: readonly ProblemCode[] = [
+  'INVALID_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'INTERNAL',
+  'AUDIT_UNAVAILABLE',
+];
+
+/**
+ * The query parameters of GET /v1/audit as src/audit/query-routes.ts accepts them (it refuses
+ * any other). Lengths are its bounds; the component test probes each one against the live route.
+ */
+export const AUDIT_QUERY_PARAMETERS: readonly {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: Schema;
+}[] = [
+  { name: 'operation', description: 'operation name', schema: text(128) },
+  { name: 'actor', description: 'caller subject', schema: text(256) },
+  {
+    name: 'result',
+    description: 'outcome result',
+    schema: { type: 'string', enum: [...AUDIT_RESULTS] },
+  },
+  { name: 'requestId', description: 'request id', schema: text(200) },
+  {
+    name: 'since',
+    description: 'records at or after this time (ISO 8601 with offset)',
+    schema: { type: 'string', format: 'date-time' },
+  },
+  {
+    name: 'until',
+    description: 'records before this time (ISO 8601 with offset); not before `since`',
+    schema: { type: 'string', format: 'date-time' },
+  },
+  {
+    name: 'limit',
+    description: 'page size (JSON pages only)',
+    schema: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_AUDIT_PAGE_LIMIT,
+      default: DEFAULT_AUDIT_PAGE_LIMIT,
+    },
+  },
+  { name: 'cursor', description: 'opaque cursor from `nextCursor`', schema: text(512) },
+];
+
 export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
   const paths: Record<string, Schema> = {};
   for (const operation of OPERATIONS) {
-    paths[operation.path] = { delete: revocationOperation(operation) };
+    const item = (paths[operation.path] ??= {});
+    if ('delete' in item) throw new Error(`two operations share DELETE ${operation.path}`);
+    item.delete = revocationOperation(operation);
   }
-  paths['/v1/audit'] = { get: auditOperation() };
-  paths['/healthz'] = { get: plainOperation('health', 'The process runs') };
-  paths['/readyz'] = {
-    get: plainOperation('readiness', 'Every dependency is ready (503 lists the reasons)'),
-  };
-  paths['/metrics'] = { get: plainOperation('metrics', 'Prometheus text exposition') };
-  paths['/openapi.json'] = { get: plainOperation('openapi', 'This document') };
+  paths[AUDIT_PATH] = { get: auditOperation() };
+  paths['/healthz'] = { get: healthOperation() };
+  paths['/readyz'] = { get: readinessOperation() };
+  paths['/metrics'] = { get: metricsOperation() };
+  paths['/openapi.json'] = { get: openApiOperation() };
 
   return {
     openapi: '3.1.0',
@@ -34,68 +88,103 @@ export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
       version: VERSION,
       description:
         'Audited revocation gateway for Huawei Cloud. Every revocation is authenticated, ' +
-        'authorized, rate limited and written to a durable audit trail before the cloud is called.',
+        'rate limited, validated, authorized and written to a durable audit trail before the ' +
+        'cloud is called. Every answer carries `X-Request-Id`; every error is RFC 9457 problem ' +
+        'details (`application/problem+json`). A path the gateway does not know is ' +
+        '404 `ROUTE_NOT_FOUND`; a known path with another method is 405 `METHOD_NOT_ALLOWED` ' +
+        'with `Allow`.',
     },
+    tags: [
+      ...[...new Set(OPERATIONS.map((operation) => operation.service))].map((service) => ({
+        name: service,
+        description: `Revocations in ${service.toUpperCase()}`,
+      })),
+      { name: 'audit', description: 'The audit trail' },
+      { name: 'operations', description: 'Probes, metrics and this document' },
+    ],
     security: [{ caller: [] }],
     paths,
     components: {
-      securitySchemes: {
-        caller:
-          identityMode === 'jwt'
-            ? {
-                type: 'http',
-                scheme: 'bearer',
-                bearerFormat: 'JWT',
-                description: 'A JWT from the company SSO',
-              }
-            : {
-                type: 'apiKey',
-                in: 'header',
-                name: 'X-Forwarded-User',
-                description:
-                  'Set by the trusted SSO proxy together with X-Forwarded-Email and X-Forwarded-Groups',
-              },
-      },
+      securitySchemes: { caller: securityScheme(identityMode) },
       schemas: {
         Revoked: revokedSchema(),
         Problem: problemSchema(),
+        AuditRecord: auditRecordSchema(),
+        Readiness: readinessSchema(),
       },
-      responses: Object.fromEntries(
-        PROBLEM_CODES.map((code) => [
-          code,
-          {
-            description: `${PROBLEMS[code].title}: ${PROBLEMS[code].when}`,
-            content: {
-              'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
-            },
-          },
-        ]),
-      ),
+      headers: {
+        'X-Request-Id': {
+          description:
+            "The request's id: the caller's `X-Request-Id` when safe, else a new UUID. Logged, audited and sent upstream.",
+          schema: { type: 'string' },
+        },
+        'Retry-After': {
+          description: 'Seconds to wait before trying again',
+          schema: { type: 'integer', minimum: 1 },
+        },
+      },
     },
   };
 }
 
+function securityScheme(identityMode: Config['identity']['mode']): Schema {
+  return identityMode === 'jwt'
+    ? {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A JWT from the company SSO',
+      }
+    : {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Forwarded-User',
+        description:
+          'Set by the trusted SSO proxy together with X-Forwarded-Email and X-Forwarded-Groups; believed only from the trusted proxies',
+      };
+}
+
 function revocationOperation(operation: OperationSpec): Schema {
+  const pathParams = Object.entries(operation.pathParams);
+  const queryParams = Object.entries(operation.queryParams);
   const parameters = [
-    ...Object.entries(operation.pathParams).map(([name, rule]) =>
-      parameter(name, 'path', rule, true),
-    ),
-    ...Object.entries(operation.queryParams).map(([name, rule]) =>
-      parameter(name, 'query', rule, true),
-    ),
+    ...pathParams.map(([name, rule]) => parameter(name, 'path', rule, true)),
+    ...queryParams.map(([name, rule]) => parameter(name, 'query', rule, true)),
     parameter('project', 'query', PROJECT_ALIAS, false),
     requestIdParameter(),
   ];
+  const target = [...pathParams, ...queryParams];
   return {
     operationId: operation.name,
     summary: operation.summary,
     tags: [operation.service],
-    description: `Permission: \`${operation.name}\`. Upstream: ${operation.service.toUpperCase()}.`,
+    description:
+      `Permission: \`${operation.name}\`. Upstream: ${operation.service.toUpperCase()}. ` +
+      'The outcome record is durable in the audit trail before the answer is sent.',
+    'x-permission': operation.name,
     parameters,
     responses: {
       '200': {
         description: 'Revoked; the outcome is durable in the audit trail',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Revoked' } } },
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+        content: {
+          'application/json': {
+            schema: {
+              allOf: [{ $ref: '#/components/schemas/Revoked' }],
+              properties: {
+                operation: { const: operation.name },
+                target: {
+                  type: 'object',
+                  required: target.map(([name]) => name),
+                  properties: Object.fromEntries(
+                    target.map(([name, rule]) => [name, ruleSchema(rule)]),
+                  ),
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+        },
       },
       ...problemResponses(REVOCATION_PROBLEMS),
     },
@@ -103,66 +192,115 @@ function revocationOperation(operation: OperationSpec): Schema {
 }
 
 function auditOperation(): Schema {
-  const text = (description: string) => ({ type: 'string', description });
-  const query = (name: string, schema: Schema) => ({ name, in: 'query', required: false, schema });
   return {
     operationId: 'audit.read',
-    summary: 'Query the audit trail (permission audit.read)',
+    summary: 'Query the audit trail',
+    description:
+      'Permission: `audit.read`. Records come in chain order (by chain, then seq). ' +
+      'JSON pages by default; with `Accept: application/x-ndjson`, every match, one record per line.',
     tags: ['audit'],
+    'x-permission': 'audit.read',
     parameters: [
-      query('operation', text('operation name')),
-      query('actor', text('caller subject')),
-      query('result', {
-        type: 'string',
-        enum: [
-          'revoked',
-          'failed',
-          'denied',
-          'invalid',
-          'unauthenticated',
-          'rate-limited',
-          'unknown',
-        ],
-      }),
-      query('requestId', text('request id')),
-      query('since', { type: 'string', format: 'date-time' }),
-      query('until', { type: 'string', format: 'date-time' }),
-      query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
-      query('cursor', text('opaque cursor from nextCursor')),
+      ...AUDIT_QUERY_PARAMETERS.map(({ name, description, schema }) => ({
+        name,
+        in: 'query',
+        required: false,
+        description,
+        schema,
+      })),
+      requestIdParameter(),
     ],
     responses: {
       '200': {
         description: 'A page of records; with Accept: application/x-ndjson, every match as NDJSON',
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
         content: {
           'application/json': {
             schema: {
               type: 'object',
               required: ['items', 'nextCursor'],
               properties: {
-                items: { type: 'array', items: { type: 'object' } },
+                items: { type: 'array', items: { $ref: '#/components/schemas/AuditRecord' } },
                 nextCursor: { type: ['string', 'null'] },
               },
             },
           },
-          'application/x-ndjson': { schema: { type: 'string' } },
+          'application/x-ndjson': {
+            schema: { type: 'string', description: 'One AuditRecord as JSON per line' },
+          },
         },
       },
-      ...problemResponses([
-        'INVALID_REQUEST',
-        'UNAUTHENTICATED',
-        'FORBIDDEN',
-        'RATE_LIMITED',
-        'INTERNAL',
-      ]),
+      ...problemResponses(AUDIT_PROBLEMS),
     },
   };
 }
 
-function plainOperation(operationId: string, description: string): Schema {
+function healthOperation(): Schema {
   return {
-    operationId,
+    operationId: 'health',
+    summary: 'Liveness: the process runs and answers',
+    tags: ['operations'],
     security: [],
-    responses: { '200': { description } },
+    responses: {
+      '200': {
+        description: 'Alive',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['status'],
+              properties: { status: { const: 'ok' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function readinessOperation(): Schema {
+  const content = {
+    'application/json': { schema: { $ref: '#/components/schemas/Readiness' } },
+  };
+  return {
+    operationId: 'readiness',
+    summary: 'Readiness: configuration loaded, audit recovery finished, stores usable',
+    tags: ['operations'],
+    security: [],
+    responses: {
+      '200': { description: 'Every dependency is ready', content },
+      '503': { description: 'At least one dependency is not ready; the reasons say why', content },
+    },
+  };
+}
+
+function metricsOperation(): Schema {
+  return {
+    operationId: 'metrics',
+    summary: 'Prometheus metrics (text exposition format)',
+    tags: ['operations'],
+    security: [],
+    responses: {
+      '200': {
+        description: 'Every rescind_* metric, and the Node.js process metrics',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  };
+}
+
+function openApiOperation(): Schema {
+  return {
+    operationId: 'openapi',
+    summary: 'This document',
+    tags: ['operations'],
+    security: [],
+    responses: {
+      '200': {
+        description: 'OpenAPI 3.1',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      },
+    },
   };
 }
 
@@ -172,11 +310,15 @@ function parameter(
   rule: ParamRule,
   required: boolean,
 ): Schema {
-  const schema: Schema = { type: 'string', pattern: rule.pattern.source, example: rule.example };
+  return { name, in: where, required, description: rule.description, schema: ruleSchema(rule) };
+}
+
+function ruleSchema(rule: ParamRule): Schema {
+  const schema: Schema = { type: 'string', pattern: rule.pattern.source, examples: [rule.example] };
   if (rule.forbidden && rule.forbidden.length > 0) {
     schema.not = { enum: rule.forbidden.map((entry) => entry.value) };
   }
-  return { name, in: where, required, description: rule.description, schema };
+  return schema;
 }
 
 function requestIdParameter(): Schema {
@@ -184,7 +326,8 @@ function requestIdParameter(): Schema {
     name: 'X-Request-Id',
     in: 'header',
     required: false,
-    description: 'Kept when safe (1–128 of [A-Za-z0-9._:-]), else replaced; echoed on the response',
+    description:
+      'Kept when safe (1–128 of [A-Za-z0-9._:-], starting alphanumeric), else replaced; echoed on the response',
     schema: { type: 'string' },
   };
 }
@@ -197,10 +340,20 @@ function problemResponses(codes: readonly ProblemCode[]): Record<string, Schema>
   }
   const responses: Record<string, Schema> = {};
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers: Schema = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
+    if (status === 429 || status === 503) {
+      headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+    }
     responses[String(status)] = {
       description: statusCodes.map((code) => `${code}: ${PROBLEMS[code].when}`).join('; '),
+      headers,
       content: {
-        'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+        'application/problem+json': {
+          schema: {
+            allOf: [{ $ref: '#/components/schemas/Problem' }],
+            properties: { status: { const: status }, code: { enum: statusCodes } },
+          },
+        },
       },
     };
   }
@@ -214,10 +367,10 @@ function revokedSchema(): Schema {
     properties: {
       result: { const: 'revoked' },
       operation: { type: 'string', enum: OPERATIONS.map((op) => op.name) },
-      project: { type: 'string' },
+      project: { type: 'string', description: 'the project alias' },
       target: { type: 'object', additionalProperties: { type: 'string' } },
       requestId: { type: 'string' },
-      auditId: { type: 'string' },
+      auditId: { type: 'string', description: 'id of the outcome record in the audit trail' },
       upstream: {
         type: 'object',
         required: ['service', 'status'],
@@ -237,16 +390,17 @@ function problemSchema(): Schema {
     description: 'RFC 9457 problem details',
     required: ['type', 'title', 'status', 'code'],
     properties: {
-      type: { type: 'string', format: 'uri' },
+      type: { type: 'string', format: 'uri', examples: ['urn:rescind:problem:not-found'] },
       title: { type: 'string' },
       status: { type: 'integer' },
       code: { type: 'string', enum: [...PROBLEM_CODES] },
       detail: { type: 'string' },
       instance: { type: 'string' },
       requestId: { type: 'string' },
-      auditId: { type: 'string' },
+      auditId: { type: 'string', description: 'present whenever the request was audited' },
       upstream: {
         type: 'object',
+        description: 'present when the cloud answered or was tried',
         required: ['service'],
         properties: {
           service: { type: 'string' },
@@ -258,6 +412,7 @@ function problemSchema(): Schema {
       },
       errors: {
         type: 'array',
+        description: 'one entry per invalid field',
         items: {
           type: 'object',
           required: ['field', 'message'],
@@ -266,4 +421,111 @@ function problemSchema(): Schema {
       },
     },
   };
+}
+
+function auditRecordSchema(): Schema {
+  const nullableString = { type: ['string', 'null'] };
+  const nullableInteger = { type: ['integer', 'null'] };
+  return {
+    type: 'object',
+    description:
+      'One record of the hash chain (docs/audit-trail.md). A shortened string field `x` has `xTruncated: true` and `xLength` beside it.',
+    required: [
+      'id',
+      'chain',
+      'seq',
+      'time',
+      'requestId',
+      'phase',
+      'actor',
+      'client',
+      'operation',
+      'project',
+      'target',
+      'prevHash',
+      'hash',
+    ],
+    properties: {
+      id: { type: 'string' },
+      chain: { type: 'string' },
+      seq: { type: 'integer', minimum: 1 },
+      time: { type: 'string', format: 'date-time' },
+      requestId: { type: 'string' },
+      phase: { enum: ['attempt', 'outcome'] },
+      actor: {
+        type: 'object',
+        required: ['subject', 'email', 'groups', 'via'],
+        properties: {
+          subject: nullableString,
+          email: nullableString,
+          groups: { type: 'array', items: { type: 'string' } },
+          via: { enum: ['jwt', 'trusted-headers', null] },
+        },
+      },
+      client: { type: 'object', required: ['ip'], properties: { ip: nullableString } },
+      operation: { type: 'string' },
+      project: {
+        type: 'object',
+        required: ['alias', 'id'],
+        properties: { alias: nullableString, id: nullableString },
+      },
+      target: { type: 'object', additionalProperties: { type: 'string' } },
+      outcome: {
+        type: 'object',
+        required: ['result', 'status', 'code', 'upstream', 'attempts', 'durationMs'],
+        properties: {
+          result: { enum: [...AUDIT_RESULTS] },
+          status: nullableInteger,
+          code: nullableString,
+          upstream: {
+            type: ['object', 'null'],
+            required: ['status', 'code', 'message', 'requestId'],
+            properties: {
+              status: nullableInteger,
+              code: nullableString,
+              message: nullableString,
+              requestId: nullableString,
+            },
+          },
+          attempts: nullableInteger,
+          durationMs: { type: ['number', 'null'] },
+          attemptId: { type: 'string' },
+          reason: { type: 'string' },
+        },
+      },
+      prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    },
+  };
+}
+
+function readinessSchema(): Schema {
+  return {
+    type: 'object',
+    required: ['status', 'checks'],
+    properties: {
+      status: { enum: ['ready', 'not-ready'] },
+      checks: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'ready', 'reasons'],
+          properties: {
+            name: { type: 'string' },
+            ready: { type: 'boolean' },
+            reasons: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'why it is not ready; never a secret or a connection string',
+            },
+            detail: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}
+
+function text(maxLength: number): Schema {
+  return { type: 'string', minLength: 1, maxLength };
 }

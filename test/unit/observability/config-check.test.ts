@@ -1,0 +1,81 @@
+// `npm run config:check` as docs/operations.md describes it to operators: the configuration
+// loaded as `npm start` loads it, every problem listed (exit 1), or the result with every secret
+// hidden (exit 0).
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+
+function configCheck(env: Record<string, string>) {
+  const run = spawnSync(process.execPath, ['src/config/check-cli.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const REQUIRED = {
+  RESCIND_IAM_DOMAIN: 'acme',
+  RESCIND_IAM_USER: 'svc-rescind',
+  RESCIND_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+  RESCIND_JWT_ISSUER: 'https://sso.example.invalid',
+  RESCIND_JWT_AUDIENCE: 'rescind',
+  RESCIND_JWKS_URL: 'https://sso.example.invalid/jwks.json',
+};
+
+describe('npm run config:check', () => {
+  it('exits 0 and prints the resolved configuration with every secret hidden', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescind-config-check-'));
+    t.after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const key = generateCheckpointKey().privateKeyPem;
+    const keyFile = join(dir, 'checkpoint-key.pem');
+    writeFileSync(keyFile, key);
+    const { code, stdout } = configCheck({
+      ...REQUIRED,
+      RESCIND_IAM_PASSWORD: 'iam-secret-1234',
+      RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:redis-secret-5678@cache:6379/0',
+      RESCIND_AUDIT_CHECKPOINT_KEY_FILE: keyFile,
+      RESCIND_LOG_LEVEL: 'debug',
+    });
+    assert.equal(code, 0);
+    assert.match(stdout, /^configuration OK/);
+    const config = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      cloud: { iam: { password: string; user: string } };
+      rateLimit: { redisUrl: string };
+      audit: { checkpoints: { signingKey: string } };
+      log: { level: string };
+    };
+    assert.equal(config.cloud.iam.password, '[set]');
+    assert.equal(config.rateLimit.redisUrl, '[set]');
+    assert.equal(config.audit.checkpoints.signingKey, '[set]');
+    assert.equal(config.cloud.iam.user, 'svc-rescind');
+    assert.equal(config.log.level, 'debug');
+    for (const secret of ['iam-secret-1234', 'redis-secret-5678', 'PRIVATE KEY']) {
+      assert.ok(!stdout.includes(secret), `${secret} is not printed`);
+    }
+  });
+
+  it('exits 1 and lists every problem with its key and variable', () => {
+    const { code, stdout, stderr } = configCheck({
+      ...REQUIRED,
+      RESCIND_IAM_PASSWORD: '',
+      RESCIND_LOG_LEVEL: 'chatty',
+      RESCIND_PORT: 'eighty',
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    for (const expected of [
+      'cloud.iam.password (RESCIND_IAM_PASSWORD)',
+      'log.level (RESCIND_LOG_LEVEL)',
+      'server.port (RESCIND_PORT)',
+    ]) {
+      assert.ok(stderr.includes(expected), `${expected} in:\n${stderr}`);
+    }
+  });
+});
