@@ -37,6 +37,7 @@ export function createAccessLog(metrics: Metrics): RequestHandler {
           subject: scope.caller?.subject,
           operation,
           result: scope.result,
+          code: scope.code,
           upstreamStatus: scope.upstream?.status,
           attempts: operation === undefined ? undefined : scope.attempts,
           durationMs: Math.round(durationMs * 10) / 10,

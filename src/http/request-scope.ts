@@ -4,6 +4,7 @@ import type { Caller } from '../identity/caller.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TraceContext } from '../observability/trace-context.ts';
 import type { OperationSpec } from '../operations/catalog.ts';
+import type { ProblemCode } from '../problems/catalog.ts';
 import type { UpstreamSummary } from '../problems/problem-error.ts';
 import type { ResolvedProject } from '../upstream/revoker.ts';
 
@@ -35,6 +36,8 @@ export interface RequestScope {
   reason?: string;
   /** The audit result, for the access log and metrics. */
   result?: AuditResult;
+  /** The problem code answered, if any, for the access log. */
+  code?: ProblemCode;
 }
 
 declare module 'express-serve-static-core' {

@@ -45,6 +45,7 @@ export async function respond(
   if (scope.operation !== undefined) {
     scope.result = auditResultOf(final.kind === 'problem' ? final.problem.code : null);
   }
+  if (final.kind === 'problem') scope.code = final.problem.code;
   const auditId = scope.auditId ?? scope.attemptId;
 
   if (res.headersSent) return;
