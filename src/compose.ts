@@ -67,7 +67,14 @@ export async function composeDeps(
     } else {
       const redis = createRedisRateLimitStore(config.rateLimit.redisUrl, { logger });
       cleanups.push(() => redis.close());
-      readiness.push({ name: 'rate-limit-store', check: () => redis.readiness() });
+      // With fail-open, a Redis outage must not take every instance out of service at once.
+      readiness.push({
+        name: 'rate-limit-store',
+        check: () =>
+          config.rateLimit.onStoreError === 'fail-open'
+            ? { ready: true, reasons: [] }
+            : redis.readiness(),
+      });
       rateLimit = createCallerRateLimit({
         config: config.rateLimit,
         metrics,

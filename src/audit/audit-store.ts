@@ -5,6 +5,7 @@
 
 import type { AuditPhase } from './audit-record.ts';
 import type { AuditResult } from './audit-trail.ts';
+import type { Checkpoint } from './checkpoint.ts';
 
 /** The newest record of a chain; `{ seq: 0, hash: GENESIS_HASH }` for an empty chain. */
 export interface ChainHead {
@@ -122,6 +123,16 @@ export interface AuditStore {
    * a record. Called while the trail is failing, by the background probe and before a write.
    */
   probe(): Promise<void>;
+
+  /**
+   * Optional: stores that keep signed checkpoints beside the records (PostgreSQL, so that a
+   * fleet's checkpoints are where `audit:verify` reads the chains). Durable when it resolves;
+   * append-only like the records.
+   */
+  appendCheckpoint?(checkpoint: Checkpoint): Promise<void>;
+
+  /** Optional, with appendCheckpoint: the checkpoints it holds (of one chain), oldest first. */
+  checkpoints?(chain?: string): Promise<readonly Checkpoint[]>;
 
   close(): Promise<void>;
 }

@@ -116,7 +116,8 @@ export function readCheckpoints(path: string): Checkpoint[] {
   return checkpoints;
 }
 
-function parseCheckpoint(line: string): Checkpoint | null {
+/** One checkpoint line (or stored row body); null when it is not a checkpoint. */
+export function parseCheckpoint(line: string): Checkpoint | null {
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -1,16 +1,20 @@
 // Writes signed checkpoints of one chain: every `everyRecords` records, every `intervalSeconds`
-// when the head moved since the last one, and at close. A checkpoint that cannot be written is
-// logged and counted, and retried at the next occasion: it weakens tamper evidence, not
-// durability, so it does not fail the audit trail.
+// when the head moved since the last one, and at close. A checkpoint goes to the checkpoints
+// file, to the store (when it keeps checkpoints: PostgreSQL), or to both. A checkpoint that
+// cannot be written is logged and counted, and retried at the next occasion: it weakens tamper
+// evidence, not durability, so it does not fail the audit trail.
 
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { ChainHead } from './audit-store.ts';
+import type { AuditStore, ChainHead } from './audit-store.ts';
 import { appendCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.ts';
 
 export interface CheckpointerOptions {
-  readonly path: string;
+  /** The checkpoints file; none when only the store keeps them. */
+  readonly path: string | undefined;
+  /** A store that keeps checkpoints beside the records. */
+  readonly store?: Required<Pick<AuditStore, 'appendCheckpoint'>>;
   readonly key: KeyObject;
   readonly chain: string;
   readonly everyRecords: number;
@@ -26,18 +30,26 @@ export interface CheckpointerOptions {
 export interface Checkpointer {
   /** Tells the checkpointer about a commit; writes a checkpoint when `everyRecords` is reached. */
   committed(records: number): void;
-  /** Writes a checkpoint of the current head if it is not covered yet. */
+  /**
+   * Signs the current head if it is not covered yet and writes it to the file; the store's copy
+   * is written in the background (`flush()` awaits it).
+   */
   checkpoint(): Checkpoint | null;
+  /** Resolves when every checkpoint handed to the store has been written or given up. */
+  flush(): Promise<void>;
   stats(): { readonly written: number; readonly last: Checkpoint | null };
-  close(): void;
+  /** Writes a last checkpoint and waits for it. */
+  close(): Promise<void>;
 }
 
 export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
-  const { path, key, chain, clock, metrics, logger } = options;
+  const { path, store, key, chain, clock, metrics, logger } = options;
   let last = options.last;
   let lastAt = clock();
   let sinceLast = 0;
   let written = 0;
+  /** Store writes run one after another, in signing order. */
+  let storing: Promise<void> = Promise.resolve();
 
   const timer = setInterval(() => {
     checkpoint();
@@ -46,23 +58,43 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   timer.unref();
   updateAge();
 
+  function failed(error: unknown, where: string): void {
+    metrics.auditWriteFailures.inc({ store: 'checkpoints' });
+    logger.error({ err: error, where }, 'audit checkpoint could not be written');
+  }
+
   function checkpoint(): Checkpoint | null {
     const head = options.head();
     if (head.seq === 0 || (last !== null && last.seq >= head.seq)) return null;
     const now = clock();
     const signed = signCheckpoint({ chain, ...head }, new Date(now).toISOString(), key);
-    try {
-      appendCheckpoint(path, signed);
-    } catch (error) {
-      metrics.auditWriteFailures.inc({ store: 'checkpoints' });
-      logger.error({ err: error, path }, 'audit checkpoint could not be written');
-      return null;
+    let inFile = false;
+    if (path !== undefined) {
+      try {
+        appendCheckpoint(path, signed);
+        inFile = true;
+      } catch (error) {
+        failed(error, path);
+      }
     }
+    // Without a copy anywhere, sign the head again at the next occasion.
+    if (!inFile && store === undefined) return null;
+    const previous = last;
     last = signed;
     lastAt = now;
     sinceLast = 0;
     written += 1;
     updateAge();
+    if (store !== undefined) {
+      storing = storing
+        .then(() => store.appendCheckpoint(signed))
+        .catch((error: unknown) => {
+          failed(error, 'store');
+          // Not in the store: sign the head again at the next occasion.
+          if (last === signed) last = previous;
+          updateAge();
+        });
+    }
     return signed;
   }
 
@@ -79,10 +111,12 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       else updateAge();
     },
     checkpoint,
+    flush: () => storing,
     stats: () => ({ written, last }),
-    close() {
+    async close() {
       clearInterval(timer);
       checkpoint();
+      await storing;
     },
   };
 }

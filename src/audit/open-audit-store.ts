@@ -1,10 +1,16 @@
 import type { Config } from '../config/schema.ts';
 import { AuditStoreError, type AuditStore } from './audit-store.ts';
+import { openPostgresAuditStore } from './postgres-audit-store.ts';
 import { openSqliteAuditStore } from './sqlite-audit-store.ts';
 
 export interface OpenAuditStoreOptions {
   /** The CLIs read without changing anything. */
   readonly readOnly?: boolean;
+  /**
+   * The chain this process will write. A PostgreSQL store claims it for as long as it is open,
+   * so a second process with the same instance id is refused instead of forking the chain.
+   */
+  readonly chain?: string;
 }
 
 /** The configured store. Rejects with AuditStoreError when it cannot be opened. */
@@ -31,9 +37,19 @@ export function openAuditStore(
         );
       }
     case 'postgres':
-      // The PostgreSQL store implements AuditStore in its own module; it is wired in here.
-      return Promise.reject(
-        new AuditStoreError('unavailable', 'the PostgreSQL audit store is not available yet'),
-      );
+      // The schema refines this: store 'postgres' requires a URL.
+      if (config.postgresUrl === undefined) {
+        return Promise.reject(
+          new AuditStoreError(
+            'unavailable',
+            'audit.postgresUrl is required for the postgres store',
+          ),
+        );
+      }
+      return openPostgresAuditStore({
+        url: config.postgresUrl,
+        ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+        ...(options.chain !== undefined ? { chain: options.chain } : {}),
+      });
   }
 }

@@ -62,9 +62,12 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
     config.checkpoints.signingKey === undefined
       ? undefined
       : parseSigningKey(config.checkpoints.signingKey);
-  const checkpointPath = config.checkpoints.path ?? `${config.sqlitePath}.checkpoints`;
 
-  const store = options.store ?? (await openAuditStore(config));
+  const store = options.store ?? (await openAuditStore(config, { chain }));
+  // A store that keeps checkpoints (PostgreSQL) gets them; the file then only when configured.
+  const checkpointPath =
+    config.checkpoints.path ??
+    (store.appendCheckpoint === undefined ? `${config.sqlitePath}.checkpoints` : undefined);
   try {
     const head = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
     const last = await checkAgainstLastCheckpoint(store, chain, head, checkpointPath);
@@ -85,6 +88,9 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
     if (signingKey !== undefined) {
       checkpointer = createCheckpointer({
         path: checkpointPath,
+        ...(store.appendCheckpoint !== undefined
+          ? { store: { appendCheckpoint: store.appendCheckpoint.bind(store) } }
+          : {}),
         key: signingKey,
         chain,
         everyRecords: config.checkpoints.everyRecords,
@@ -106,7 +112,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
         clock,
       );
     } catch (error) {
-      checkpointer?.close();
+      await checkpointer?.close();
       await writer.close();
       throw error;
     }
@@ -158,7 +164,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
       close() {
         closed ??= (async () => {
           await writer.close();
-          checkpointer?.close();
+          await checkpointer?.close();
           await store.close();
           logger.info({ chain, head: writer.head().seq }, 'audit trail closed');
         })();
@@ -218,33 +224,35 @@ function guard(write: () => Promise<AuditReceipt>): Promise<AuditReceipt> {
 }
 
 /**
- * The store must still hold what the newest checkpoint signed. If it ends before it, or has a
- * different record there, records were removed or the file was replaced by another one, and
- * appending to it would bury the evidence: the trail refuses to open. To start a new chain on
- * purpose, archive the database and its checkpoints file together.
+ * The store must still hold what the newest checkpoint signed (in the checkpoints file, or in
+ * the store itself when it keeps them). If it ends before it, or has a different record there,
+ * records were removed or the database was replaced by another one, and appending to it would
+ * bury the evidence: the trail refuses to open. To start a new chain on purpose, archive the
+ * database and its checkpoints file together.
  */
 async function checkAgainstLastCheckpoint(
   store: AuditStore,
   chain: string,
   head: ChainHead,
-  path: string,
+  path: string | undefined,
 ): Promise<Checkpoint | null> {
-  let checkpoints: Checkpoint[];
+  const stored = (await store.checkpoints?.(chain)) ?? [];
+  let filed: Checkpoint[] = [];
   try {
-    checkpoints = readCheckpoints(path);
+    if (path !== undefined) filed = readCheckpoints(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const last = lastCheckpointOf(checkpoints, chain);
+  const last = lastCheckpointOf([...stored, ...filed], chain);
   if (last === null) return null;
+  const source = filed.includes(last) ? path : `${store.location} itself`;
   const [record] =
     last.seq > head.seq
       ? []
       : await store.query({ chain, after: { chain, seq: last.seq - 1 }, limit: 1 });
   if (record?.seq !== last.seq || record.hash !== last.hash) {
     throw new Error(
-      `the audit store ${store.location} does not hold the record of chain ${chain} signed by the last checkpoint in ${path} (seq ${last.seq}; the store's head is seq ${head.seq}): records were removed or the database was replaced. Restore it, or archive both files to start a new chain.`,
+      `the audit store ${store.location} does not hold the record of chain ${chain} signed by the last checkpoint in ${source ?? 'the store'} (seq ${last.seq}; the store's head is seq ${head.seq}): records were removed or the database was replaced. Restore it, or archive both to start a new chain.`,
     );
   }
   return last;

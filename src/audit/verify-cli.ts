@@ -138,24 +138,38 @@ async function openSource(values: {
   }
 
   const config = { audit: loadAuditConfig(process.env) };
-  const configuredPath = config.audit.checkpoints.path ?? `${config.audit.sqlitePath}.checkpoints`;
-  const checkpoints =
+  const configuredPath =
+    config.audit.checkpoints.path ??
+    (config.audit.store === 'sqlite' ? `${config.audit.sqlitePath}.checkpoints` : undefined);
+  const fileCheckpoints =
     explicitCheckpoints ??
-    (statSync(configuredPath, { throwIfNoEntry: false }) !== undefined
+    (configuredPath !== undefined &&
+    statSync(configuredPath, { throwIfNoEntry: false }) !== undefined
       ? loadCheckpoints(configuredPath)
       : undefined);
   const signingKey = config.audit.checkpoints.signingKey;
-  const publicKeys =
-    explicitKeys ??
-    (signingKey !== undefined && checkpoints !== undefined
-      ? [createPublicKey(parseSigningKey(signingKey))]
-      : undefined);
+  const configuredKeys =
+    signingKey === undefined ? undefined : [createPublicKey(parseSigningKey(signingKey))];
   let store: AuditStore;
   try {
     store = await openAuditStore(config.audit, { readOnly: true });
   } catch (error) {
     throw new CannotRead(messageOf(error));
   }
+  // A store that keeps checkpoints (PostgreSQL) is held against them too, whatever the flags.
+  let storedCheckpoints: readonly Checkpoint[] | undefined;
+  try {
+    storedCheckpoints = await store.checkpoints?.();
+  } catch (error) {
+    await store.close();
+    if (error instanceof CheckpointFileError) throw error;
+    throw new CannotRead(messageOf(error));
+  }
+  const checkpoints =
+    fileCheckpoints === undefined && (storedCheckpoints?.length ?? 0) === 0
+      ? undefined
+      : [...(storedCheckpoints ?? []), ...(fileCheckpoints ?? [])];
+  const publicKeys = explicitKeys ?? (checkpoints !== undefined ? configuredKeys : undefined);
   return {
     label: store.location,
     records: mapRecords(scanStore(store)),

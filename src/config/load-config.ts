@@ -245,7 +245,10 @@ function resolveAuditDefaults(audit: Config['audit']): Config['audit'] {
     instanceId,
     checkpoints: {
       ...audit.checkpoints,
-      path: audit.checkpoints.path ?? `${audit.sqlitePath}.checkpoints`,
+      // PostgreSQL keeps its checkpoints in the database; a file only when one is configured.
+      path:
+        audit.checkpoints.path ??
+        (audit.store === 'sqlite' ? `${audit.sqlitePath}.checkpoints` : undefined),
     },
   };
 }

@@ -1,0 +1,343 @@
+// A fleet: four gateway processes (`node src/main.ts`, configured as an operator configures
+// them) on one PostgreSQL database and one Redis, revoking concurrently against the simulator.
+// Afterwards every chain verifies with `audit:verify` (signed checkpoints included), no seq is
+// missing or twice, every acknowledged revocation has its outcome record, no attempt is left
+// open, and one caller's limit held across all four instances.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import {
+  DEMO_ACCOUNT,
+  DEMO_PROJECTS,
+  DEMO_RESOURCES,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator/index.ts';
+import { AUDIENCE, ISSUER } from '../helpers/gateway.ts';
+import { usePostgres, useRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const INSTANCES = 4;
+const CALLERS = 8;
+const REVOCATIONS_PER_CALLER = 450;
+const CONCURRENCY = 64;
+/** The shared limit under test: one caller, 800 requests over the four instances. */
+const PER_CALLER = 500;
+const LIMITED_REQUESTS = 800;
+/** The limit is counted atomically in Redis; the tolerance covers nothing but a window reset. */
+const TOLERANCE = 5;
+
+interface GatewayProcess {
+  readonly id: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+interface Answer {
+  readonly instance: string;
+  readonly requestId: string;
+  readonly status: number;
+  readonly auditId: string | null;
+}
+
+let postgres: TestPostgres;
+let redis: TestRedis;
+let sim: Simulator;
+let issuer: DevIssuer;
+let dir: string;
+let databaseUrl: string;
+let env: Record<string, string>;
+const gateways: GatewayProcess[] = [];
+const key = generateCheckpointKey();
+
+/** `node src/main.ts` with the fleet's variables and its own instance id; resolves once listening. */
+async function startGatewayProcess(id: string): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...env, RESCIND_INSTANCE_ID: id },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (!line.includes('rescind listening on')) return;
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((code) => {
+      reject(new Error(`gateway ${id} exited (${String(code)}) before listening: ${stderr}`));
+    });
+  });
+  // Keep reading (the access log) so that the pipe never fills.
+  return { id, url: `http://127.0.0.1:${port}`, child, exited };
+}
+
+function revoke(gw: GatewayProcess, token: string, requestId: string, grant: number) {
+  const target = DEMO_RESOURCES.kmsGrants[grant % DEMO_RESOURCES.kmsGrants.length];
+  assert.ok(target);
+  return fetch(`${gw.url}/v1/kms/keys/${target.keyId}/grants/${target.grantId}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+  }).then(async (response): Promise<Answer> => {
+    const body = (await response.json()) as { auditId?: string };
+    return { instance: gw.id, requestId, status: response.status, auditId: body.auditId ?? null };
+  });
+}
+
+/** Runs the jobs with at most `concurrency` in flight. */
+async function pooled<T>(jobs: readonly (() => Promise<T>)[], concurrency: number): Promise<T[]> {
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < jobs.length) {
+        const index = next++;
+        const job = jobs[index];
+        if (job !== undefined) results[index] = await job();
+      }
+    }),
+  );
+  return results;
+}
+
+async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurrency: 1 }, () => {
+  let answers: Answer[] = [];
+  let limited: Answer[] = [];
+
+  before(async () => {
+    [postgres, redis] = await Promise.all([usePostgres(), useRedis()]);
+    databaseUrl = await postgres.createDatabase();
+    sim = await startSimulator({ autoReseed: true });
+    issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
+    dir = mkdtempSync(join(tmpdir(), 'rescind-fleet-'));
+    const jwks = join(dir, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify(issuer.jwks));
+    const config = join(dir, 'rescind.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        authorization: { rules: [{ groups: ['secops'], allow: ['*'] }] },
+        rateLimit: { windowSeconds: 3600, perCaller: PER_CALLER },
+        // Signed checkpoints go to the database (where audit:verify reads them) and, as a
+        // second copy, to a file the four instances share here.
+        audit: { checkpoints: { everyRecords: 250, path: join(dir, 'audit.checkpoints') } },
+        log: { level: 'info' },
+      }),
+    );
+    env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          (entry): entry is [string, string] =>
+            !entry[0].startsWith('RESCIND_') && entry[1] !== undefined,
+        ),
+      ),
+      RESCIND_CONFIG: config,
+      RESCIND_HOST: '127.0.0.1',
+      RESCIND_PORT: '0',
+      RESCIND_IAM_ENDPOINT: sim.url,
+      RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
+      RESCIND_IAM_USER: DEMO_ACCOUNT.user,
+      RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
+      RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
+      RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
+      RESCIND_SCM_ENDPOINT: sim.url,
+      RESCIND_APIG_ENDPOINT: sim.url,
+      RESCIND_KMS_ENDPOINT: sim.url,
+      RESCIND_MODELARTS_ENDPOINT: sim.url,
+      RESCIND_JWT_ISSUER: ISSUER,
+      RESCIND_JWT_AUDIENCE: AUDIENCE,
+      RESCIND_JWKS_FILE: jwks,
+      RESCIND_AUDIT_STORE: 'postgres',
+      RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
+      RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem,
+      RESCIND_RATE_LIMIT_REDIS_URL: redis.url,
+    };
+    gateways.push(
+      ...(await Promise.all(
+        Array.from({ length: INSTANCES }, (_, index) => startGatewayProcess(`fleet-${index + 1}`)),
+      )),
+    );
+  });
+
+  after(async () => {
+    for (const gw of gateways) {
+      if (gw.child.exitCode === null && gw.child.signalCode === null) {
+        gw.child.kill('SIGKILL');
+        await gw.exited;
+      }
+    }
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    await redis.close();
+    await postgres.close();
+  });
+
+  test('revokes thousands of times concurrently over four instances', async (t) => {
+    const callers = Array.from({ length: CALLERS }, (_, index) => `fleet-caller-${index + 1}`);
+    const tokens = await Promise.all(
+      callers.map((caller) => issuer.sign({ sub: caller, groups: ['secops'] })),
+    );
+    const jobs = callers.flatMap((caller, c) =>
+      Array.from({ length: REVOCATIONS_PER_CALLER }, (_, n) => () => {
+        const gw = gateways[(c + n) % INSTANCES];
+        assert.ok(gw);
+        return revoke(gw, tokens[c] ?? '', `${caller}-${n}`, n);
+      }),
+    );
+    const started = performance.now();
+    answers = await pooled(jobs, CONCURRENCY);
+    const seconds = (performance.now() - started) / 1000;
+    t.diagnostic(
+      `${answers.length} revocations in ${seconds.toFixed(1)} s (${Math.round(answers.length / seconds)}/s) over ${INSTANCES} instances, ${CONCURRENCY} in flight`,
+    );
+    const statuses = Map.groupBy(answers, (answer) => answer.status);
+    assert.deepEqual([...statuses.keys()], [200], 'every revocation succeeded');
+    assert.equal(sim.calls({ service: 'kms' }).length, answers.length, 'one cloud call each');
+  });
+
+  test('holds one caller to its limit across all four instances', async (t) => {
+    const token = await issuer.sign({ sub: 'fleet-limited', groups: ['secops'] });
+    const before = sim.calls({ service: 'kms' }).length;
+    limited = await pooled(
+      Array.from({ length: LIMITED_REQUESTS }, (_, n) => () => {
+        const gw = gateways[n % INSTANCES];
+        assert.ok(gw);
+        return revoke(gw, token, `fleet-limited-${n}`, n);
+      }),
+      CONCURRENCY,
+    );
+    const allowed = limited.filter((answer) => answer.status === 200).length;
+    const refused = limited.filter((answer) => answer.status === 429).length;
+    t.diagnostic(
+      `limit ${PER_CALLER}: ${allowed} allowed, ${refused} refused of ${LIMITED_REQUESTS}; per instance allowed: ${JSON.stringify(
+        Object.fromEntries(
+          [
+            ...Map.groupBy(
+              limited.filter((a) => a.status === 200),
+              (a) => a.instance,
+            ),
+          ].map(([k, v]) => [k, v.length]),
+        ),
+      )}`,
+    );
+    assert.equal(allowed + refused, LIMITED_REQUESTS, 'nothing but 200 and 429');
+    assert.ok(
+      Math.abs(allowed - PER_CALLER) <= TOLERANCE,
+      `${allowed} allowed, limit ${PER_CALLER}`,
+    );
+    assert.equal(
+      sim.calls({ service: 'kms' }).length - before,
+      allowed,
+      'the refused reached no cloud',
+    );
+    assert.ok(
+      new Set(limited.filter((answer) => answer.status === 200).map((a) => a.instance)).size ===
+        INSTANCES,
+      'every instance allowed some',
+    );
+  });
+
+  test('every chain verifies, without a missing or repeated seq, and every acknowledged revocation has its outcome', async (t) => {
+    // A graceful stop: in-flight work and final checkpoints are written, exit 0.
+    for (const gw of gateways) gw.child.kill('SIGTERM');
+    assert.deepEqual(
+      await Promise.all(gateways.map((gw) => gw.exited)),
+      gateways.map(() => 0),
+    );
+
+    const chains = await sql<{ chain: string; records: number; distinct: number; max: number }>(
+      `SELECT chain, count(*)::int AS records, count(DISTINCT seq)::int AS distinct, max(seq)::int AS max
+       FROM audit_records GROUP BY chain ORDER BY chain`,
+    );
+    t.diagnostic(`records per chain: ${chains.map((c) => `${c.chain} ${c.records}`).join(', ')}`);
+    assert.deepEqual(
+      chains.map((chain) => chain.chain),
+      gateways.map((gw) => gw.id),
+    );
+    for (const chain of chains) {
+      assert.equal(chain.distinct, chain.records, `${chain.chain}: no seq twice`);
+      assert.equal(chain.max, chain.records, `${chain.chain}: no seq missing`);
+    }
+
+    const acknowledged = [...answers, ...limited].filter((answer) => answer.status === 200);
+    const outcomes = await sql<{
+      id: string;
+      request_id: string;
+      result: string;
+      attempt: string | null;
+    }>(
+      `SELECT o.id, o.request_id, o.result, a.id AS attempt
+       FROM audit_records o LEFT JOIN audit_records a ON a.id = o.attempt_id
+       WHERE o.id = ANY($1::text[])`,
+      [acknowledged.map((answer) => answer.auditId)],
+    );
+    const byId = new Map(outcomes.map((outcome) => [outcome.id, outcome]));
+    for (const answer of acknowledged) {
+      const outcome = byId.get(answer.auditId ?? '');
+      assert.equal(outcome?.result, 'revoked', `${answer.requestId} has its outcome`);
+      assert.equal(outcome.request_id, answer.requestId);
+      assert.ok(outcome.attempt !== null, `${answer.requestId} has its attempt`);
+    }
+    const rateLimited = await sql<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_records WHERE result = 'rate-limited'",
+    );
+    assert.equal(rateLimited[0]?.n, limited.filter((answer) => answer.status === 429).length);
+    const checkpoints = await sql<{ chain: string; n: number }>(
+      'SELECT chain, count(*)::int AS n FROM audit_checkpoints GROUP BY chain ORDER BY chain',
+    );
+    assert.deepEqual(
+      checkpoints.map((row) => [row.chain, row.n >= 2]),
+      gateways.map((gw) => [gw.id, true]),
+      'every instance keeps signed checkpoints in the database',
+    );
+    const open = await sql<{ n: number }>('SELECT count(*)::int AS n FROM audit_open_attempts');
+    assert.equal(open[0]?.n, 0, 'no attempt left without an outcome');
+
+    const verify = await promisify(execFile)(process.execPath, [VERIFY, '--json'], {
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const result = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      records: number;
+      checkpoints: number;
+      signaturesChecked: boolean;
+      chains: { chain: string; headSeq: number; checkpoints: number }[];
+    };
+    t.diagnostic(`audit:verify: ${result.records} records, ${result.checkpoints} checkpoints`);
+    assert.equal(result.ok, true);
+    assert.equal(result.signaturesChecked, true);
+    assert.equal(result.chains.length, INSTANCES);
+    for (const chain of result.chains) {
+      assert.ok(chain.checkpoints >= 2, `${chain.chain}: checkpoints matched`);
+    }
+  });
+});

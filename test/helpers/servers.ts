@@ -1,0 +1,572 @@
+// Real PostgreSQL and Redis servers for the tests, on 127.0.0.1, in throwaway directories,
+// stopped by PID. CI starts one of each for the whole run (`node scripts/test-servers.ts start`,
+// which exports RESCIND_TEST_POSTGRES_URL and RESCIND_TEST_REDIS_URL); when those are not set —
+// `npm test` on a workstation — each test file that needs a server starts its own here, so the
+// suite needs nothing but the Debian packages (`apt-get install postgresql redis-server`). A
+// server that cannot be started fails the tests that need it: nothing is skipped.
+//
+// Servers this process starts die with it even when it is killed (setpriv --pdeathsig), and
+// PostgreSQL, which refuses to run as root, runs as the `postgres` user when the tests run as
+// root.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+export const POSTGRES_URL_VARIABLE = 'RESCIND_TEST_POSTGRES_URL';
+export const REDIS_URL_VARIABLE = 'RESCIND_TEST_REDIS_URL';
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+const POSTGRES_USER = 'rescind';
+
+export interface ServerProcessOptions {
+  /**
+   * Keep running after this process exits (the CI script starts servers and exits); by default
+   * a server dies with the process that started it.
+   */
+  readonly detached?: boolean;
+}
+
+export interface PostgresServerOptions extends ServerProcessOptions {
+  /** Extra `-c name=value` settings, e.g. `{ fsync: 'off' }` to test the durability check. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+export interface PostgresServer {
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly dir: string;
+  /** The postmaster's PID while it runs. */
+  pid(): number | undefined;
+  /** postgres://rescind:PASSWORD@127.0.0.1:PORT/DATABASE */
+  url(database?: string): string;
+  /** Fast shutdown (SIGINT), waiting for the postmaster to exit; the data stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data (after stop). */
+  start(): Promise<void>;
+  /** Every process of the server: the postmaster and its children (backends, workers). */
+  processes(): number[];
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+export interface RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  pid(): number | undefined;
+  url(database?: number): string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh copy of an initdb'd cluster (made once per machine and PostgreSQL version, then copied:
+ * initdb takes a second or two, a copy milliseconds), started on a free loopback port.
+ */
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
+  const bin = postgresBinDir();
+  const owner = postgresOwner();
+  const template = postgresTemplate(bin, owner);
+  sweepAbandoned();
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-pg-'));
+  const data = join(dir, 'data');
+  if (owner !== null) chownSync(dir, owner.uid, owner.gid);
+  execFileSync('cp', ['-a', join(template, 'data'), data]);
+  const password = readFileSync(join(template, 'password'), 'utf8').trim();
+
+  const port = await freePort();
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: dir,
+    max_connections: '300',
+    shared_buffers: '32MB',
+    fsync: 'on',
+    synchronous_commit: 'on',
+    ...options.settings,
+  };
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
+  const logFile = join(dir, 'postgres.log');
+  const url = (database = 'postgres') =>
+    `postgres://${POSTGRES_USER}:${password}@127.0.0.1:${port}/${database}`;
+
+  let child: ServerChild | null = null;
+  const start = async () => {
+    child = spawnServer(owner, join(bin, 'postgres'), args, logFile, options.detached ?? false);
+    await waitUntil(
+      child,
+      async () => {
+        const client = new pg.Client({ connectionString: url(), connectionTimeoutMillis: 1000 });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      () => tail(logFile),
+      'PostgreSQL',
+    );
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (running !== null) await stopProcess(running.pid, 'SIGINT', running.exited);
+  };
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    port,
+    user: POSTGRES_USER,
+    password,
+    dir,
+    pid: () => child?.pid,
+    url,
+    stop,
+    start,
+    processes() {
+      const postmaster = child?.pid;
+      return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
+    },
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** redis-server on a free loopback port, no persistence, in a fresh directory. */
+export async function startRedis(options: ServerProcessOptions = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-redis-'));
+  const port = await freePort();
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+  ];
+  const logFile = join(dir, 'redis.log');
+  let child: ServerChild | null = null;
+  const start = async () => {
+    child = spawnServer(null, redisServerBinary(), args, logFile, options.detached ?? false);
+    await waitUntil(
+      child,
+      () => redisAnswers(port),
+      () => tail(logFile),
+      'Redis',
+    );
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (running !== null) await stopProcess(running.pid, 'SIGTERM', running.exited);
+  };
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    port,
+    dir,
+    pid: () => child?.pid,
+    url: (database = 0) => `redis://127.0.0.1:${port}/${database}`,
+    stop,
+    start,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An initdb'd data directory (superuser `rescind`, a random password, scram on TCP) shared by
+ * every server this machine starts for tests; created once, atomically (rename), by whichever
+ * process needs it first.
+ */
+function postgresTemplate(bin: string, owner: Owner | null): string {
+  const version = bin.split('/').at(-2) ?? 'pg';
+  const template = join(tmpdir(), `rescind-pg-template-${version}-${process.getuid?.() ?? 0}`);
+  if (existsSync(join(template, 'password'))) return template;
+  const building = mkdtempSync(join(tmpdir(), 'rescind-pg-template-'));
+  const password = randomBytes(12).toString('hex');
+  const passwordFile = join(building, 'password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (owner !== null) {
+    chownSync(building, owner.uid, owner.gid);
+    chownSync(passwordFile, owner.uid, owner.gid);
+  }
+  try {
+    execFileSync(
+      ...asOwner(owner, join(bin, 'initdb'), [
+        '-D',
+        join(building, 'data'),
+        '-U',
+        POSTGRES_USER,
+        `--pwfile=${passwordFile}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ]),
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    renameSync(building, template);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    // Another process made it first: use theirs.
+    if (existsSync(join(template, 'password'))) return template;
+    throw new Error(`initdb failed: ${stderrOf(error)}`, { cause: error });
+  }
+  return template;
+}
+
+/**
+ * Removes the directories of servers whose test process died without cleaning up (its servers
+ * died with it): no postmaster runs there, and nothing changed for ten minutes.
+ */
+function sweepAbandoned(): void {
+  const now = Date.now();
+  for (const entry of readdirSync(tmpdir())) {
+    if (!/^rescind-pg-[A-Za-z0-9]{6}$/.test(entry)) continue;
+    const dir = join(tmpdir(), entry);
+    try {
+      if (now - statSync(dir).mtimeMs < 10 * 60_000) continue;
+      const pidFile = join(dir, 'data', 'postmaster.pid');
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+      if (pid > 0 && alive(pid)) continue;
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another process is sweeping or using it.
+    }
+  }
+}
+
+export interface TestPostgres {
+  /** The server's maintenance database, as its superuser. */
+  readonly adminUrl: string;
+  /** A new, empty database of this test file's own (dropped at close). */
+  createDatabase(): Promise<string>;
+  /** Drops the databases; stops the server if this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * The run's PostgreSQL server ($RESCIND_TEST_POSTGRES_URL), or one started for this process.
+ * Test files run in parallel: each works in databases of its own (createDatabase).
+ */
+export async function usePostgres(): Promise<TestPostgres> {
+  const shared = process.env[POSTGRES_URL_VARIABLE];
+  const own = shared === undefined || shared === '' ? await startPostgres() : null;
+  const adminUrl = own === null ? (shared ?? '') : own.url();
+  const created: string[] = [];
+  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  return {
+    adminUrl,
+    async createDatabase() {
+      const name = `rescind_test_${randomBytes(6).toString('hex')}`;
+      await admin((client) => client.query(`CREATE DATABASE ${name}`));
+      created.push(name);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    async close() {
+      if (own !== null) {
+        await own.close();
+        return;
+      }
+      if (created.length === 0) return;
+      await admin(async (client) => {
+        for (const name of created) {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        }
+      });
+    },
+  };
+}
+
+export interface TestRedis {
+  /** The run's Redis (or this process's own); keys of different tests must not collide. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The run's Redis ($RESCIND_TEST_REDIS_URL), or one started for this process. */
+export async function useRedis(): Promise<TestRedis> {
+  const shared = process.env[REDIS_URL_VARIABLE];
+  if (shared !== undefined && shared !== '') return { url: shared, close: () => Promise.resolve() };
+  const own = await startRedis();
+  return { url: own.url(), close: () => own.close() };
+}
+
+// --- processes ---
+
+interface ServerChild {
+  readonly pid: number;
+  /** Resolves when the process has exited (for a detached child: never observed, polled). */
+  readonly exited: Promise<void> | null;
+  readonly child: ChildProcess;
+}
+
+interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The user PostgreSQL runs as: `postgres` when we are root (it refuses root), else ourselves. */
+function postgresOwner(): Owner | null {
+  if (process.getuid?.() !== 0) return null;
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    return { uid, gid };
+  } catch (error) {
+    throw new Error(
+      'PostgreSQL refuses to run as root and there is no `postgres` user: install the postgresql package (it creates one) or run the tests as another user',
+      { cause: error },
+    );
+  }
+}
+
+/** The command line that runs `file` as the owner (setpriv), optionally dying with us. */
+function asOwner(
+  owner: Owner | null,
+  file: string,
+  args: readonly string[],
+  pdeathsig?: string,
+): [string, string[]] {
+  const privileges =
+    owner === null ? [] : [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups'];
+  const death = pdeathsig === undefined ? [] : ['--pdeathsig', pdeathsig];
+  if (privileges.length === 0 && death.length === 0) return [file, [...args]];
+  return ['setpriv', [...death, ...privileges, file, ...args]];
+}
+
+function spawnServer(
+  owner: Owner | null,
+  file: string,
+  args: readonly string[],
+  logFile: string,
+  detached: boolean,
+): ServerChild {
+  const log = openSync(logFile, 'a');
+  if (owner !== null) chownSync(logFile, owner.uid, owner.gid);
+  // setpriv execs the server, so the PID is the server's own. SIGINT is PostgreSQL's fast
+  // shutdown and ends Redis as well.
+  const [command, commandArgs] = asOwner(owner, file, args, detached ? undefined : 'INT');
+  const child = spawn(command, commandArgs, { stdio: ['ignore', log, log], detached });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`cannot start ${file}`);
+  child.on('error', () => undefined);
+  const exited = once(child, 'exit').then(() => undefined);
+  if (detached) child.unref();
+  return { pid: child.pid, exited, child };
+}
+
+async function waitUntil(
+  server: ServerChild,
+  ready: () => Promise<boolean>,
+  log: () => string,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  const state = { exited: false };
+  void server.exited?.then(() => {
+    state.exited = true;
+  });
+  while (performance.now() < deadline) {
+    if (state.exited || !alive(server.pid)) {
+      throw new Error(`${what} exited while starting:\n${log()}`);
+    }
+    if (await ready()) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not start within ${START_TIMEOUT_MS} ms:\n${log()}`);
+}
+
+/** Signals the PID and waits until it is gone; SIGKILL if it takes too long. */
+export async function stopProcess(
+  pid: number,
+  signal: NodeJS.Signals,
+  exited: Promise<void> | null = null,
+): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = performance.now() + STOP_TIMEOUT_MS;
+  const state = { done: false };
+  void exited?.then(() => {
+    state.done = true;
+  });
+  while (!state.done && alive(pid)) {
+    if (performance.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+      break;
+    }
+    await sleep(20);
+  }
+  await exited;
+}
+
+/** Whether the PID is a live process (a zombie nobody reaped yet is not). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function childrenOf(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+function postgresBinDir(): string {
+  const configured = process.env.RESCIND_TEST_POSTGRES_BIN;
+  if (configured !== undefined && configured !== '') return configured;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((version) => existsSync(join(root, version, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  const newest = versions[0];
+  if (newest === undefined) {
+    throw new Error(
+      'PostgreSQL is not installed: apt-get install -y postgresql (or set RESCIND_TEST_POSTGRES_BIN to the directory holding initdb and postgres)',
+    );
+  }
+  return join(root, newest, 'bin');
+}
+
+function redisServerBinary(): string {
+  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('Redis is not installed: apt-get install -y redis-server');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+async function redisAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => {
+      done(false);
+    });
+    socket.on('error', () => {
+      done(false);
+    });
+    socket.on('connect', () => {
+      socket.write('PING\r\n');
+    });
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+  });
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function stderrOf(error: unknown): string {
+  const stderr = (error as { stderr?: Buffer }).stderr;
+  return stderr === undefined ? String(error) : stderr.toString('utf8').trim();
+}
