@@ -316,9 +316,19 @@ function parameter(
 function ruleSchema(rule: ParamRule): Schema {
   const schema: Schema = { type: 'string', pattern: rule.pattern.source, examples: [rule.example] };
   if (rule.forbidden && rule.forbidden.length > 0) {
-    schema.not = { enum: rule.forbidden.map((entry) => entry.value) };
+    // Forbidden values are refused in any letter case (see param-rules.ts).
+    schema.not = {
+      pattern: `^(${rule.forbidden.map((entry) => caseless(entry.value)).join('|')})$`,
+    };
   }
   return schema;
+}
+
+/** `all` → `[aA][lL][lL]`: JSON Schema patterns have no case-insensitive flag. */
+function caseless(value: string): string {
+  return [...value]
+    .map((char) => (/[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char))
+    .join('');
 }
 
 function requestIdParameter(): Schema {
