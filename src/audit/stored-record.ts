@@ -1,6 +1,7 @@
 import type { AuditRecord } from './audit-record.ts';
 import type { StoredRecord } from './audit-store.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { hashRecord } from './seal-record.ts';
 
 /** A sealed record with the index columns every store keeps beside its canonical body. */
 export function toStoredRecord(record: AuditRecord): StoredRecord {
@@ -59,7 +60,7 @@ export function recordForVerification(stored: StoredRecord): unknown {
             ? { attemptId: stored.attemptId }
             : {}),
         };
-  return {
+  const columns = {
     ...body,
     chain: stored.chain,
     seq: stored.seq,
@@ -73,4 +74,25 @@ export function recordForVerification(stored: StoredRecord): unknown {
     prevHash: stored.prevHash,
     hash: stored.hash,
   };
+  if (agree(columns, body)) return columns;
+  // One of the two was edited. Laying the columns over an edited body would restore what was
+  // signed and hide the edit, while the API and exports serve the body: so an intact body
+  // hands over the edited columns, and an edited body itself — either fails its hash.
+  return hashMatches(body) ? columns : body;
+}
+
+function agree(a: object, b: object): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
+}
+
+function hashMatches(record: Record<string, unknown>): boolean {
+  try {
+    return hashRecord(record) === record.hash;
+  } catch {
+    return false;
+  }
 }
