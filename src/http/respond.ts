@@ -26,10 +26,19 @@ export async function respond(
   const code = answer.kind === 'problem' ? answer.problem.code : null;
   const status = answer.kind === 'problem' ? answer.problem.status : 200;
 
-  // When the attempt itself could not be written the store is failing: a second write would
-  // only double the caller's wait for the same 503.
+  // When the attempt itself could not be written the store is failing: waiting for the outcome
+  // would only double the caller's wait for the same 503. The outcome is still handed over, not
+  // awaited: the trail keeps a refused outcome and writes it once the store recovers, so this
+  // request is audited too (with `deferred` saying what the caller was told).
   const storeAlreadyFailed = code === 'AUDIT_UNAVAILABLE' && scope.attemptId === undefined;
-  if (scope.operation !== undefined && !scope.outcomeRecorded && !storeAlreadyFailed) {
+  if (scope.operation !== undefined && storeAlreadyFailed) {
+    void auditTrail
+      .recordOutcome(auditEventOf(scope, req), auditOutcomeOf(scope, status, code))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+  } else if (scope.operation !== undefined && !scope.outcomeRecorded) {
     try {
       const receipt = await auditTrail.recordOutcome(
         auditEventOf(scope, req),

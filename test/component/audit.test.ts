@@ -390,6 +390,15 @@ describe('fail closed: the store cannot commit', () => {
 
     await lock.release();
     await recovers(gw, token, 'locked-after');
+
+    // The refused request is audited too, once the store is back: its outcome was kept.
+    const [outcome, ...rest] = readTrail(gw.auditPath, 'locked-1');
+    assert.equal(rest.length, 0, 'one record, no attempt');
+    assert.equal(outcome?.phase, 'outcome');
+    assert.equal(outcome.outcome?.result, 'failed');
+    assert.equal(outcome.outcome.status, 503);
+    assert.equal(outcome.outcome.code, 'AUDIT_UNAVAILABLE');
+    assert.equal(outcome.outcome.attempts, 0);
   });
 
   const faults: [string, (t: TestContext) => WriteFault][] = [
