@@ -3,7 +3,15 @@
 // recompute a whole hash chain or cut its tail, but cannot sign: `audit:verify` then finds the
 // head of a checkpoint missing or different (docs/audit-trail.md, "Tamper evidence").
 
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
@@ -62,12 +70,26 @@ export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
   const isNew = statSync(path, { throwIfNoEntry: false }) === undefined;
   const fd = openSync(path, 'a', 0o600);
   try {
+    if (!isNew) repairTornTail(fd, path);
     writeSync(fd, `${canonicalJson(checkpoint)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   if (isNew) syncDirectory(dirname(path));
+}
+
+/**
+ * A power cut can leave the last line half-written (no newline). Readers ignore such a tail, but
+ * the next append would be glued onto it and turn the file unreadable. So before appending: a
+ * tail that is a whole checkpoint only lacking its newline gets one; anything else is cut off.
+ */
+function repairTornTail(fd: number, path: string): void {
+  const text = readFileSync(path);
+  if (text.length === 0 || text[text.length - 1] === 0x0a) return;
+  const cut = text.lastIndexOf(0x0a) + 1;
+  if (parseCheckpoint(text.subarray(cut).toString('utf8')) !== null) writeSync(fd, '\n');
+  else ftruncateSync(fd, cut);
 }
 
 function syncDirectory(path: string): void {
