@@ -326,9 +326,7 @@ function ruleSchema(rule: ParamRule): Schema {
 
 /** `all` → `[aA][lL][lL]`: JSON Schema patterns have no case-insensitive flag. */
 function caseless(value: string): string {
-  return [...value]
-    .map((char) => (/[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char))
-    .join('');
+  return value.replace(/[a-z]/gi, (char) => `[${char.toLowerCase()}${char.toUpperCase()}]`);
 }
 
 function requestIdParameter(): Schema {
