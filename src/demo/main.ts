@@ -12,7 +12,8 @@ import { startServer } from '../http/start-server.ts';
 import { createDevIssuer } from '../identity/dev-issuer.ts';
 import { DEMO_ACCOUNT, DEMO_PROJECTS, DEMO_RESOURCES, startSimulator } from '../simulator/index.ts';
 
-const DEMO_DIR = resolve('data/demo');
+// RESCIND_DEMO_DIR lets a test run the demo without touching ./data.
+const DEMO_DIR = resolve(process.env.RESCIND_DEMO_DIR ?? 'data/demo');
 const ISSUER = 'https://sso.demo.rescind.invalid';
 const AUDIENCE = 'rescind';
 

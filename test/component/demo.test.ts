@@ -1,0 +1,109 @@
+// `npm run demo` is the first command of the README: run it as a newcomer would and follow what
+// it prints, literally.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+interface Printed {
+  readonly token: string;
+  readonly curls: string[];
+  readonly verify: string[];
+}
+
+function parse(text: string): Printed {
+  const token = /export TOKEN='([^']+)'/.exec(text)?.[1];
+  assert.ok(token, 'the demo prints a token');
+  const lines = text.split('\n').map((line) => line.trim());
+  return {
+    token,
+    curls: lines.filter((line) => line.startsWith('curl ')),
+    verify: lines.filter((line) => line.includes('npm run audit:verify')),
+  };
+}
+
+/** Runs a printed curl line with fetch: method, headers and URL as printed ($TOKEN expanded). */
+async function curl(
+  line: string,
+  token: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const expanded = line.replaceAll('$TOKEN', token);
+  const method = /-X (\w+)/.exec(expanded)?.[1] ?? 'GET';
+  const headers: Record<string, string> = {};
+  for (const [, name, value] of expanded.matchAll(/-H "([^:]+): ([^"]+)"/g)) {
+    if (name !== undefined && value !== undefined) headers[name] = value;
+  }
+  const url = /(http:\/\/127\.0\.0\.1:\d+\S*)/.exec(expanded)?.[1];
+  assert.ok(url, `a URL in ${line}`);
+  const response = await fetch(url, { method, headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+test('npm run demo starts, and the commands it prints revoke, refuse and verify as they say', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-demo-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const demo = spawn(process.execPath, ['src/demo/main.ts'], {
+    env: { ...process.env, RESCIND_PORT: '0', RESCIND_DEMO_DIR: dir, RESCIND_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => demo.once('exit', resolve));
+  t.after(() => {
+    if (demo.exitCode === null) demo.kill('SIGKILL');
+  });
+  let output = '';
+  demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`the demo did not get ready:\n${output}`));
+    }, 20_000);
+    demo.stdout.on('data', () => {
+      if (output.includes('Ctrl-C drains')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    demo.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the demo exited with ${String(code)}:\n${output}`));
+    });
+  });
+
+  const printed = parse(output);
+  const [revoke, forbidden, anonymous, audit] = printed.curls;
+  assert.ok(revoke && forbidden && anonymous && audit, `four curl commands in:\n${output}`);
+
+  const first = await curl(revoke, printed.token);
+  assert.equal(first.status, 200);
+  assert.equal(first.body.result, 'revoked');
+  const second = await curl(revoke, printed.token);
+  assert.equal(second.status, 404);
+  assert.equal(second.body.code, 'NOT_FOUND');
+  assert.equal((await curl(forbidden, printed.token)).body.code, 'FORBIDDEN');
+  assert.equal((await curl(anonymous, printed.token)).body.code, 'UNAUTHENTICATED');
+  const trail = await curl(audit, printed.token);
+  assert.equal(trail.status, 200);
+  assert.ok((trail.body.items as unknown[]).length >= 4);
+
+  // The verify line: `VAR=… VAR=… npm run audit:verify`; run the same CLI with that environment.
+  const [verifyLine] = printed.verify;
+  assert.ok(verifyLine);
+  const env: Record<string, string> = {};
+  for (const [, name, value] of verifyLine.matchAll(/(RESCIND_[A-Z_]+)=(\S+)/g)) {
+    if (name !== undefined && value !== undefined) env[name] = value;
+  }
+  const verified = spawnSync(process.execPath, ['src/audit/verify-cli.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /intact/);
+
+  demo.kill('SIGTERM');
+  assert.equal(await exited, 0, 'Ctrl-C/SIGTERM drains and exits 0');
+});
