@@ -16,8 +16,8 @@ import { GENESIS_HASH } from './audit-record.ts';
 import { AuditStoreError, type AuditStore, type ChainHead } from './audit-store.ts';
 import type { AuditReceipt, ReadinessReport } from './audit-trail.ts';
 import { buildClosingOutcomeContent } from './build-audit-record.ts';
-import { sealRecord } from './seal-record.ts';
-import { parseStoredRecord, toStoredRecord } from './stored-record.ts';
+import { sealRecordWithBody } from './seal-record.ts';
+import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
 
 /** A write not durable by then is refused: the caller must hear 503 within about a second. */
 export const DEFAULT_WRITE_DEADLINE_MS = 800;
@@ -178,9 +178,14 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     const carried = deferred.slice(0, Math.max(0, maxBatch - jobs.length));
     const contents = [...carried, ...jobs.map((job) => job.content)];
     if (contents.length === 0) return true;
-    const records = seal(contents);
+    const sealed = seal(contents);
+    const records = sealed.map(({ record }) => record);
     try {
-      await store.append(chain, head, records.map(toStoredRecord));
+      await store.append(
+        chain,
+        head,
+        sealed.map(({ record, body }) => toStoredRecordWithBody(record, body)),
+      );
     } catch (caught) {
       let error = caught;
       if (error instanceof AuditStoreError && error.kind === 'busy' && jobs.some(live)) {
@@ -240,12 +245,14 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     return true;
   }
 
-  function seal(contents: readonly AuditRecordContent[]): AuditRecord[] {
+  function seal(
+    contents: readonly AuditRecordContent[],
+  ): { readonly record: AuditRecord; readonly body: string }[] {
     let previous = head;
     return contents.map((content) => {
-      const record = sealRecord(content, chain, previous.seq + 1, previous.hash);
-      previous = { seq: record.seq, hash: record.hash };
-      return record;
+      const sealed = sealRecordWithBody(content, chain, previous.seq + 1, previous.hash);
+      previous = { seq: sealed.record.seq, hash: sealed.record.hash };
+      return sealed;
     });
   }
 

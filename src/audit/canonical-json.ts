@@ -19,66 +19,86 @@ export type CanonicalValue =
  * would hash differently after a round trip through JSON must never be written.
  */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  write(value, parts, 0);
-  return parts.join('');
+  return write(value, 0);
+}
+
+/** One member of an object as canonicalJson writes it: its key, and `"key":value`. */
+export type CanonicalMember = readonly [key: string, json: string];
+
+/**
+ * The members of a plain object in canonical order. `joinMembers` makes the object's canonical
+ * JSON of them, so that a record's JSON with and without one member (its hash) costs one
+ * serialization, not two (seal-record.ts).
+ */
+export function canonicalMembers(value: object): CanonicalMember[] {
+  return members(value, 0);
+}
+
+/** The canonical JSON of the object the members came from. */
+export function joinMembers(list: readonly CanonicalMember[]): string {
+  return `{${list.map(([, json]) => json).join(',')}}`;
+}
+
+/** The members with `key` (not yet among them) holding `valueJson`, in canonical order. */
+export function withMember(
+  list: readonly CanonicalMember[],
+  key: string,
+  valueJson: string,
+): CanonicalMember[] {
+  const out = [...list];
+  const at = out.findIndex(([existing]) => existing > key);
+  out.splice(at === -1 ? out.length : at, 0, [key, `${JSON.stringify(key)}:${valueJson}`]);
+  return out;
 }
 
 const MAX_DEPTH = 32;
 
-function write(value: unknown, parts: string[], depth: number): void {
+// Built by string concatenation, with keys sorted once per object: the audit writer serializes
+// every record on the event loop, so this is on every request's path (docs/benchmarks.md).
+function write(value: unknown, depth: number): string {
   if (depth > MAX_DEPTH) throw new TypeError('canonicalJson: nesting too deep');
-  if (value === null) {
-    parts.push('null');
-    return;
-  }
+  if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
-      parts.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'string':
-      parts.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
       // ECMAScript Number-to-String, as JCS §3.2.2.3 requires; -0 becomes 0.
-      parts.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case 'object':
-      if (Array.isArray(value)) {
-        writeArray(value as readonly unknown[], parts, depth);
-        return;
-      }
-      writeObject(value, parts, depth);
-      return;
+      if (Array.isArray(value)) return writeArray(value as readonly unknown[], depth);
+      return joinMembers(members(value, depth));
     default:
       throw new TypeError(`canonicalJson: cannot represent a ${typeof value}`);
   }
 }
 
-function writeArray(items: readonly unknown[], parts: string[], depth: number): void {
-  parts.push('[');
-  for (const [index, item] of items.entries()) {
+function writeArray(items: readonly unknown[], depth: number): string {
+  let out = '[';
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index];
     if (item === undefined) throw new TypeError('canonicalJson: undefined in an array');
-    if (index > 0) parts.push(',');
-    write(item, parts, depth + 1);
+    if (index > 0) out += ',';
+    out += write(item, depth + 1);
   }
-  parts.push(']');
+  return `${out}]`;
 }
 
-function writeObject(value: object, parts: string[], depth: number): void {
+function members(value: object, depth: number): CanonicalMember[] {
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     throw new TypeError('canonicalJson: only plain objects can be represented');
   }
-  const entries = Object.entries(value).filter(([, child]) => child !== undefined);
+  const record = value as Record<string, unknown>;
   // Default sort compares UTF-16 code units, exactly as JCS §3.2.3 orders property names.
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  parts.push('{');
-  for (const [index, [key, child]] of entries.entries()) {
-    if (index > 0) parts.push(',');
-    parts.push(JSON.stringify(key), ':');
-    write(child, parts, depth + 1);
+  const keys = Object.keys(record).sort();
+  const out: CanonicalMember[] = [];
+  for (const key of keys) {
+    const child = record[key];
+    if (child === undefined) continue;
+    out.push([key, `${JSON.stringify(key)}:${write(child, depth + 1)}`]);
   }
-  parts.push('}');
+  return out;
 }

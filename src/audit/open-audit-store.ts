@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.ts';
 import { AuditStoreError, type AuditStore } from './audit-store.ts';
-import { openPostgresAuditStore } from './postgres-audit-store.ts';
 import { openSqliteAuditStore } from './sqlite-audit-store.ts';
 
 export interface OpenAuditStoreOptions {
@@ -36,9 +35,10 @@ export function openAuditStore(
               }),
         );
       }
-    case 'postgres':
+    case 'postgres': {
       // The schema refines this: store 'postgres' requires a URL.
-      if (config.postgresUrl === undefined) {
+      const postgresUrl = config.postgresUrl;
+      if (postgresUrl === undefined) {
         return Promise.reject(
           new AuditStoreError(
             'unavailable',
@@ -46,10 +46,14 @@ export function openAuditStore(
           ),
         );
       }
-      return openPostgresAuditStore({
-        url: config.postgresUrl,
-        ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
-        ...(options.chain !== undefined ? { chain: options.chain } : {}),
-      });
+      // Loaded only for this store: `pg` costs every SQLite gateway memory and start-up time.
+      return import('./postgres-audit-store.ts').then(({ openPostgresAuditStore }) =>
+        openPostgresAuditStore({
+          url: postgresUrl,
+          ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+          ...(options.chain !== undefined ? { chain: options.chain } : {}),
+        }),
+      );
+    }
   }
 }

@@ -5,6 +5,11 @@ import { hashRecord } from './seal-record.ts';
 
 /** A sealed record with the index columns every store keeps beside its canonical body. */
 export function toStoredRecord(record: AuditRecord): StoredRecord {
+  return toStoredRecordWithBody(record, canonicalJson(record));
+}
+
+/** toStoredRecord for a body already made: it must be canonicalJson(record) (sealRecordWithBody). */
+export function toStoredRecordWithBody(record: AuditRecord, body: string): StoredRecord {
   return {
     chain: record.chain,
     seq: record.seq,
@@ -18,7 +23,7 @@ export function toStoredRecord(record: AuditRecord): StoredRecord {
     attemptId: record.outcome?.attemptId ?? null,
     prevHash: record.prevHash,
     hash: record.hash,
-    body: canonicalJson(record),
+    body,
   };
 }
 

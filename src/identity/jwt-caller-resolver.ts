@@ -22,9 +22,33 @@ export interface JwtCallerResolverOptions {
   readonly clock?: () => number;
   /** Bound on one JWKS fetch. */
   readonly jwksTimeoutMs?: number;
+  /** How long a verified token is believed without checking its signature again; 0 disables. */
+  readonly verifiedTokenTtlMs?: number;
 }
 
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+
+/**
+ * A caller sends the same JWT with every request until it expires, and checking its signature
+ * (ES256/RS256) was the largest single cost of a revocation (docs/benchmarks.md). A token that
+ * verified is therefore believed again for this long, by its exact string, with `exp` and `nbf`
+ * checked on every use as verification would. The one thing a reuse does not see is the signing
+ * key being withdrawn from the JWKS meanwhile: the window is short next to the JWKS cache itself
+ * (`jwksCacheMaxAgeSeconds`, 10 minutes by default), through which a withdrawn key is trusted
+ * anyway. Refusals are never remembered.
+ */
+export const DEFAULT_VERIFIED_TOKEN_TTL_MS = 30_000;
+/** Bounds the memory of the cache (a compact JWT is about 1 KB): the oldest entry goes first. */
+export const MAX_VERIFIED_TOKENS = 1_000;
+
+interface VerifiedToken {
+  readonly caller: Caller;
+  /** Epoch seconds, from the token. */
+  readonly exp: number;
+  readonly nbf: number | undefined;
+  /** Epoch ms after which the signature is checked again. */
+  readonly recheckAt: number;
+}
 
 /** Private and symmetric key members: a JWKS the gateway trusts holds public keys only. */
 const SECRET_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth', 'priv'];
@@ -52,11 +76,48 @@ export function createJwtCallerResolver(
   const clock = options.clock ?? Date.now;
   const { logger } = options;
   const groupsClaim = config.groupsClaim;
+  const ttlMs = options.verifiedTokenTtlMs ?? DEFAULT_VERIFIED_TOKEN_TTL_MS;
+  const tolerance = config.clockToleranceSeconds;
+  const verified = new Map<string, VerifiedToken>();
+
+  /** The caller of a token verified a moment ago, if its times still hold now. */
+  function reuse(token: string): Caller | undefined {
+    const entry = verified.get(token);
+    if (entry === undefined) return undefined;
+    const nowMs = clock();
+    const now = nowMs / 1000;
+    if (
+      nowMs >= entry.recheckAt ||
+      now >= entry.exp + tolerance ||
+      (entry.nbf !== undefined && now < entry.nbf - tolerance)
+    ) {
+      // Verified again below, which also gives the precise refusal.
+      verified.delete(token);
+      return undefined;
+    }
+    return entry.caller;
+  }
+
+  function remember(token: string, caller: Caller, payload: Record<string, unknown>): void {
+    if (ttlMs <= 0 || typeof payload.exp !== 'number') return;
+    if (verified.size >= MAX_VERIFIED_TOKENS) {
+      const oldest = verified.keys().next();
+      if (oldest.done !== true) verified.delete(oldest.value);
+    }
+    verified.set(token, {
+      caller,
+      exp: payload.exp,
+      nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined,
+      recheckAt: clock() + ttlMs,
+    });
+  }
 
   return {
     mode: 'jwt',
     async authenticate(evidence: CallerEvidence): Promise<Caller> {
       const token = readBearerToken(evidence);
+      const known = reuse(token);
+      if (known !== undefined) return known;
       let payload: Record<string, unknown>;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -75,12 +136,14 @@ export function createJwtCallerResolver(
         throw unauthenticated('The token\'s "sub" claim is not a usable subject.', true);
       }
       const email = readEmail(payload.email);
-      return {
+      const caller: Caller = {
         subject,
         ...(email !== undefined ? { email } : {}),
         groups: readGroupsClaim(payload[groupsClaim]),
         via: 'jwt',
       };
+      remember(token, caller, payload);
+      return caller;
     },
   };
 }

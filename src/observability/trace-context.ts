@@ -56,7 +56,24 @@ function build(traceId: string, spanId: string, flags: string, continued: boolea
 function newId(bytes: number): string {
   // An all-zero id is invalid; at 2^-64 odds it is still cheaper to check than to explain.
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    const id = randomHex(bytes);
     if (!ALL_ZERO.test(id)) return id;
   }
+}
+
+// Every request needs 24 random bytes for its ids; one getrandom call per request and id showed
+// in the profile (docs/benchmarks.md), so they are cut from a pool, each byte used once — as
+// crypto.randomUUID does with its own cache.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
 }
