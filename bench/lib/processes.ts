@@ -1,0 +1,349 @@
+// The servers under test, each as a process of its own on loopback, so that the load generator,
+// the cloud simulator and the server under test never share an event loop. Every process
+// started here is remembered and killed when the benchmark ends or is interrupted.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const GATEWAY_MAIN = join(ROOT, 'src/main.ts');
+const SIMULATOR_CLI = join(ROOT, 'src/simulator/cli.ts');
+const PASSTHROUGH = join(ROOT, 'bench/servers/passthrough.ts');
+const START_TIMEOUT_MS = 20_000;
+
+const live = new Set<ChildProcess>();
+
+/** Kills every process this module started that still runs. */
+export function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+let handlersInstalled = false;
+/** Kills the children when the benchmark is interrupted, then exits. */
+export function installCleanup(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  process.once('exit', killAll);
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  /** ms from spawn to listening (the log line, or the port answering). */
+  readonly listenMs: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function track(child: ChildProcess): ServerProcess['exited'] {
+  live.add(child);
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  void exited.finally(() => live.delete(child));
+  return exited;
+}
+
+function stopper(child: ChildProcess, exited: ServerProcess['exited']) {
+  return async (graceMs = 5000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** Resolves with the first capture of `pattern` in the child's stdout lines. */
+function waitForLine(
+  child: ChildProcess,
+  exited: ServerProcess['exited'],
+  pattern: RegExp,
+  what: string,
+): Promise<string> {
+  const stdout = child.stdout;
+  if (stdout === null) throw new Error(`${what}: no stdout`);
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${what} did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    const lines = createInterface({ input: stdout });
+    lines.on('line', (line) => {
+      const match = pattern.exec(line);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      lines.close();
+      // Keep the pipe flowing so the child never blocks on a full pipe.
+      stdout.resume();
+      resolve(match[1]);
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited before listening (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** A port that was free a moment ago (for servers that cannot be told to pick one). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The cloud simulator (`node src/simulator/cli.ts`) in benchmark mode: ids revoke forever. */
+export async function startSimulatorProcess(): Promise<ServerProcess> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [SIMULATOR_CLI, '--port', '0', '--host', '127.0.0.1', '--auto-reseed'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = track(child);
+  const url = await waitForLine(
+    child,
+    exited,
+    /^Huawei Cloud simulator listening on (http:\/\/\S+)$/,
+    'the simulator',
+  );
+  return {
+    name: 'simulator',
+    url,
+    pid: child.pid ?? -1,
+    listenMs: performance.now() - started,
+    exited,
+    stop: stopper(child, exited),
+  };
+}
+
+/** A bare http-proxy-middleware passthrough to `target` (bench/servers/passthrough.ts). */
+export async function startPassthroughProcess(target: string): Promise<ServerProcess> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [PASSTHROUGH, target], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = track(child);
+  const url = await waitForLine(
+    child,
+    exited,
+    /^passthrough listening on (http:\/\/\S+)$/,
+    'the passthrough',
+  );
+  return {
+    name: 'passthrough',
+    url,
+    pid: child.pid ?? -1,
+    listenMs: performance.now() - started,
+    exited,
+    stop: stopper(child, exited),
+  };
+}
+
+export interface GatewayProcess extends ServerProcess {
+  /** ms from spawn until GET /readyz first answered 200. */
+  readonly readyMs: number;
+  /** Where its stdout (the JSON log) goes. */
+  readonly logFile: string;
+}
+
+export interface GatewayStartOptions {
+  readonly env: Record<string, string>;
+  /** The process's stdout and stderr (its log) go here; read for the listening line. */
+  readonly logFile: string;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  readonly nodeFlags?: readonly string[];
+  /** The entry point; default src/main.ts (a compiled dist/main.js works the same way). */
+  readonly main?: string;
+}
+
+/**
+ * The gateway as `npm start` runs it: `node src/main.ts` with RESCIND_* variables and port 0.
+ * Its log goes to a file, as a container runtime would keep it, so that reading it costs the
+ * benchmark nothing; the chosen port is read from the "rescind listening on" line. That line is
+ * an info line: at a quieter level, set RESCIND_PORT to a free port (see `gatewayPort`).
+ */
+export async function startGatewayProcess(options: GatewayStartOptions): Promise<GatewayProcess> {
+  writeFileSync(options.logFile, '');
+  const fd = openSync(options.logFile, 'a');
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeFlags ?? []), options.main ?? GATEWAY_MAIN],
+    {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['ignore', fd, fd],
+    },
+  );
+  closeSync(fd);
+  const exited = track(child);
+  const state = { gone: false };
+  void exited.then(() => {
+    state.gone = true;
+  });
+
+  // The listening line is logged at info; below that level the port was chosen beforehand.
+  const fixedPort = options.env.RESCIND_PORT === '0' ? undefined : options.env.RESCIND_PORT;
+  let url = fixedPort === undefined ? undefined : `http://127.0.0.1:${fixedPort}`;
+  let listenMs = 0;
+  let scanned = 0;
+  while (url === undefined) {
+    if (state.gone)
+      throw new Error(`the gateway exited before listening: ${tail(options.logFile)}`);
+    if (performance.now() - started > START_TIMEOUT_MS) {
+      child.kill('SIGKILL');
+      throw new Error(`the gateway did not listen within ${START_TIMEOUT_MS} ms`);
+    }
+    const text = readFileSync(options.logFile, 'utf8');
+    const match = /"msg":"rescind listening on (http:\/\/[^"\s]+)"/.exec(text.slice(scanned));
+    if (match?.[1] !== undefined) {
+      url = match[1];
+      listenMs = performance.now() - started;
+    } else {
+      scanned = Math.max(0, text.lastIndexOf('\n'));
+      await sleep(2);
+    }
+  }
+  for (;;) {
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (response !== undefined) await response.arrayBuffer();
+    if (response?.status === 200) break;
+    if (state.gone || performance.now() - started > START_TIMEOUT_MS) {
+      throw new Error(`the gateway did not become ready: ${tail(options.logFile)}`);
+    }
+    await sleep(5);
+  }
+  const readyMs = performance.now() - started;
+  if (listenMs === 0) listenMs = readyMs;
+  return {
+    name: 'rescind',
+    url,
+    pid: child.pid ?? -1,
+    listenMs,
+    readyMs,
+    logFile: options.logFile,
+    exited,
+    stop: stopper(child, exited),
+  };
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-2000);
+  } catch {
+    return '';
+  }
+}
+
+/** RESCIND_PORT for a log level: 0 (read from the log) at info and below, else a free port. */
+export async function gatewayPort(logLevel: string): Promise<string> {
+  return ['warn', 'error', 'fatal', 'silent'].includes(logLevel) ? String(await freePort()) : '0';
+}
+
+/** Whether nginx is installed (the Debian package puts it in /usr/sbin). */
+export function findNginx(): string | undefined {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']) {
+    try {
+      readFileSync(candidate);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * nginx `proxy_pass` to `target`, run by hand from a config in `dir` (never the system
+ * service): one worker, as the gateway is one Node process; upstream keep-alive, as the
+ * gateway pools its upstream connections; large header buffers, since the IAM token is ~9 KB.
+ */
+export async function startNginxProcess(
+  binary: string,
+  target: string,
+  dir: string,
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const upstream = new URL(target);
+  const config = `
+worker_processes 1;
+daemon off;
+master_process off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'nginx-error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'client_body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  large_client_header_buffers 4 32k;
+  keepalive_requests 1000000;
+  upstream cloud {
+    server ${upstream.hostname}:${upstream.port};
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://cloud;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffer_size 32k;
+      proxy_buffers 8 32k;
+    }
+  }
+}
+`;
+  const configFile = join(dir, 'nginx.conf');
+  writeFileSync(configFile, config);
+  const started = performance.now();
+  const child = spawn(binary, ['-e', join(dir, 'nginx-error.log'), '-p', dir, '-c', configFile], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = track(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    const answered = await fetch(`${url}/__bench_probe`).then(
+      async (response) => {
+        await response.arrayBuffer();
+        return true;
+      },
+      () => false,
+    );
+    if (answered) break;
+    if (child.exitCode !== null || performance.now() - started > START_TIMEOUT_MS) {
+      throw new Error(`nginx did not start: ${tail(join(dir, 'nginx-error.log'))}`);
+    }
+    await sleep(10);
+  }
+  return {
+    name: 'nginx',
+    url,
+    pid: child.pid ?? -1,
+    listenMs: performance.now() - started,
+    exited,
+    stop: stopper(child, exited),
+  };
+}
