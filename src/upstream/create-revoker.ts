@@ -12,7 +12,7 @@ import { ProblemError, type UpstreamSummary } from '../problems/problem-error.ts
 import { buildUpstreamRequest } from './build-upstream-request.ts';
 import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
-import { isTokenRejected, mapUpstreamFault } from './map-upstream-fault.ts';
+import { isTokenRejected, mapUpstreamFault, summaryOf } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
 import { redactTokenInFault } from './redact-token.ts';
 import { resolveEndpoint } from './resolve-endpoint.ts';
@@ -212,7 +212,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         log.info({ attempts }, 'not found after an attempt of unknown outcome: it took effect');
         return {
           kind: 'revoked',
-          upstream: summaryOf(service, fault),
+          upstream: summaryOf(fault, service),
           attempts,
           reason: NOT_FOUND_AFTER_UNKNOWN_ATTEMPT,
         };
@@ -281,16 +281,6 @@ function successSummary(
     service,
     status: response.status,
     ...(requestId === undefined ? {} : { requestId }),
-  };
-}
-
-function summaryOf(service: string, fault: UpstreamFault): UpstreamSummary {
-  return {
-    service,
-    ...(fault.status === undefined ? {} : { status: fault.status }),
-    ...(fault.code === undefined ? {} : { code: fault.code }),
-    ...(fault.message === undefined ? {} : { message: fault.message }),
-    ...(fault.requestId === undefined ? {} : { requestId: fault.requestId }),
   };
 }
 

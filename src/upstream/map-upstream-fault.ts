@@ -133,7 +133,8 @@ const BODY_WORDS: Readonly<Record<UpstreamFault['kind'], string>> = {
   network: '',
 };
 
-function summaryOf(fault: UpstreamFault, service: string): UpstreamSummary {
+/** What the audit record and the problem's `upstream` member keep of a fault. */
+export function summaryOf(fault: UpstreamFault, service: string): UpstreamSummary {
   return {
     service,
     ...(fault.status === undefined ? {} : { status: fault.status }),
