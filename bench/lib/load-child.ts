@@ -7,7 +7,7 @@
 
 import autocannon from 'autocannon';
 import type { LoadResult, LoadSpec } from './load.ts';
-import { quantile } from './stats.ts';
+import { summarizeLatencies } from './stats.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 
@@ -46,14 +46,7 @@ instance.on('done', (result: autocannon.Result) => {
     requests: count,
     durationSeconds: result.duration,
     rps: count / result.duration,
-    latencyMs: {
-      p50: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      p999: quantile(sorted, 0.999),
-      max: quantile(sorted, 1),
-      mean: count === 0 ? Number.NaN : sorted.reduce((sum, v) => sum + v, 0) / count,
-    },
+    latencyMs: summarizeLatencies(sorted),
     statuses,
     non2xx: result.non2xx,
     errors: result.errors,

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { LatencySummary } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const PACED_CHILD = fileURLToPath(new URL('./paced-child.ts', import.meta.url));
@@ -29,14 +30,7 @@ export interface LoadResult {
   readonly durationSeconds: number;
   readonly rps: number;
   /** Over every response, whatever its status. */
-  readonly latencyMs: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-    readonly mean: number;
-  };
+  readonly latencyMs: LatencySummary;
   readonly statuses: Record<string, number>;
   readonly non2xx: number;
   /** Connection errors and timeouts (no answer). */

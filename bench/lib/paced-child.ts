@@ -9,7 +9,7 @@
 
 import { Agent, request } from 'node:http';
 import type { LoadResult, LoadSpec } from './load.ts';
-import { quantile } from './stats.ts';
+import { summarizeLatencies } from './stats.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 const rate = spec.overallRate ?? 100;
@@ -100,14 +100,7 @@ function report(seconds: number): void {
     requests: count,
     durationSeconds: seconds,
     rps: count / spec.durationSeconds,
-    latencyMs: {
-      p50: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      p999: quantile(sorted, 0.999),
-      max: quantile(sorted, 1),
-      mean: count === 0 ? Number.NaN : sorted.reduce((sum, v) => sum + v, 0) / count,
-    },
+    latencyMs: summarizeLatencies(sorted),
     statuses,
     non2xx,
     errors,

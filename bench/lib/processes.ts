@@ -112,45 +112,35 @@ export async function freePort(): Promise<number> {
 }
 
 /** The cloud simulator (`node src/simulator/cli.ts`) in benchmark mode: ids revoke forever. */
-export async function startSimulatorProcess(): Promise<ServerProcess> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
+export function startSimulatorProcess(): Promise<ServerProcess> {
+  return startListeningProcess(
+    'simulator',
     [SIMULATOR_CLI, '--port', '0', '--host', '127.0.0.1', '--auto-reseed'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = track(child);
-  const url = await waitForLine(
-    child,
-    exited,
     /^Huawei Cloud simulator listening on (http:\/\/\S+)$/,
-    'the simulator',
   );
-  return {
-    name: 'simulator',
-    url,
-    pid: child.pid ?? -1,
-    listenMs: performance.now() - started,
-    exited,
-    stop: stopper(child, exited),
-  };
 }
 
 /** A bare http-proxy-middleware passthrough to `target` (bench/servers/passthrough.ts). */
-export async function startPassthroughProcess(target: string): Promise<ServerProcess> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [PASSTHROUGH, target], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = track(child);
-  const url = await waitForLine(
-    child,
-    exited,
+export function startPassthroughProcess(target: string): Promise<ServerProcess> {
+  return startListeningProcess(
+    'passthrough',
+    [PASSTHROUGH, target],
     /^passthrough listening on (http:\/\/\S+)$/,
-    'the passthrough',
   );
+}
+
+/** A Node server of ours that prints its URL on a line of stdout once it listens. */
+async function startListeningProcess(
+  name: string,
+  args: readonly string[],
+  listening: RegExp,
+): Promise<ServerProcess> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = track(child);
+  const url = await waitForLine(child, exited, listening, `the ${name}`);
   return {
-    name: 'passthrough',
+    name,
     url,
     pid: child.pid ?? -1,
     listenMs: performance.now() - started,

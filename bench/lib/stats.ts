@@ -57,3 +57,26 @@ export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** The report's latency figures of already sorted values (ms). */
+export function summarizeLatencies(sorted: ArrayLike<number>): LatencySummary {
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i += 1) sum += sorted[i] ?? 0;
+  return {
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
+    p999: quantile(sorted, 0.999),
+    max: quantile(sorted, 1),
+    mean: sorted.length === 0 ? Number.NaN : sum / sorted.length,
+  };
+}
