@@ -71,6 +71,17 @@ export type AuditStoreErrorKind =
   /** Anything else: read-only, disk full, I/O error, file deleted or replaced, connection lost. */
   | 'unavailable';
 
+export interface AppendOptions {
+  /**
+   * Epoch milliseconds (`performance.timeOrigin + performance.now()`) after which the store must
+   * not start the COMMIT: it rolls back and rejects with kind 'busy' instead, writing nothing.
+   * The writer sets it a little before its callers' deadline, so that a commit that was waiting
+   * for a lock does not land after they were refused. A store that cannot tell when its commit
+   * starts may ignore it (PostgreSQL): a commit landing late is then adopted by the writer.
+   */
+  readonly commitBy?: number;
+}
+
 /** The one error a store throws. `message` is safe for logs and readiness (no secrets). */
 export class AuditStoreError extends Error {
   readonly kind: AuditStoreErrorKind;
@@ -103,7 +114,12 @@ export interface AuditStore {
    * kind 'conflict', writing nothing, when the chain's head is not `after` at commit time.
    * Records are never updated or deleted afterwards.
    */
-  append(chain: string, after: ChainHead, records: readonly StoredRecord[]): Promise<void>;
+  append(
+    chain: string,
+    after: ChainHead,
+    records: readonly StoredRecord[],
+    options?: AppendOptions,
+  ): Promise<void>;
 
   /** Matching records in (chain, seq) order after `query.after`, at most `query.limit`. */
   query(query: StoreQuery): Promise<readonly StoredRecord[]>;

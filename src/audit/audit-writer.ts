@@ -21,12 +21,18 @@ import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
 
 /** A write not durable by then is refused: the caller must hear 503 within about a second. */
 export const DEFAULT_WRITE_DEADLINE_MS = 800;
-/** Bounds how long one commit blocks the event loop (node:sqlite is synchronous). */
+/** Bounds how long one commit blocks the thread that runs it (node:sqlite is synchronous). */
 export const DEFAULT_MAX_BATCH_RECORDS = 256;
 export const DEFAULT_PROBE_INTERVAL_MS = 1000;
 /** Outcomes kept in memory while the store is down; each is one request that was answered 503. */
 export const DEFAULT_MAX_DEFERRED_OUTCOMES = 10_000;
 const BUSY_RETRY_MS = 20;
+/**
+ * A commit may start until this long before the oldest caller's deadline, no later: time for
+ * the COMMIT itself. Past it the store rolls back (AppendOptions.commitBy), so that a commit
+ * that waited for a lock does not land after its callers were refused.
+ */
+const COMMIT_ALLOWANCE_MS = 100;
 
 export interface AuditWriterOptions {
   readonly store: AuditStore;
@@ -180,11 +186,22 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     if (contents.length === 0) return true;
     const sealed = seal(contents);
     const records = sealed.map(({ record }) => record);
+    const waiting = jobs.filter(live).map((job) => job.enqueuedAt);
+    const oldest = waiting.length > 0 ? Math.min(...waiting) : undefined;
     try {
       await store.append(
         chain,
         head,
         sealed.map(({ record, body }) => toStoredRecordWithBody(record, body)),
+        oldest === undefined
+          ? {}
+          : {
+              commitBy:
+                performance.timeOrigin +
+                oldest +
+                deadlineMs -
+                Math.min(COMMIT_ALLOWANCE_MS, deadlineMs / 4),
+            },
       );
     } catch (caught) {
       let error = caught;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { AuditStoreError, type AuditStore } from './audit-store.ts';
 import { openSqliteAuditStore } from './sqlite-audit-store.ts';
+import { openSqliteWorkerStore } from './sqlite-worker-store.ts';
 
 export interface OpenAuditStoreOptions {
   /** The CLIs read without changing anything. */
@@ -19,6 +20,11 @@ export function openAuditStore(
 ): Promise<AuditStore> {
   switch (config.store) {
     case 'sqlite':
+      // The gateway writes from a worker thread (its commits would stall the event loop); the
+      // CLIs only read, synchronously, on their own thread.
+      if (config.sqliteWorker && options.readOnly !== true) {
+        return openSqliteWorkerStore({ path: config.sqlitePath });
+      }
       try {
         return Promise.resolve(
           openSqliteAuditStore({

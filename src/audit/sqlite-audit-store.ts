@@ -1,6 +1,7 @@
 // The embedded audit store: one SQLite file in WAL mode with synchronous=FULL, so a COMMIT
-// returns only after the WAL is fsynced. node:sqlite is synchronous: a commit blocks the event
-// loop for its fsync, which is why the writer above batches records (one commit, one fsync).
+// returns only after the WAL is fsynced. node:sqlite is synchronous: a commit blocks the thread
+// that runs it for its fsync — the gateway runs this store on a worker thread
+// (sqlite-worker-store.ts) — and the writer above batches records (one commit, one fsync).
 //
 // The file is watched by identity (device and inode of the path): SQLite keeps writing to the
 // file it opened even after it was deleted or replaced, which would silently lose records. A
@@ -11,6 +12,7 @@ import { mkdirSync, statSync, type BigIntStats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import {
   AuditStoreError,
   type AuditStore,
@@ -29,12 +31,19 @@ export interface SqliteAuditStoreOptions {
   /** For the verify and export CLIs: no schema changes, no writes, no pragma changes. */
   readonly readOnly?: boolean;
   readonly busyTimeoutMs?: number;
+  /**
+   * Open only a database that exists and is ours, as probe() reopens one: never create one.
+   * For a worker that takes over from one that died (sqlite-worker-store.ts).
+   */
+  readonly mustExist?: boolean;
 }
 
 export interface SqliteAuditStore extends AuditStore {
   readonly kind: 'sqlite';
   /** The durability pragmas of the live connection, as SQLite reports them now. */
   durability(): { readonly journalMode: string; readonly synchronous: number };
+  /** The file the live connection opened (device and inode), or null without one. */
+  openFile(): FileIdentity | null;
 }
 
 const SCHEMA = `
@@ -98,7 +107,7 @@ interface Connection {
   readonly statements: Map<string, StatementSync>;
 }
 
-interface FileIdentity {
+export interface FileIdentity {
   readonly dev: bigint;
   readonly ino: bigint;
 }
@@ -109,8 +118,9 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
 
   // Only the first open may create the file; a reopen after a fault must find it.
-  if (!readOnly) mkdirSync(dirname(path), { recursive: true });
-  let connection: Connection | null = connect({ create: !readOnly });
+  const create = !readOnly && options.mustExist !== true;
+  if (create) mkdirSync(dirname(path), { recursive: true });
+  let connection: Connection | null = connect({ create });
   let failure: string | null = null;
   let closed = false;
 
@@ -201,7 +211,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
       });
     },
 
-    append(chain, after, records) {
+    append(chain, after, records, options = {}) {
       return run(() => {
         if (readOnly) throw new AuditStoreError('unavailable', `${path} is open read-only`);
         const conn = usable();
@@ -248,6 +258,14 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
             );
             if (record.phase === 'attempt') open.run(record.id, record.chain, record.seq);
             if (record.attemptId !== null) close.run(record.attemptId);
+          }
+          if (options.commitBy !== undefined && epochNow() > options.commitBy) {
+            // Waited too long for the lock: its callers are about to be refused, so it must
+            // not become durable behind their backs.
+            throw new AuditStoreError(
+              'busy',
+              `${path} could not commit before the write deadline (waited for the lock)`,
+            );
           }
           conn.db.exec('COMMIT');
         } catch (error) {
@@ -347,6 +365,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
       };
     },
 
+    openFile() {
+      return closed ? null : (connection?.identity ?? null);
+    },
+
     close() {
       if (!closed) {
         closed = true;
@@ -375,6 +397,11 @@ function run<T>(work: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** Epoch ms on a clock every thread of the process shares, for AppendOptions.commitBy. */
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function rollback(db: DatabaseSync): void {
@@ -426,7 +453,8 @@ function checkSchema(db: DatabaseSync, path: string): void {
   }
 }
 
-function identityOf(path: string): FileIdentity | null {
+/** The device and inode the path names now; null when nothing is there. */
+export function identityOf(path: string): FileIdentity | null {
   let stats: BigIntStats | undefined;
   try {
     stats = statSync(path, { bigint: true, throwIfNoEntry: false });
@@ -436,7 +464,7 @@ function identityOf(path: string): FileIdentity | null {
   return stats === undefined ? null : { dev: stats.dev, ino: stats.ino };
 }
 
-function sameFile(a: FileIdentity, b: FileIdentity | null): boolean {
+export function sameFile(a: FileIdentity, b: FileIdentity | null): boolean {
   return b !== null && a.dev === b.dev && a.ino === b.ino;
 }
 

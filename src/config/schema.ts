@@ -200,6 +200,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       store: z.enum(['sqlite', 'postgres']).default('sqlite'),
       sqlitePath: nonEmpty.default('./data/audit.db'),
+      /**
+       * SQLite commits on a worker thread, so that their fsync does not stall requests; false
+       * runs them on the main thread. Config file only: a fallback, not a tuning knob.
+       */
+      sqliteWorker: z.boolean().default(true),
       postgresUrl: z
         .string()
         .trim()

@@ -336,7 +336,10 @@ export function rawSocketRequest(
   const { hostname, port } = new URL(gw.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.end(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n`);
+      // Not end(): a client that half-closes its side before the answer has its request
+      // aborted by Node's HTTP server (httpAllowHalfOpen is false), whenever the answer waits
+      // for anything asynchronous, as the audit record's commit on its worker thread.
+      socket.write(`${[...head, 'Connection: close'].join('\r\n')}\r\n\r\n`);
     });
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,5 +1,6 @@
 // What the conformance suite needs from each audit store, so that one set of assertions runs
-// against SQLite and PostgreSQL alike: a fresh store, a second connection to look at it, the
+// against SQLite (on the calling thread and on a worker thread, as the gateway writes it) and
+// PostgreSQL alike: a fresh store, a second connection to look at it, the
 // database's own ways to change records, a real fault that can be cleared, and the variables the
 // CLIs read. PostgreSQL is the run's server (test/helpers/servers.ts), one database per store;
 // its faults use a server of the test's own, which the test stops and starts again.
@@ -12,6 +13,7 @@ import pg from 'pg';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import { openPostgresAuditStore } from '../../src/audit/postgres-audit-store.ts';
 import { openSqliteAuditStore } from '../../src/audit/sqlite-audit-store.ts';
+import { openSqliteWorkerStore } from '../../src/audit/sqlite-worker-store.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startPostgres, usePostgres, type TestPostgres } from '../helpers/servers.ts';
 import { auditConfig, defer, readOnly, tempDir } from '../unit/audit/audit-test-kit.ts';
@@ -35,7 +37,9 @@ export interface StoreFault {
 }
 
 export interface StoreKit {
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: 'sqlite' | 'sqlite-worker' | 'postgres';
+  /** The store's `kind`, the `store` label of its metrics. */
+  readonly kind: AuditStore['kind'];
   /** A new, empty store of this kind. */
   config(t: TestContext, overrides?: Overrides): Promise<AuditConfig>;
   /** The raw store on `config`, closed after the test. */
@@ -58,9 +62,12 @@ export interface StoreKit {
   fault(t: TestContext): Promise<StoreFault>;
 }
 
+/** SQLite on the thread that calls it (`audit.sqliteWorker: false`; the CLIs' reads). */
 const sqlite: StoreKit = {
   name: 'sqlite',
-  config: (t, overrides) => Promise.resolve(auditConfig(tempDir(t), overrides)),
+  kind: 'sqlite',
+  config: (t, overrides) =>
+    Promise.resolve(auditConfig(tempDir(t), { sqliteWorker: false, ...overrides })),
   open(t, config, options = {}) {
     const store = openSqliteAuditStore({
       path: config.sqlitePath,
@@ -138,6 +145,26 @@ const sqlite: StoreKit = {
   },
 };
 
+/** SQLite on a worker thread, as the gateway writes it (sqlite-worker-store.ts). */
+const sqliteWorker: StoreKit = {
+  ...sqlite,
+  name: 'sqlite-worker',
+  config: (t, overrides) =>
+    Promise.resolve(auditConfig(tempDir(t), { sqliteWorker: true, ...overrides })),
+  async open(t, config, options = {}) {
+    const store = await openSqliteWorkerStore({
+      path: config.sqlitePath,
+      ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+    });
+    defer(t, () => store.close());
+    return store;
+  },
+  async fault(t) {
+    const fault = await sqlite.fault(t);
+    return { ...fault, config: { ...fault.config, sqliteWorker: true } };
+  },
+};
+
 let server: Promise<TestPostgres> | null = null;
 
 /** The run's PostgreSQL, started for this process on first use when the run has none. */
@@ -171,6 +198,7 @@ function postgresUrlOf(config: AuditConfig): string {
 
 const postgres: StoreKit = {
   name: 'postgres',
+  kind: 'postgres',
   async config(t, overrides = {}) {
     const url = await (await postgresServer()).createDatabase();
     return auditConfig(tempDir(t), { store: 'postgres', postgresUrl: url, ...overrides });
@@ -244,7 +272,7 @@ const postgres: StoreKit = {
 };
 
 /** Every audit store; each conformance file runs its assertions against each. */
-export const STORE_KITS: readonly StoreKit[] = [sqlite, postgres];
+export const STORE_KITS: readonly StoreKit[] = [sqlite, sqliteWorker, postgres];
 
 /** The configuration as a JSON file (RESCIND_CONFIG) and nothing else from the environment. */
 function cliEnvironment(config: AuditConfig, dir: string): Record<string, string> {

@@ -122,7 +122,7 @@ for (const kit of STORE_KITS) {
       const durations = (await metrics.auditCommitDuration.get()).values.find(
         (value) => value.metricName === 'rescind_audit_commit_duration_seconds_count',
       );
-      assert.equal(durations?.labels.store, kit.name);
+      assert.equal(durations?.labels.store, kit.kind);
       assert.equal(durations.value, 300);
     });
 

@@ -66,6 +66,7 @@ export function auditConfig(
   return {
     store: 'sqlite',
     sqlitePath: join(dir, 'audit.db'),
+    sqliteWorker: true,
     instanceId: 'test-instance',
     ...rest,
     checkpoints: { intervalSeconds: 60, everyRecords: 1000, ...checkpoints },

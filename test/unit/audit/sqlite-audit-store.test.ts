@@ -117,6 +117,25 @@ describe('SQLite audit store', () => {
     assert.deepEqual(await store.head('a'), first.head);
   });
 
+  test('does not commit past commitBy: rolls back and says busy, so the writer can refuse in time', async (t) => {
+    const store = openSqliteAuditStore({ path: join(tempDir(t), 'audit.db') });
+    defer(t, () => store.close());
+    const genesis = { seq: 0, hash: GENESIS_HASH };
+    const now = performance.timeOrigin + performance.now();
+    await assert.rejects(
+      store.append('a', genesis, records('a', genesis, 2).stored, { commitBy: now - 1 }),
+      (error: unknown) =>
+        error instanceof AuditStoreError &&
+        error.kind === 'busy' &&
+        /could not commit before the write deadline/.test(error.message),
+    );
+    assert.equal(await store.head('a'), null);
+    assert.deepEqual(store.health(), { ok: true });
+    const later = records('a', genesis, 1);
+    await store.append('a', genesis, later.stored, { commitBy: now + 60_000 });
+    assert.deepEqual(await store.head('a'), later.head);
+  });
+
   test('rejects updates and deletes of records', async (t) => {
     const path = join(tempDir(t), 'audit.db');
     const store = openSqliteAuditStore({ path });
