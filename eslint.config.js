@@ -57,6 +57,7 @@ export default defineConfig(
       'src/**/cli.ts',
       'src/demo/**',
       'src/main.ts',
+      'src/run-gateway.ts',
     ],
     rules: { 'no-console': 'off' },
   },

@@ -1,42 +1,15 @@
-// The process: load the configuration, compose the dependencies, listen, and drain on SIGTERM.
-// This is the only module that reads process.env.
+// The process entry (`npm start`, the container's CMD). It turns on Node's module compile cache
+// before anything else is loaded, then runs the gateway (run-gateway.ts). Loading and compiling
+// the gateway's modules (TypeScript stripped, express, pino, jose, zod…) is most of its start-up;
+// with the V8 code cache on disk a restart compiles nothing it compiled before
+// (docs/benchmarks.md). The cache lives in NODE_COMPILE_CACHE, else <tmpdir>/node-compile-cache;
+// where it cannot be written the gateway starts as before, and NODE_DISABLE_COMPILE_CACHE=1
+// turns it off.
 
-import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
-import { composeDeps } from './compose.ts';
-import { ConfigError } from './config/config-error.ts';
-import { loadConfig } from './config/load-config.ts';
-import { startServer } from './http/start-server.ts';
+import { enableCompileCache } from 'node:module';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+const cache = enableCompileCache();
+// The audit store's worker thread inherits the environment, and with it the same cache.
+if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
 
-  const composition = await composeDeps(config);
-  const { logger } = composition.deps;
-  const server = await startServer(createApp(composition.deps), {
-    host: config.server.host,
-    port: config.server.port,
-    graceSeconds: config.server.shutdownGraceSeconds,
-    logger,
-    onDrained: () => composition.close(),
-  });
-  const address = server.address() as AddressInfo;
-  logger.info(
-    { host: address.address, port: address.port, auditStore: config.audit.store },
-    `rescind listening on http://${address.address}:${address.port}`,
-  );
-}
-
-main().catch((error: unknown) => {
-  console.error('rescind failed to start:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+await import('./run-gateway.ts');

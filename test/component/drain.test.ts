@@ -1,9 +1,10 @@
 // Graceful drain (CONTRACT §6), against the real process: `node src/main.ts` started with its
-// configuration in the environment, signalled as Kubernetes would signal it.
+// configuration in the environment, signalled as Kubernetes would signal it; and what the
+// process leaves behind at start-up (the module compile cache).
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,5 +328,32 @@ describe('graceful drain of the gateway process', () => {
     assert.equal(await gateway.exited, 1);
     assert.ok(gateway.lines.some((line) => line.msg === 'second signal: exiting at once'));
     assert.ok((await stuck) instanceof Error, 'the stuck caller loses its connection');
+  });
+});
+
+describe('start-up of the gateway process', () => {
+  /** Starts and stops the process with its temporary directory in a fresh place. */
+  async function startAndStop(extraEnv: Record<string, string>): Promise<string> {
+    const tmp = mkdtempSync(join(tmpdir(), 'rescind-tmp-'));
+    dirs.push(tmp);
+    const { env } = prepare({});
+    const gateway = await startProcess({ ...env, TMPDIR: tmp, ...extraEnv });
+    gateway.child.kill('SIGTERM');
+    assert.equal(await gateway.exited, 0);
+    return join(tmp, 'node-compile-cache');
+  }
+
+  it('keeps the compiled modules in a compile cache under the temporary directory, for the next start', async () => {
+    const cache = await startAndStop({});
+    // One directory per Node version, holding the code cache of every module it compiled.
+    const versions = readdirSync(cache);
+    assert.equal(versions.length, 1);
+    const entries = readdirSync(join(cache, versions[0] ?? ''));
+    assert.ok(entries.length > 0, 'the cache holds compiled code');
+  });
+
+  it('writes no compile cache when NODE_DISABLE_COMPILE_CACHE is set', async () => {
+    const cache = await startAndStop({ NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(existsSync(cache), false);
   });
 });
