@@ -123,6 +123,13 @@ CPU per request.
   --max-old-space-size=128\` 2,114 req/s / 191 MB; \`--max-semi-space-size=8
   --max-old-space-size=64\` 2,021 req/s / 155 MB. Inside a container with a memory limit Node
   sizes the heap from that limit instead. \`npm run bench\` uses the node flags of \`npm start\`.
+- **Start-up (at the edge of 1 s on this machine).** Met at 399 ms on the November machine; on
+  the December machine the same code took ~0.9–1.2 s, the worker (change 8) added ~200 ms and the
+  compile cache (change 9) took ~300 ms off again: medians of 0.75–0.99 s from one run to the
+  next, with single starts just over 1 s in section 1. What is left is loading the modules
+  themselves (~400 ms with the cache) and starting the worker's isolate (~200 ms, of which
+  TypeScript stripping is a share that the compiled image, \`node dist/main.js\`, does not pay).
+  Starting the worker while the main thread still loads its modules would overlap the two.
 - **A large audit store** (1,000,000 records) costs ~27 % of revocations/s: the random-keyed
   indexes (record id, request id) no longer fit in SQLite's page cache.
 `;
