@@ -1,4 +1,4 @@
-// `npm run bench:crash`: the SIGKILL crash campaign (scripts/crash-test.ts, issue 6) run for
+// `npm run bench:crash`: the SIGKILL crash campaign (scripts/crash-test.ts) run for
 // many trials — 1,000 by default — with its counts recorded in docs/benchmarks.*. A run of the
 // crash test made by hand with --json can be recorded instead with --from FILE.
 //

@@ -7,7 +7,7 @@
 // Each server is its own process and so is the load generator (autocannon); all on loopback.
 // Servers are measured in alternating rounds to spread drift; the median per server is
 // reported. Then the latency Rescind adds at half its maximum rate, start-up to ready, and the
-// targets of issue 9. Figures go to bench/results/ and, unless --no-write, docs/benchmarks.*.
+// targets listed in docs/benchmarks.md. Figures go to bench/results/ and, unless --no-write, docs/benchmarks.*.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -89,7 +89,7 @@ if (
   process.exit(2);
 }
 
-/** Targets of issue 9. */
+/** The targets the benchmark reports as met or missed. */
 const TARGETS = {
   ratioToPassthrough: 0.5,
   ratioToNginx: 0.3,

@@ -1,7 +1,7 @@
 // `npm run crash-test`: kills a loaded gateway with SIGKILL at random moments, restarts it on
 // the same audit store, and checks that every `revoked` a client saw has its committed outcome,
 // that the attempts the dead process left open were closed as `unknown`, and that the chain
-// verifies (issue 6 item 8; CONTRACT §5). Exit 0 with no violation, 1 with any, 2 on bad flags.
+// verifies(docs/api.md "Audit records"). Exit 0 with no violation, 1 with any, 2 on bad flags.
 //
 //   node scripts/crash-test.ts [--trials N] [--parallel N] [--concurrency N] [--seed S] [--json]
 

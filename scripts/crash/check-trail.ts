@@ -1,5 +1,5 @@
 // What must hold after a gateway was killed with SIGKILL and restarted on the same store
-// (CONTRACT §5): no caller was told anything — above all `revoked` — without a committed outcome
+// (docs/api.md "Audit records"): no caller was told anything — above all `revoked` — without a committed outcome
 // that says so; every attempt has exactly one outcome, the ones the dead process left open
 // closed as `unknown`; and the chain verifies with no seq missing. Each breach is one violation.
 

@@ -1,4 +1,4 @@
-// The crash test (issue 6 item 8): per trial, a gateway process under concurrent revocations is
+// The crash test: per trial, a gateway process under concurrent revocations is
 // killed with SIGKILL at a random moment, restarted on the same audit store, and the store is
 // held against what the clients saw (check-trail.ts). The cloud simulator runs in this process,
 // so it outlives the gateway; `autoReseed` lets the same ids be revoked again and again.

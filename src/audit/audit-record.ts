@@ -1,5 +1,5 @@
 // The shape of one audit record as it is stored, exported, hashed and served by GET /v1/audit
-// (CONTRACT §5). Field-level truncation flags follow one convention: a shortened string field
+// (docs/api.md "Audit records"). Field-level truncation flags follow one convention: a shortened string field
 // `x` gets `xTruncated: true` and `xLength` (its original length in UTF-16 code units) beside it.
 
 import type { AuditResult } from './audit-trail.ts';

@@ -1,4 +1,4 @@
-// What the pipeline asks of the audit module (CONTRACT §5). Only the audit module writes audit
+// What the pipeline asks of the audit module (docs/api.md "Audit records"). Only the audit module writes audit
 // records; the pipeline hands it events and outcomes and awaits durability.
 
 export type AuditResult =

@@ -1,6 +1,6 @@
 // Opens the audit trail of this gateway instance: the configured store, this instance's chain,
 // the signed checkpoints, and — before anything may be written — crash recovery, which closes
-// every attempt a previous run left without an outcome (CONTRACT §5).
+// every attempt a previous run left without an outcome (docs/api.md "Audit records").
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';

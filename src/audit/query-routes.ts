@@ -1,4 +1,4 @@
-// GET /v1/audit: the audit query API (CONTRACT §5). Mounted by app.ts after authentication and
+// GET /v1/audit: the audit query API (docs/api.md "Audit records"). Mounted by app.ts after authentication and
 // the `audit.read` check. JSON pages by default; with `Accept: application/x-ndjson`, every
 // match as one JSON record per line, read from the store in keyset batches and written with
 // backpressure, so a large trail streams in constant memory and stops when the client leaves.

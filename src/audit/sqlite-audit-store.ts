@@ -414,7 +414,7 @@ function rollback(db: DatabaseSync): void {
 
 /**
  * WAL with synchronous=FULL on every connection, read back: a connection that cannot promise
- * that a COMMIT is on disk is refused (CONTRACT §5: durable before the upstream call).
+ * that a COMMIT is on disk is refused (docs/api.md "Audit records": durable before the upstream call).
  */
 export function configureForDurability(db: DatabaseSync, path: string, create: boolean): void {
   // A file found at the path after a fault is left untouched unless it is ours.

@@ -1,4 +1,4 @@
-// The closed set of environment variables (CONTRACT §7). Each names one key of the schema; the
+// The closed set of environment variables (docs/api.md "Configuration"). Each names one key of the schema; the
 // loader applies them over the file, the config error messages name them, and the README's
 // configuration table is generated from (and tested against) this table.
 

@@ -32,7 +32,7 @@ class RateLimitStoreError extends Error {
 }
 
 /**
- * Per-caller rate limit (CONTRACT §3), keyed by the authenticated subject — never the IP, which
+ * Per-caller rate limit (docs/api.md "Callers and permissions"), keyed by the authenticated subject — never the IP, which
  * many callers behind one proxy share. It runs after authentication.
  *
  * Headers: `RateLimit` and `RateLimit-Policy` of draft-ietf-httpapi-ratelimit-headers-08, the

@@ -30,7 +30,7 @@ export const DEFAULT_RATE_LIMIT_PREFIX = 'rescind:rl:';
 const QUIT_TIMEOUT_MS = 1_000;
 
 /**
- * The shared rate-limit store of a fleet (CONTRACT §3): counts live in Redis so the limit holds
+ * The shared rate-limit store of a fleet (docs/api.md "Callers and permissions"): counts live in Redis so the limit holds
  * across every gateway instance. The client connects lazily, bounds connect and command time, and
  * gives up on a command after one reconnection attempt, so a down Redis fails requests fast
  * (then `onStoreError` decides) rather than holding them.

@@ -1,4 +1,4 @@
-// The JSON bodies of POST /v3/auth/tokens (CONTRACT §4), Keystone's shape as Huawei's IAM
+// The JSON bodies of POST /v3/auth/tokens (docs/api.md "Cloud credentials"), Keystone's shape as Huawei's IAM
 // takes it. Huawei's IAM requires a scope with both methods.
 import type { TokenScope } from './token-provider.ts';
 

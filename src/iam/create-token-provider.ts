@@ -1,4 +1,4 @@
-// The gateway's TokenProvider (CONTRACT §4): exchanges the service account's credentials for
+// The gateway's TokenProvider (docs/api.md "Cloud credentials"): exchanges the service account's credentials for
 // IAM tokens, per scope, cached and refreshed ahead of expiry, one exchange in flight per scope.
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.ts';

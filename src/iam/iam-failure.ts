@@ -1,4 +1,4 @@
-// How a failed token exchange reaches the caller: one of three contract codes (CONTRACT §2),
+// How a failed token exchange reaches the caller: one of three contract codes (docs/api.md "Errors"),
 // always with `upstream.service: 'iam'`, and a Retry-After where waiting helps.
 import { ProblemError, type UpstreamSummary } from '../problems/problem-error.ts';
 

@@ -1,5 +1,5 @@
 // IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
-// exchange does the I/O, this decides what the answer means (CONTRACT §4, §2).
+// exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';

@@ -1,4 +1,4 @@
-// Tokens per scope key, with one exchange in flight per key (CONTRACT §4). Time comes from the
+// Tokens per scope key, with one exchange in flight per key (docs/api.md "Cloud credentials"). Time comes from the
 // injected clock and timer, so tests drive it without sleeping.
 import { iamFailure } from './iam-failure.ts';
 import type { ExchangedToken } from './parse-iam-answer.ts';

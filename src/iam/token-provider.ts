@@ -1,5 +1,5 @@
 /**
- * Which IAM token a call needs (CONTRACT §4). Regional services take a token scoped to the
+ * Which IAM token a call needs (docs/api.md "Cloud credentials"). Regional services take a token scoped to the
  * target project; SCM's global `/v3` API takes an account (domain) scoped token.
  */
 export type TokenScope =

@@ -10,7 +10,7 @@ export interface CallerResolverOptions {
   readonly clock?: () => number;
 }
 
-/** The identity mode the configuration chose (CONTRACT §3): `jwt` (default) or trusted headers. */
+/** The identity mode the configuration chose (docs/api.md "Callers and permissions"): `jwt` (default) or trusted headers. */
 export function createCallerResolver(
   identity: Config['identity'],
   options: CallerResolverOptions,

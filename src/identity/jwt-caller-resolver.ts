@@ -59,7 +59,7 @@ const CHALLENGE = 'Bearer realm="rescind"';
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="rescind", error="invalid_token"';
 
 /**
- * `Authorization: Bearer <JWT>` from the company SSO (CONTRACT §3), verified against its JWKS:
+ * `Authorization: Bearer <JWT>` from the company SSO (docs/api.md "Callers and permissions"), verified against its JWKS:
  * issuer, audience, `exp` (required) and `nbf` with the configured tolerance, and only the
  * configured asymmetric algorithms, so `none`, HS* and a public key reused as an HMAC secret
  * never verify.

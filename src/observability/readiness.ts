@@ -1,4 +1,4 @@
-// `/readyz` (CONTRACT §6): ready only when every dependency says so, with each one's reasons.
+// `/readyz` (docs/api.md "Operating endpoints"): ready only when every dependency says so, with each one's reasons.
 // Reasons are shown to whoever can reach the port, so they pass through scrubReason: no known
 // secret, no URL (a connection string may carry a password), whatever a check lets slip.
 

@@ -39,7 +39,7 @@ export interface UpstreamPlan {
 
 /**
  * What the seed documents as success. A 2xx whose body contradicts it is not a success
- * (CONTRACT §1): `json` means the body must parse as a JSON object and pass `check`.
+ * (docs/api.md "Routes"): `json` means the body must parse as a JSON object and pass `check`.
  */
 export interface SuccessRule {
   readonly statuses: readonly number[];
@@ -128,7 +128,7 @@ export const OPERATIONS = [
     upstream: ({ projectId, requestId, target }) => ({
       method: 'POST',
       path: `/v1.0/${enc(projectId)}/kms/revoke-grant`,
-      // Seed 003: `sequence` is a 36-character request serial number; the request id is
+      // KMS revoke-grant (docs/api.md "Upstream calls"): `sequence` is a 36-character request serial number; the request id is
       // sent when it has that form, so KMS-side logs correlate with ours.
       body: {
         key_id: target.keyId,

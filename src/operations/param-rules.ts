@@ -1,4 +1,4 @@
-// Parameter rules of CONTRACT §1, as data: the zod validators and the OpenAPI parameter schemas
+// Parameter rules of docs/api.md "Routes", as data: the zod validators and the OpenAPI parameter schemas
 // are both derived from these, so they cannot disagree.
 
 export interface ParamRule {
@@ -31,21 +31,21 @@ export const USER_ID: ParamRule = {
   example: '0c4d1a6e5c8d4e3f9a2b7c6d5e4f3a2b',
 };
 
-/** Seed 002: a CSR id is 16 to 40 characters. */
+/** SCM delete-CSR (docs/api.md "Upstream calls"): a CSR id is 16 to 40 characters. */
 export const CSR_ID: ParamRule = {
   pattern: /^[A-Za-z0-9_-]{16,40}$/,
   description: '16–40 characters of [A-Za-z0-9_-]',
   example: 'csr-7d0f5c3b9a1e4f2d',
 };
 
-/** Seed 003: the KMS key id pattern, verbatim. */
+/** KMS revoke-grant (docs/api.md "Upstream calls"): the KMS key id pattern, verbatim. */
 export const KMS_KEY_ID: ParamRule = {
   pattern: /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/,
   description: 'a KMS key id, e.g. 0d0466b0-e727-4d9c-b35d-f84bb474a37f',
   example: '0d0466b0-e727-4d9c-b35d-f84bb474a37f',
 };
 
-/** Seed 003: the KMS grant id pattern, verbatim. */
+/** KMS revoke-grant (docs/api.md "Upstream calls"): the KMS grant id pattern, verbatim. */
 export const KMS_GRANT_ID: ParamRule = {
   pattern: /^[A-Fa-f0-9]{64}$/,
   description: '64 hexadecimal characters',

@@ -1,4 +1,4 @@
-// The closed set of error codes Rescind answers with (CONTRACT §2). Everything else is derived
+// The closed set of error codes Rescind answers with (docs/api.md "Errors"). Everything else is derived
 // from this table: the error handler's status and title, the problem `type` URN, the OpenAPI
 // schema's enum, and the README's error table (a docs test keeps them equal).
 

@@ -1,7 +1,7 @@
 import { PROBLEMS, problemType, type ProblemCode } from './catalog.ts';
 import type { FieldError, ProblemError, UpstreamSummary } from './problem-error.ts';
 
-/** RFC 9457 problem details as Rescind sends them (CONTRACT §2). */
+/** RFC 9457 problem details as Rescind sends them (docs/api.md "Errors"). */
 export interface ProblemBody {
   type: string;
   title: string;

@@ -27,7 +27,7 @@ export const DEMO_PROJECTS: SimProject[] = [
 ];
 
 // Several ids per route so the demo can be walked through more than once; the KMS key and the
-// first grant id are the examples from the KMS revoke-grant page (seed 003).
+// first grant id are the examples from the KMS revoke-grant API page (docs/api.md "Upstream calls").
 export const DEMO_RESOURCES = {
   scmPrivacy: [
     { projectId: DEFAULT_PROJECT, certId: 'scs1700000000001' },

@@ -139,7 +139,7 @@ export const SIM_ERRORS = {
     message: 'The SSL certificate does not exist',
     envelope: 'flat',
   },
-  // Seed 001: "Only certificates that are not bound to any domain name can be deleted."
+  // APIG delete-certificate (docs/api.md "Upstream calls"): "Only certificates that are not bound to any domain name can be deleted."
   apigCertificateBound: {
     status: 409,
     code: 'APIG.4018',

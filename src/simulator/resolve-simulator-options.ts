@@ -9,7 +9,7 @@ export const DEFAULT_PORT = 0;
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_400;
 // Real Huawei PKI tokens are about 9 KB.
 export const DEFAULT_TOKEN_SIZE_BYTES = 9_000;
-// Seed 002 bounds X-Auth-Token to 32 .. 2,097,152 characters.
+// SCM delete-CSR (docs/api.md "Upstream calls") bounds X-Auth-Token to 32 .. 2,097,152 characters.
 const MIN_TOKEN_SIZE = 32;
 const MAX_TOKEN_SIZE = 2_097_152;
 const PROJECT_ID = /^[0-9a-f]{32}$/;

@@ -34,9 +34,9 @@ interface Route {
 // The ids the gateway sends are 1-64 characters of [A-Za-z0-9_-] (contract §1); the simulator
 // holds the cloud to the same, so "well-formed" means one thing on both sides.
 const WELL_FORMED_ID = /^[A-Za-z0-9_-]{1,64}$/;
-// Seed 002: CSR ids are 16 to 40 characters.
+// SCM delete-CSR (docs/api.md "Upstream calls"): CSR ids are 16 to 40 characters.
 const CSR_ID_LENGTH = { min: 16, max: 40 };
-// Seed 003's patterns.
+// the KMS revoke-grant API page's patterns.
 const KMS_KEY_ID = /^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/;
 const KMS_GRANT_ID = /^[A-Fa-f0-9]{64}$/;
 const KMS_SEQUENCE_LENGTH = 36;
@@ -303,7 +303,7 @@ function deleteModelArtsAuthorization(
 ): SimResponse {
   const projectId = params.project_id ?? '';
   const userId = req.query.user_id;
-  // Seed 004 marks user_id optional without saying what its absence deletes. Guessing "all"
+  // ModelArts delete-authorizations (docs/api.md "Upstream calls") marks user_id optional without saying what its absence deletes. Guessing "all"
   // would turn a gateway bug into a mass revocation, so the simulator refuses instead.
   if (userId === undefined || userId === '') {
     return errorResponse(
@@ -313,7 +313,7 @@ function deleteModelArtsAuthorization(
     );
   }
   if (userId === 'all') {
-    // Seed 004: user_id=all deletes the authorizations of every IAM user; 200 even if none.
+    // ModelArts delete-authorizations (docs/api.md "Upstream calls"): user_id=all deletes the authorizations of every IAM user; 200 even if none.
     if (!ctx.autoReseed) ctx.resources.deleteAllModelArtsAuthorizations(projectId);
     return json(200, { result: 'true' });
   }

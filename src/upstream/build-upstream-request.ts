@@ -1,6 +1,6 @@
 // The exact request sent to the cloud, built from the operation's plan and nothing the caller
 // sent: its method, path, query and body come from the catalog, and its headers are a fixed,
-// complete set (CONTRACT §4: the token in X-Auth-Token; the caller's Authorization, cookies and
+// complete set (docs/api.md "Cloud credentials": the token in X-Auth-Token; the caller's Authorization, cookies and
 // forwarded headers never travel on).
 import type { UpstreamPlan } from '../operations/catalog.ts';
 

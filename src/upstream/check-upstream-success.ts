@@ -2,7 +2,7 @@ import type { SuccessRule } from '../operations/catalog.ts';
 import type { UpstreamResponse } from './upstream-answer.ts';
 
 /**
- * Checks a 2xx answer against the operation's documented success (CONTRACT §1: "a 2xx whose
+ * Checks a 2xx answer against the operation's documented success (docs/api.md "Routes": "a 2xx whose
  * body contradicts the seed's documented success is not a success"). Returns why it is not a
  * success, or undefined when it is.
  *

@@ -39,7 +39,7 @@ export interface RevokerOptions {
   readonly userAgent?: string;
 }
 
-/** The audit `reason` when success was inferred from a 404 (CONTRACT §2). */
+/** The audit `reason` when success was inferred from a 404 (docs/api.md "Errors"). */
 export const NOT_FOUND_AFTER_UNKNOWN_ATTEMPT = 'not-found-after-unknown-attempt';
 
 // A 404 from the API gateway in front of the service says the *API* does not exist (wrong
@@ -218,7 +218,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         };
       }
       if (isTokenRejected(fault) && !replayed) {
-        // CONTRACT §4: drop the token, exchange once more, replay the call once.
+        // docs/api.md "Cloud credentials": drop the token, exchange once more, replay the call once.
         replayed = true;
         tokens.invalidate(scope, token.value);
         metrics.upstreamRetries.labels(service, 'token-rejected').inc();

@@ -1,4 +1,4 @@
-// The cloud's answer → the gateway's one error format (CONTRACT §2), as a pure function. The
+// The cloud's answer → the gateway's one error format (docs/api.md "Errors"), as a pure function. The
 // revoker decides what to retry and when to replay with a fresh token; this decides what a
 // final answer means. Details are fixed sentences: never a token, an endpoint or a stack.
 
@@ -8,7 +8,7 @@ import { ProblemError, type UpstreamSummary } from '../problems/problem-error.ts
 import type { UpstreamFault } from './parse-upstream-error.ts';
 import type { NetworkErrorKind } from './upstream-answer.ts';
 
-/** Throttling answered under another status (CONTRACT §4); any 429 is throttling too. */
+/** Throttling answered under another status (docs/api.md "Cloud credentials"); any 429 is throttling too. */
 export const THROTTLE_CODES: ReadonlySet<string> = new Set(['APIG.0308', 'APIGW.0308', 'IAM.0012']);
 
 /** KMS's 403s that mean "this token is no longer good" rather than "not allowed". */

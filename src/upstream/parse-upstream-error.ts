@@ -1,6 +1,6 @@
 // One pure function from whatever came back (or did not) to the facts the gateway reports:
 // status, the cloud's code and message, its request id. Huawei's services answer errors in
-// several envelopes (CONTRACT intro, seeds 000–004, Huawei's SDK exception handlers):
+// several envelopes (docs/api.md "Upstream calls", Huawei's SDK exception handlers):
 //   flat       {"error_code":"SCM.0002","error_msg":"…","request_id":"…"}
 //   nested     {"error":{"error_code":"KMS.0207","error_msg":"…"}}               (KMS)
 //   Keystone   {"error":{"code":401,"message":"…","title":"Unauthorized"}}       (IAM)

@@ -1,5 +1,5 @@
 // A service's error may quote the request back, X-Auth-Token included, and what the cloud says
-// is passed on to the caller, the audit trail and the log (CONTRACT §4: tokens never reach any
+// is passed on to the caller, the audit trail and the log (docs/api.md "Cloud credentials": tokens never reach any
 // of them). The quote is usually cut short — messages are capped at 1,024 characters and a token
 // is ~9 KB — so replacing the whole token is not enough: any run of token characters that shares
 // MIN_SHARED characters with the token is replaced.

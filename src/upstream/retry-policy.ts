@@ -1,4 +1,4 @@
-// When to try a revocation again (CONTRACT §2: transient failures are retried with jittered
+// When to try a revocation again (docs/api.md "Errors": transient failures are retried with jittered
 // exponential backoff inside the request's deadline). Pure: time and randomness come in.
 
 import type { UpstreamFault } from './parse-upstream-error.ts';

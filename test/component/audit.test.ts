@@ -1,4 +1,4 @@
-// The audit trail through the whole gateway (CONTRACT §5, issue 6 items 2 and 3): which records
+// The audit trail through the whole gateway (docs/api.md "Audit records"): which records
 // each request leaves, that they are committed before the cloud is called and before the caller
 // hears anything, that the gateway fails closed — and recovers — when the store cannot commit
 // for real, the GET /v1/audit API, and `npm run audit:verify` on the gateway's own database.

@@ -1,4 +1,4 @@
-// Issue 5: who may call, through the whole gateway. Every hostile token is refused with 401 and
+// Who may call, through the whole gateway. Every hostile token is refused with 401 and
 // audited, the policy table holds over HTTP, trusted headers count only from trusted peers and
 // only when set once, and a request failing several checks gets the first answer (401 → 429 →
 // 400 → 403, as the README documents). No refused request reaches the simulator, not even IAM.

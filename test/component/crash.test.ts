@@ -1,4 +1,4 @@
-// The crash test (issue 6 item 8) as the suite runs it: `node scripts/crash-test.ts` with 20
+// The crash test as the suite runs it: `node scripts/crash-test.ts` with 20
 // trials, each killing a loaded gateway process with SIGKILL and restarting it on the same
 // audit store. The script's own checks are the assertions (check-trail.ts); here we hold it to
 // exiting 0 with no violation, and make sure the kills really landed mid-load.

@@ -1,4 +1,4 @@
-// Graceful drain (CONTRACT §6), against the real process: `node src/main.ts` started with its
+// Graceful drain (docs/api.md "Operating endpoints"), against the real process: `node src/main.ts` started with its
 // configuration in the environment, signalled as Kubernetes would signal it; and what the
 // process leaves behind at start-up (the module compile cache).
 

@@ -1,4 +1,4 @@
-// Observability of the running gateway (CONTRACT §6, issue 7): metrics after a mixed workload,
+// Observability of the running gateway (docs/api.md "Operating endpoints"): metrics after a mixed workload,
 // logs that follow one request id, trace context sent to the cloud, readiness without secrets,
 // and the three runbook situations of docs/operations.md as an operator would meet them.
 

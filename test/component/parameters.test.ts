@@ -1,4 +1,4 @@
-// Every parameter rule of CONTRACT §1 through HTTP: a bad value answers 400 INVALID_REQUEST (or
+// Every parameter rule of docs/api.md "Routes" through HTTP: a bad value answers 400 INVALID_REQUEST (or
 // 413 for a body over the limit) naming the field, is audited, and reaches neither IAM nor the
 // cloud; the valid boundary values revoke.
 
@@ -78,7 +78,7 @@ const BAD: readonly BadRequest[] = [
   { name: 'a 15-character csrId', path: csr('c'.repeat(15)), fields: ['csrId'] },
   { name: 'a 41-character csrId', path: csr('c'.repeat(41)), fields: ['csrId'] },
   { name: 'a 16-character csrId with a dot', path: csr('csr.000000000001'), fields: ['csrId'] },
-  // keyId and grantId: seed 003's patterns
+  // keyId and grantId: the KMS revoke-grant API page's patterns
   { name: 'an upper-case keyId', path: kms(KEY.toUpperCase(), GRANT), fields: ['keyId'] },
   { name: 'a keyId without hyphens', path: kms(KEY.replaceAll('-', ''), GRANT), fields: ['keyId'] },
   {

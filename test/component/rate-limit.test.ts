@@ -1,4 +1,4 @@
-// The per-caller rate limit through the whole gateway (CONTRACT §3): a caller over its limit is
+// The per-caller rate limit through the whole gateway (docs/api.md "Callers and permissions"): a caller over its limit is
 // refused with 429 RATE_LIMITED, Retry-After and the draft RateLimit headers, audited as
 // `rate-limited`, and the cloud never hears of it; another caller goes on unaffected.
 

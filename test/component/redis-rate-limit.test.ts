@@ -1,4 +1,4 @@
-// The shared rate limit (CONTRACT §3) through real gateways and a real Redis: two instances
+// The shared rate limit (docs/api.md "Callers and permissions") through real gateways and a real Redis: two instances
 // count one caller against one budget, and when Redis cannot be reached the gateway does what
 // `rateLimit.onStoreError` names — `fail-closed` (the default) refuses with 429 RATE_LIMITED and
 // a short Retry-After, `fail-open` lets requests through unlimited and logs a warning — until

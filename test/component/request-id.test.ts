@@ -1,4 +1,4 @@
-// X-Request-Id (CONTRACT §6) through the whole gateway: accepted when safe, replaced when not,
+// X-Request-Id (docs/api.md "Operating endpoints") through the whole gateway: accepted when safe, replaced when not,
 // generated when absent; echoed on every answer, sent to IAM and the cloud, audited and logged.
 
 import assert from 'node:assert/strict';

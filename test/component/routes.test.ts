@@ -1,4 +1,4 @@
-// Every route of CONTRACT §1 through the whole gateway (config file, JWT, audit, token exchange)
+// Every route of docs/api.md "Routes" through the whole gateway (config file, JWT, audit, token exchange)
 // against the simulator: what the caller sees, and exactly what the cloud received.
 
 import assert from 'node:assert/strict';

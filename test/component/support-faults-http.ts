@@ -217,7 +217,7 @@ export function problemTypeOf(code: string): string {
 }
 
 /**
- * The shape every problem answer shares (CONTRACT §2): status, media type, code, type, title,
+ * The shape every problem answer shares (docs/api.md "Errors"): status, media type, code, type, title,
  * request id (equal to the X-Request-Id header) and, on audited routes, the audit id.
  */
 export function assertProblem(

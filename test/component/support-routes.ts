@@ -17,7 +17,7 @@ import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
 export { DEFAULT_PROJECT };
 export const EU_PROJECT = DEMO_PROJECTS[1]?.id ?? '';
 
-/** The second project of CONTRACT §7's example, aliased `eu`. */
+/** The second project of docs/api.md "Configuration" example, aliased `eu`. */
 export const EU_CONFIG = {
   cloud: { projects: { eu: { id: EU_PROJECT, region: 'eu-west-101' } } },
 } as const;
@@ -69,7 +69,7 @@ export function uniqueGrantId(): string {
   return `${process.pid.toString(16)}f${serial.toString(16)}`.padStart(64, '0');
 }
 
-/** A KMS key id of seed 003's form no other test uses. */
+/** A KMS key id of the KMS form (docs/api.md "Upstream calls") no other test uses. */
 export function uniqueKeyId(): string {
   serial += 1;
   return `0d0466b0-e727-4d9c-b35d-${serial.toString(16).padStart(12, '0')}`;
@@ -180,7 +180,7 @@ export const SEEDS: Readonly<Record<OperationName, SeedRevocation>> = {
       },
       tokenScope: 'project',
       exists: () => userIds.some((userId) => sim.has('modelartsAuthorization', projectId, userId)),
-      // Seed 004: user_id=all answers 200 even when nobody is left.
+      // ModelArts delete-authorizations (docs/api.md "Upstream calls"): user_id=all answers 200 even when nobody is left.
       notFoundCode: undefined,
     };
   },
@@ -308,7 +308,7 @@ export function expectRevoked(answer: Answer): Revoked {
 }
 
 /**
- * A problem+json answer of `status` and `code` (CONTRACT §2) whose request id is the echoed
+ * A problem+json answer of `status` and `code` (docs/api.md "Errors") whose request id is the echoed
  * one; `audited` (default true) also requires the audit id.
  */
 export function expectProblem(

@@ -1,4 +1,4 @@
-// The token exchange of CONTRACT §4 through the whole gateway against the simulator's IAM:
+// The token exchange of docs/api.md "Cloud credentials" through the whole gateway against the simulator's IAM:
 // one exchange for many cold requests, reuse of long-lived tokens, never an expired token, one
 // re-exchange when the cloud says the token is no longer good, the agency exchange, the token
 // scopes, and what the caller is told when IAM fails.

@@ -1,4 +1,4 @@
-// Issue 4: every row of CONTRACT §2 that comes from the cloud, produced by the simulator's fault
+// Every row of docs/api.md "Errors" that comes from the cloud, produced by the simulator's fault
 // injection and observed through the whole gateway — what the caller sees, what the cloud
 // received, and what the audit trail says. Then the retry rules, the circuit breaker and the
 // 2xx answers that contradict their seed. (The simulator applies a `delay` after its wait whatever
@@ -455,120 +455,134 @@ async function warmTokens(gw: TestGateway, caller: string): Promise<void> {
 // The four groups use gateways of their own, so they run side by side; the tests inside each
 // group share a gateway and run in order (concurrency 1, which subtests would otherwise inherit).
 describe('the cloud failing', { concurrency: true }, () => {
-  describe('upstream faults through the whole gateway (CONTRACT §2)', { concurrency: 1 }, () => {
-    let gw: TestGateway;
-    let caller: string;
+  describe(
+    'upstream faults through the whole gateway (docs/api.md "Errors")',
+    { concurrency: 1 },
+    () => {
+      let gw: TestGateway;
+      let caller: string;
 
-    before(async () => {
-      gw = await startGateway({ config: { upstream: FAST_UPSTREAM } });
-      caller = await gw.token('alice', ['secops']);
-      await warmTokens(gw, caller);
-    });
-    after(async () => {
-      await gw.close();
-    });
-    beforeEach(() => {
-      gw.sim.clearFaults();
-      gw.sim.clearCalls();
-    });
-    afterEach(() => {
-      gw.sim.clearFaults();
-    });
-
-    for (const row of ROWS) {
-      it(row.title, async () => {
-        const target = createTarget(gw.sim, row.target, row.targetOptions);
-        for (const fault of row.faults) {
-          gw.sim.injectFault({ ...fault, service: target.service });
-        }
-
-        const answer = await call(gw, target.path, { token: caller });
-
-        assertProblem(answer, row.status, row.code);
-        assert.equal(answer.body.instance, target.path);
-        const upstream = assertUpstream(answer.body.upstream, target.service, row.upstream);
-        assertRetryAfter(answer, row.retryAfter);
-        assertNothingInternal(gw, answer.text, [caller]);
-
-        assert.equal(gw.sim.calls({ service: target.service }).length, row.attempts);
-        assert.equal(gw.sim.calls({ service: 'iam' }).length, row.iamCalls ?? 0);
-
-        const record = await auditOutcomeRecordOf(gw, answer.requestId);
-        assert.equal(answer.body.auditId, record.id, 'auditId names the outcome record');
-        const outcome = record.outcome;
-        assert.equal(outcome.result, 'failed');
-        assert.equal(outcome.status, row.status);
-        assert.equal(outcome.code, row.code);
-        assert.equal(outcome.attempts, row.attempts);
-        assert.equal(outcome.reason, row.reason);
-        assertAuditedUpstream(outcome.upstream, upstream);
+      before(async () => {
+        gw = await startGateway({ config: { upstream: FAST_UPSTREAM } });
+        caller = await gw.token('alice', ['secops']);
+        await warmTokens(gw, caller);
       });
-    }
+      after(async () => {
+        await gw.close();
+      });
+      beforeEach(() => {
+        gw.sim.clearFaults();
+        gw.sim.clearCalls();
+      });
+      afterEach(() => {
+        gw.sim.clearFaults();
+      });
 
-    it('never passes on its own IAM token when the cloud quotes it back, whole or in part', async () => {
-      const warm = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
-      assert.equal(warm.status, 200, warm.text);
-      const iamToken = gw.sim.calls({ service: 'kms' })[0]?.token ?? '';
-      assert.ok(iamToken.length > 1024, 'a real-sized token, longer than a message may be');
-      const quotes = [
-        { quoted: iamToken, message: 'Invalid X-Auth-Token: [REDACTED]' },
-        { quoted: iamToken.slice(5000, 5040), message: 'token [REDACTED] is not valid here' },
-      ];
-      const parts = [iamToken.slice(0, 32), iamToken.slice(500, 532), iamToken.slice(5004, 5036)];
+      for (const row of ROWS) {
+        it(row.title, async () => {
+          const target = createTarget(gw.sim, row.target, row.targetOptions);
+          for (const fault of row.faults) {
+            gw.sim.injectFault({ ...fault, service: target.service });
+          }
 
-      for (const [index, quote] of quotes.entries()) {
-        const message =
-          index === 0
-            ? `Invalid X-Auth-Token: ${quote.quoted}`
-            : `token ${quote.quoted} is not valid here`;
-        gw.sim.injectFault({
-          service: 'kms',
-          kind: 'status',
-          status: 400,
-          body: {
-            error: { error_code: 'KMS.0201', error_msg: message },
-            encoded_authorization_message: iamToken.slice(100, 400),
-          },
+          const answer = await call(gw, target.path, { token: caller });
+
+          assertProblem(answer, row.status, row.code);
+          assert.equal(answer.body.instance, target.path);
+          const upstream = assertUpstream(answer.body.upstream, target.service, row.upstream);
+          assertRetryAfter(answer, row.retryAfter);
+          assertNothingInternal(gw, answer.text, [caller]);
+
+          assert.equal(gw.sim.calls({ service: target.service }).length, row.attempts);
+          assert.equal(gw.sim.calls({ service: 'iam' }).length, row.iamCalls ?? 0);
+
+          const record = await auditOutcomeRecordOf(gw, answer.requestId);
+          assert.equal(answer.body.auditId, record.id, 'auditId names the outcome record');
+          const outcome = record.outcome;
+          assert.equal(outcome.result, 'failed');
+          assert.equal(outcome.status, row.status);
+          assert.equal(outcome.code, row.code);
+          assert.equal(outcome.attempts, row.attempts);
+          assert.equal(outcome.reason, row.reason);
+          assertAuditedUpstream(outcome.upstream, upstream);
         });
-        const answer = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
-        assertProblem(answer, 400, 'UPSTREAM_REJECTED');
-        const upstream = answer.body.upstream as Record<string, unknown>;
-        assert.equal(upstream.message, quote.message);
-        const outcome = await auditOutcomeOf(gw, answer.requestId);
-        assert.equal((outcome.upstream as Record<string, unknown>).message, quote.message);
-        for (const part of parts) {
-          assert.ok(!answer.text.includes(part), 'no part of the token in the answer');
-          assert.ok(!JSON.stringify(outcome).includes(part), 'no part of the token audited');
-          assert.ok(!gw.logs().includes(part), 'no part of the token logged');
-        }
       }
-    });
 
-    it('serves the next request normally after cutting off a 10 MB error page', async () => {
-      gw.sim.injectFault({ service: 'apig', kind: 'oversized', status: 500, sizeBytes: 10 << 20 });
-      const failed = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
-      assertProblem(failed, 502, 'UPSTREAM_ERROR');
-      assert.ok(failed.text.length < 2048, 'none of the page reaches the caller');
+      it('never passes on its own IAM token when the cloud quotes it back, whole or in part', async () => {
+        const warm = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
+        assert.equal(warm.status, 200, warm.text);
+        const iamToken = gw.sim.calls({ service: 'kms' })[0]?.token ?? '';
+        assert.ok(iamToken.length > 1024, 'a real-sized token, longer than a message may be');
+        const quotes = [
+          { quoted: iamToken, message: 'Invalid X-Auth-Token: [REDACTED]' },
+          { quoted: iamToken.slice(5000, 5040), message: 'token [REDACTED] is not valid here' },
+        ];
+        const parts = [iamToken.slice(0, 32), iamToken.slice(500, 532), iamToken.slice(5004, 5036)];
 
-      const next = createTarget(gw.sim, 'apig');
-      const answer = await call(gw, next.path, { token: caller });
-      assert.equal(answer.status, 200, answer.text);
-      assert.equal(answer.body.result, 'revoked');
-      assert.equal(next.exists(), false);
-    });
+        for (const [index, quote] of quotes.entries()) {
+          const message =
+            index === 0
+              ? `Invalid X-Auth-Token: ${quote.quoted}`
+              : `token ${quote.quoted} is not valid here`;
+          gw.sim.injectFault({
+            service: 'kms',
+            kind: 'status',
+            status: 400,
+            body: {
+              error: { error_code: 'KMS.0201', error_msg: message },
+              encoded_authorization_message: iamToken.slice(100, 400),
+            },
+          });
+          const answer = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
+          assertProblem(answer, 400, 'UPSTREAM_REJECTED');
+          const upstream = answer.body.upstream as Record<string, unknown>;
+          assert.equal(upstream.message, quote.message);
+          const outcome = await auditOutcomeOf(gw, answer.requestId);
+          assert.equal((outcome.upstream as Record<string, unknown>).message, quote.message);
+          for (const part of parts) {
+            assert.ok(!answer.text.includes(part), 'no part of the token in the answer');
+            assert.ok(!JSON.stringify(outcome).includes(part), 'no part of the token audited');
+            assert.ok(!gw.logs().includes(part), 'no part of the token logged');
+          }
+        }
+      });
 
-    it('retries past one 10 MB 502 page within the same request', async () => {
-      gw.sim.injectFault({ service: 'apig', kind: 'oversized', status: 502, sizeBytes: 10 << 20 });
-      const target = createTarget(gw.sim, 'apig');
-      const answer = await call(gw, target.path, { token: caller });
-      assert.equal(answer.status, 200, answer.text);
-      assert.deepEqual(
-        gw.sim.calls({ service: 'apig' }).map((recorded) => recorded.status),
-        [502, 204],
-      );
-      assert.equal(target.exists(), false);
-    });
-  });
+      it('serves the next request normally after cutting off a 10 MB error page', async () => {
+        gw.sim.injectFault({
+          service: 'apig',
+          kind: 'oversized',
+          status: 500,
+          sizeBytes: 10 << 20,
+        });
+        const failed = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+        assertProblem(failed, 502, 'UPSTREAM_ERROR');
+        assert.ok(failed.text.length < 2048, 'none of the page reaches the caller');
+
+        const next = createTarget(gw.sim, 'apig');
+        const answer = await call(gw, next.path, { token: caller });
+        assert.equal(answer.status, 200, answer.text);
+        assert.equal(answer.body.result, 'revoked');
+        assert.equal(next.exists(), false);
+      });
+
+      it('retries past one 10 MB 502 page within the same request', async () => {
+        gw.sim.injectFault({
+          service: 'apig',
+          kind: 'oversized',
+          status: 502,
+          sizeBytes: 10 << 20,
+        });
+        const target = createTarget(gw.sim, 'apig');
+        const answer = await call(gw, target.path, { token: caller });
+        assert.equal(answer.status, 200, answer.text);
+        assert.deepEqual(
+          gw.sim.calls({ service: 'apig' }).map((recorded) => recorded.status),
+          [502, 204],
+        );
+        assert.equal(target.exists(), false);
+      });
+    },
+  );
 
   describe('retry rules through the whole gateway', { concurrency: 1 }, () => {
     let gw: TestGateway;

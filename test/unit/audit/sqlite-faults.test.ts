@@ -27,7 +27,7 @@ import {
   type WriteFault,
 } from './audit-test-kit.ts';
 
-/** "Within about a second" (CONTRACT §5 via the pipeline): the write deadline is 800 ms. */
+/** "Within about a second" (docs/api.md "Audit records", via the pipeline): the write deadline is 800 ms. */
 const REFUSAL_BUDGET_MS = 1000;
 
 async function assertIntact(path: string, records: number): Promise<void> {

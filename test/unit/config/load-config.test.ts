@@ -163,7 +163,7 @@ describe('loadConfig', () => {
     assert.match(problem.message, /not valid YAML/);
   });
 
-  it('reads extra projects and authorization rules from the file (CONTRACT §7 shape)', () => {
+  it('reads extra projects and authorization rules from the file (docs/api.md "Configuration" shape)', () => {
     const path = file(
       'rules.yaml',
       [

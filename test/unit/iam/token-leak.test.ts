@@ -1,4 +1,4 @@
-// Passwords and tokens never reach a log line, a problem or a metric (CONTRACT §4). A canary
+// Passwords and tokens never reach a log line, a problem or a metric (docs/api.md "Cloud credentials"). A canary
 // password and every token IAM issued are searched for in all of them after a mix of
 // successes and failures.
 import assert from 'node:assert/strict';

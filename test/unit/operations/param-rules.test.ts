@@ -51,7 +51,7 @@ const TABLE: [string, ParamRule, unknown, boolean][] = [
   ['project: upper case', PROJECT_ALIAS, 'EU', false],
 ];
 
-describe('parameter rules (CONTRACT §1)', () => {
+describe('parameter rules (docs/api.md "Routes")', () => {
   for (const [name, rule, value, valid] of TABLE) {
     it(`${valid ? 'accepts' : 'refuses'} ${name}`, () => {
       const problem = checkParam(rule, value);
