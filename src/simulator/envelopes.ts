@@ -76,7 +76,7 @@ export const SIM_ERRORS = {
   },
   systemError: { status: 500, code: 'APIG.9999', message: 'System error', envelope: 'flat' },
 
-  // KMS answers its own auth failures as 403 nested (contract §4 lists KMS.0301-0303).
+  // KMS answers its own auth failures as 403 nested (docs/api.md "Cloud credentials" lists KMS.0301-0303).
   kmsTokenInvalid: {
     status: 403,
     code: 'KMS.0303',
@@ -203,7 +203,7 @@ export function keystoneError(status: number, message: string): SimResponse {
   return { status, body: JSON.stringify(body), headers: { 'Content-Type': JSON_TYPE } };
 }
 
-/** The throttling answer of each service; none carries Retry-After (contract §4). */
+/** The throttling answer of each service; none carries Retry-After (docs/api.md "Cloud credentials"). */
 export function throttledError(service: SimService): SimError {
   if (service === 'kms') return SIM_ERRORS.kmsThrottled;
   if (service === 'iam') return SIM_ERRORS.iamThrottled;
