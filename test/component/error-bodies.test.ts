@@ -9,7 +9,7 @@ import type { FaultSpec } from '../../src/simulator/index.ts';
 import { encodedAuthorizationMessage } from '../../src/simulator/envelopes.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { readTrail } from './support-audit-trail.ts';
-import { SEEDS, call, expectProblem, type Problem } from './support-routes.ts';
+import { SEEDS, call, expectProblem, expectRevoked, type Problem } from './support-routes.ts';
 
 let gw: TestGateway;
 
@@ -73,3 +73,11 @@ for (const kind of ['lb-html', 'lb-empty', 'lb-truncated'] as const) {
     assert.equal(upstream.code, undefined);
   });
 }
+
+test('an empty 200 from KMS is revoked, as the SDK has it', async () => {
+  const seeded = SEEDS['kms.revokeGrant'](gw.sim, gw.config.cloud.projects.default?.id ?? '');
+  gw.sim.injectFault({ service: 'kms', kind: 'empty', status: 200, takesEffect: true });
+  const revoked = expectRevoked(await call(gw, seeded.path));
+  assert.equal(revoked.upstream.status, 200);
+  assert.equal(seeded.exists(), false);
+});
