@@ -18,7 +18,8 @@ import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
 import type { IHttpRequest } from '@huaweicloud/huaweicloud-sdk-core/http/IHttpRequest.js';
 import { LogLevel, type Logger } from '@huaweicloud/huaweicloud-sdk-core/logger/index.js';
-import { OPERATIONS, type OperationSpec } from '../../src/operations/catalog.ts';
+import { parseIamAnswer } from '../../src/iam/parse-iam-answer.ts';
+import { OPERATIONS, type OperationSpec, type UpstreamPlan } from '../../src/operations/catalog.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_PROJECTS,
@@ -128,12 +129,15 @@ async function sdkCall(
   operation: OperationSpec,
   target: Record<string, string>,
 ): Promise<SdkOutcome> {
+  const plan = operation.upstream({ projectId: PROJECT_ID, requestId: 'interop', target });
+  return sdkSend(plan, tokens.get(operation.tokenScope) ?? '');
+}
+
+async function sdkSend(plan: UpstreamPlan, token: string): Promise<SdkOutcome> {
   const endpoint = loopbackOnly(sim.url);
-  const token = tokens.get(operation.tokenScope) ?? '';
   const client = new HcClient(new DefaultHttpClient({ logger: SILENT }, [endpoint]))
     .withCredential(new TokenCredential(token))
     .withEndpoints([endpoint]);
-  const plan = operation.upstream({ projectId: PROJECT_ID, requestId: 'interop', target });
   try {
     const response = await client.sendRequest<{ httpStatusCode?: number }>({
       method: plan.method,
@@ -369,4 +373,81 @@ describe('the SDK stays out of the gateway', () => {
       assert.doesNotMatch(readFileSync(file, 'utf8'), /@huaweicloud\//, file);
     }
   });
+});
+
+describe("the gateway reads at least what the official SDK core reads from IAM's errors", () => {
+  const plan: UpstreamPlan = {
+    method: 'POST',
+    path: '/v3/auth/tokens',
+    query: { nocatalog: 'true' },
+    body: {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: DEMO_ACCOUNT.user,
+              password: 'not-the-password',
+              domain: { name: DEMO_ACCOUNT.domain },
+            },
+          },
+        },
+        scope: { project: { id: PROJECT_ID } },
+      },
+    },
+  };
+
+  /** The SDK's exception and the token exchange's reading of the same kind of answer. */
+  async function compareIam(fault?: Fault): Promise<void> {
+    if (fault !== undefined) sim.injectFault({ ...fault, service: 'iam', count: 2 });
+    const outcome = await sdkSend(plan, '');
+    assert.ok(!outcome.ok, 'the SDK raises an exception');
+    const response = await fetch(`${loopbackOnly(sim.url)}/v3/auth/tokens?nocatalog=true`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(plan.body),
+    });
+    const parsed = parseIamAnswer(
+      {
+        status: response.status,
+        headers: response.headers,
+        body: { text: await response.text(), complete: true },
+      },
+      { sentAt: Date.now(), now: Date.now(), secrets: ['not-the-password'] },
+    );
+    assert.ok(!parsed.ok);
+    const upstream = parsed.error.upstream;
+    assert.ok(upstream);
+    assertReadsAtLeast(outcome.error, {
+      kind: 'envelope',
+      ...(upstream.status === undefined ? {} : { status: upstream.status }),
+      ...(upstream.code === undefined ? {} : { code: upstream.code }),
+      ...(upstream.message === undefined ? {} : { message: upstream.message }),
+      ...(upstream.requestId === undefined ? {} : { requestId: upstream.requestId }),
+      ...(upstream.encodedAuthorizationMessage === undefined
+        ? {}
+        : { encodedAuthorizationMessage: upstream.encodedAuthorizationMessage }),
+    });
+  }
+
+  it('a wrong password: the Keystone 401', async () => {
+    await compareIam();
+  });
+  for (const kind of [
+    'encoded-403',
+    'code-message',
+    'nested-pair',
+    'keystone-string-code',
+    'throttle',
+    'html',
+    'empty',
+    'truncated-json',
+    'lb-html',
+    'lb-empty',
+    'lb-truncated',
+  ] as const) {
+    it(`IAM's ${kind} answer`, async () => {
+      await compareIam({ kind });
+    });
+  }
 });
