@@ -9,9 +9,12 @@ import type { AppDeps } from './app.ts';
 import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.ts';
 import { createAuditQueryHandler } from './audit/query-routes.ts';
 import { createPolicy } from './authz/policy.ts';
+import { EndpointConfigError } from './cloud/endpoint-config-error.ts';
+import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts';
 import type { Config } from './config/schema.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
+import { routeTokensByEndpoint } from './iam/route-tokens-by-endpoint.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
 import { createCallerResolver } from './identity/create-caller-resolver.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -104,10 +107,23 @@ export async function composeDeps(
       check: () => ({ ...auditTrail.readiness(), detail: config.audit.store }),
     });
 
-    const tokens = createTokenProvider({ iam: config.cloud.iam, metrics, logger, clock });
+    // loadConfig already refused a configuration that leaves a service without an endpoint.
+    const endpoints = resolveEndpoints(config.cloud);
+    if (endpoints.problems.length > 0) throw new EndpointConfigError(endpoints);
+    const tokens = routeTokensByEndpoint({
+      defaultEndpoint: config.cloud.iam.endpoint,
+      projectEndpoints: new Map(
+        endpoints.projects.flatMap((project) => {
+          const iam = project.endpoints.iam?.url;
+          return iam === undefined ? [] : [[project.projectId, iam] as const];
+        }),
+      ),
+      create: (endpoint) =>
+        createTokenProvider({ iam: { ...config.cloud.iam, endpoint }, metrics, logger, clock }),
+    });
     const revoker = createRevoker({
       upstream: config.upstream,
-      endpoints: config.cloud.endpoints,
+      endpoints: endpointLookupOf(endpoints),
       tokens,
       metrics,
       logger,

@@ -31,6 +31,10 @@ export interface AuditRecordUpstream {
   readonly code: string | null;
   readonly message: string | null;
   readonly requestId: string | null;
+  /** Present only when the cloud sent one. */
+  readonly encodedAuthorizationMessage?: string;
+  readonly encodedAuthorizationMessageTruncated?: true;
+  readonly encodedAuthorizationMessageLength?: number;
   readonly codeTruncated?: true;
   readonly codeLength?: number;
   readonly messageTruncated?: true;

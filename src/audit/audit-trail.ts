@@ -37,6 +37,8 @@ export interface AuditUpstream {
   readonly code: string | null;
   readonly message: string | null;
   readonly requestId: string | null;
+  /** IAM's encoded policy denial, when the cloud gave one (docs/upstream.md "Error bodies"). */
+  readonly encodedAuthorizationMessage?: string;
 }
 
 export interface AuditOutcome {

@@ -34,6 +34,7 @@ export const FIELD_BUDGETS = {
   upstreamCode: 128,
   upstreamMessage: 1024,
   upstreamRequestId: 200,
+  upstreamEncodedAuthorizationMessage: 1024,
   code: 64,
   reason: 256,
   attemptId: 64,
@@ -152,6 +153,15 @@ function buildUpstream(upstream: AuditUpstream): Mutable {
   putString(built, 'code', text(upstream.code), FIELD_BUDGETS.upstreamCode);
   putString(built, 'message', text(upstream.message), FIELD_BUDGETS.upstreamMessage);
   putString(built, 'requestId', text(upstream.requestId), FIELD_BUDGETS.upstreamRequestId);
+  const encoded = text(upstream.encodedAuthorizationMessage);
+  if (encoded !== null) {
+    putString(
+      built,
+      'encodedAuthorizationMessage',
+      encoded,
+      FIELD_BUDGETS.upstreamEncodedAuthorizationMessage,
+    );
+  }
   return built;
 }
 

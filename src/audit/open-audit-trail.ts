@@ -201,6 +201,9 @@ function outcomeFacts(outcome: AuditOutcome) {
             code: outcome.upstream.code,
             message: outcome.upstream.message,
             requestId: outcome.upstream.requestId,
+            ...(outcome.upstream.encodedAuthorizationMessage === undefined
+              ? {}
+              : { encodedAuthorizationMessage: outcome.upstream.encodedAuthorizationMessage }),
           },
     attempts: outcome.attempts,
     durationMs: outcome.durationMs,

@@ -32,7 +32,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('RESCIND_PORT', 'server.port', 'listen port (default `8080`; `0` = any free port, logged)', {
     kind: 'integer',
   }),
-  v('RESCIND_IAM_ENDPOINT', 'cloud.iam.endpoint', 'IAM base URL'),
+  v(
+    'RESCIND_IAM_ENDPOINT',
+    'cloud.iam.endpoint',
+    'IAM base URL (default `https://iam.myhuaweicloud.com`; see docs/upstream.md for regions)',
+  ),
   v('RESCIND_IAM_DOMAIN', 'cloud.iam.domain', 'account (domain) name of the service account'),
   v('RESCIND_IAM_USER', 'cloud.iam.user', 'IAM user name of the service account'),
   v('RESCIND_IAM_PASSWORD', 'cloud.iam.password', 'password of the service account', {
@@ -46,13 +50,30 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   ),
   v('RESCIND_REGION', 'cloud.region', 'region of the `default` project (default `cn-north-4`)'),
   v('RESCIND_PROJECT_ID', 'cloud.projects.default.id', 'project id of the `default` project'),
-  v('RESCIND_SCM_ENDPOINT', 'cloud.endpoints.scm', 'SCM base URL (`{region}` is substituted)'),
-  v('RESCIND_APIG_ENDPOINT', 'cloud.endpoints.apig', 'APIG base URL (`{region}` is substituted)'),
-  v('RESCIND_KMS_ENDPOINT', 'cloud.endpoints.kms', 'KMS base URL (`{region}` is substituted)'),
+  v(
+    'RESCIND_SCM_ENDPOINT',
+    'cloud.endpoints.scm',
+    'SCM base URL for every project (default: the region table; `{region}` is substituted)',
+  ),
+  v(
+    'RESCIND_SCM_REGION',
+    'cloud.scmRegion',
+    "region whose SCM endpoint serves SCM, a global service (default: the project's region)",
+  ),
+  v(
+    'RESCIND_APIG_ENDPOINT',
+    'cloud.endpoints.apig',
+    'APIG base URL for every project (default: the region table; `{region}` is substituted)',
+  ),
+  v(
+    'RESCIND_KMS_ENDPOINT',
+    'cloud.endpoints.kms',
+    'KMS base URL for every project (default: the region table; `{region}` is substituted)',
+  ),
   v(
     'RESCIND_MODELARTS_ENDPOINT',
     'cloud.endpoints.modelarts',
-    'ModelArts base URL (`{region}` is substituted)',
+    'ModelArts base URL for every project (default: the region table; `{region}` is substituted)',
   ),
   v('RESCIND_IDENTITY_MODE', 'identity.mode', '`jwt` (default) or `trusted-headers`'),
   v('RESCIND_JWT_ISSUER', 'identity.jwt.issuer', 'required `iss` of caller JWTs'),

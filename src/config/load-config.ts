@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { EndpointConfigError } from '../cloud/endpoint-config-error.ts';
+import { resolveEndpoints } from '../cloud/resolve-endpoints.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import {
   CONFIG_FILE_VARIABLE,
@@ -36,7 +38,11 @@ export function loadConfig(env: Env): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) addSchemaProblems(problems, parsed.error.issues, []);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return deepFreeze(resolveDerivedDefaults(parsed.data));
+  const config = deepFreeze(resolveDerivedDefaults(parsed.data));
+  // Every project's service needs an endpoint, from the region table or the configuration.
+  const endpoints = resolveEndpoints(config.cloud);
+  if (endpoints.problems.length > 0) throw new EndpointConfigError(endpoints);
+  return config;
 }
 
 /**

@@ -37,6 +37,8 @@ const httpUrl = z
   .transform((url) => url.replace(/\/+$/, ''));
 /** Service endpoints may contain `{region}`, filled from the project's region. */
 const endpointTemplate = httpUrl;
+/** `none` turns a service off for one project (docs/upstream.md "Endpoints"). */
+const projectEndpoint = z.union([z.literal('none'), endpointTemplate]);
 const permission = z
   .string()
   .refine(
@@ -50,6 +52,16 @@ const permission = z
 const projectSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a Huawei Cloud project id'),
   region: nonEmpty.optional(),
+  /** Overrides of the region table for this project (docs/upstream.md "Endpoints"). */
+  endpoints: z
+    .strictObject({
+      iam: httpUrl.optional(),
+      scm: projectEndpoint.optional(),
+      apig: projectEndpoint.optional(),
+      kms: projectEndpoint.optional(),
+      modelarts: projectEndpoint.optional(),
+    })
+    .optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -86,14 +98,20 @@ export const configSchema = z.strictObject({
       .refine((projects) => 'default' in projects, {
         message: 'a project aliased "default" is required (RESCIND_PROJECT_ID)',
       }),
+    /**
+     * Service endpoints for every project, over the region table (docs/upstream.md
+     * "Endpoints"); unset, each project's region picks its endpoint from the table.
+     */
     endpoints: z
       .strictObject({
-        scm: endpointTemplate.default('https://scm.{region}.myhuaweicloud.com'),
-        apig: endpointTemplate.default('https://apig.{region}.myhuaweicloud.com'),
-        kms: endpointTemplate.default('https://kms.{region}.myhuaweicloud.com'),
-        modelarts: endpointTemplate.default('https://modelarts.{region}.myhuaweicloud.com'),
+        scm: endpointTemplate.optional(),
+        apig: endpointTemplate.optional(),
+        kms: endpointTemplate.optional(),
+        modelarts: endpointTemplate.optional(),
       } satisfies Record<(typeof SERVICES)[number], unknown>)
       .prefault({}),
+    /** The region whose SCM endpoint serves SCM, a global service; unset: the project's. */
+    scmRegion: nonEmpty.optional(),
   }),
   identity: z
     .strictObject({

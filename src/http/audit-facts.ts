@@ -57,6 +57,9 @@ export function auditOutcomeOf(
           code: upstream.code ?? null,
           message: upstream.message ?? null,
           requestId: upstream.requestId ?? null,
+          ...(upstream.encodedAuthorizationMessage === undefined
+            ? {}
+            : { encodedAuthorizationMessage: upstream.encodedAuthorizationMessage }),
         }
       : null,
     attempts: scope.attempts,

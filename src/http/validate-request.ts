@@ -49,6 +49,16 @@ export function createValidateRequest(
     }
 
     const project = resolveProject(query.project, cloud, errors);
+    if (
+      project !== undefined &&
+      cloud.projects[project.alias]?.endpoints?.[operation.service] === 'none'
+    ) {
+      // Turned off for this project (docs/upstream.md "Endpoints"): nothing to call.
+      errors.push({
+        field: 'project',
+        message: `"${project.alias}" does not use ${operation.service} (its endpoint is "none")`,
+      });
+    }
     if (errors.length > 0) {
       next(
         new ProblemError('INVALID_REQUEST', {

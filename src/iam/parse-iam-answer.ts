@@ -1,6 +1,7 @@
 // IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
+import { readErrorEnvelope, type ErrorEnvelope } from '../upstream/read-error-envelope.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
@@ -37,13 +38,6 @@ export type ParsedIamAnswer =
   | { readonly ok: true; readonly token: ExchangedToken; readonly requestId?: string }
   | { readonly ok: false; readonly error: ProblemError };
 
-/** What an error body said, from whichever envelope it came in. */
-export interface IamErrorFields {
-  readonly code?: string;
-  readonly message?: string;
-  readonly requestId?: string;
-}
-
 const MAX_MESSAGE_LENGTH = 300;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -66,34 +60,6 @@ function parseJson(body: BoundedText): Json | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Reads code, message and request id from any envelope IAM (or a gateway in front of it) uses:
- * Keystone `{"error":{"code":401,"message","title"}}`, flat `{"error_code","error_msg"}`,
- * nested `{"error":{"error_code","error_msg"}}`, and their camelCase spellings.
- */
-export function readIamError(json: Json | undefined): IamErrorFields {
-  if (json === undefined) return {};
-  const inner = asObject(json.error);
-  const sources = inner === undefined ? [json] : [inner, json];
-  const pick = (...names: string[]): string | undefined => {
-    for (const source of sources) {
-      for (const name of names) {
-        const value = asText(source[name]);
-        if (value !== undefined) return value;
-      }
-    }
-    return undefined;
-  };
-  const code = pick('error_code', 'errorCode', 'code');
-  const message = pick('error_msg', 'errorMsg', 'message', 'error_message', 'title');
-  const requestId = pick('request_id', 'requestId');
-  return {
-    ...(code === undefined ? {} : { code }),
-    ...(message === undefined ? {} : { message }),
-    ...(requestId === undefined ? {} : { requestId }),
-  };
 }
 
 /**
@@ -121,7 +87,7 @@ function safeRequestId(
 
 function upstreamOf(
   answer: IamAnswer,
-  fields: IamErrorFields,
+  fields: ErrorEnvelope,
   secrets: readonly string[],
 ): Omit<UpstreamSummary, 'service'> {
   const requestId =
@@ -129,11 +95,18 @@ function upstreamOf(
     safeRequestId(fields.requestId, secrets);
   const message = fields.message === undefined ? undefined : scrubMessage(fields.message, secrets);
   const code = fields.code === undefined ? undefined : scrubMessage(fields.code, secrets);
+  // An opaque blob: passed on whole, or not at all if it holds a secret.
+  const encoded = secrets.some(
+    (secret) => secret !== '' && fields.encodedAuthorizationMessage?.includes(secret) === true,
+  )
+    ? undefined
+    : fields.encodedAuthorizationMessage;
   return {
     status: answer.status,
     ...(code === undefined || code === '' ? {} : { code }),
     ...(message === undefined || message === '' ? {} : { message }),
     ...(requestId === undefined ? {} : { requestId }),
+    ...(encoded === undefined ? {} : { encodedAuthorizationMessage: encoded }),
   };
 }
 
@@ -142,7 +115,12 @@ export function parseIamAnswer(answer: IamAnswer, options: ParseIamAnswerOptions
   const json = parseJson(answer.body);
   if (status >= 200 && status < 300) return parseIssuedToken(answer, json, options);
 
-  const upstream = upstreamOf(answer, readIamError(json), options.secrets);
+  // The one reader of every error body, the services' too (docs/upstream.md "Error bodies").
+  const upstream = upstreamOf(
+    answer,
+    json === undefined ? {} : readErrorEnvelope(json),
+    options.secrets,
+  );
   const fail = (error: ProblemError): ParsedIamAnswer => ({ ok: false, error });
   if (status === 401 || status === 403) {
     return fail(

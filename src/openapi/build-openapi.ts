@@ -416,6 +416,11 @@ function problemSchema(): Schema {
           code: { type: 'string' },
           message: { type: 'string', maxLength: 1024 },
           requestId: { type: 'string' },
+          encodedAuthorizationMessage: {
+            type: 'string',
+            description:
+              "IAM's encoded policy denial from the cloud's 403, as it gave it; decode it with IAM's decode-authorization API",
+          },
         },
       },
       errors: {
@@ -493,6 +498,7 @@ function auditRecordSchema(): Schema {
               code: nullableString,
               message: nullableString,
               requestId: nullableString,
+              encodedAuthorizationMessage: { type: 'string' },
             },
           },
           attempts: nullableInteger,

@@ -38,12 +38,14 @@ export interface UpstreamPlan {
 }
 
 /**
- * What the seed documents as success. A 2xx whose body contradicts it is not a success
- * (docs/api.md "Routes"): `json` means the body must parse as a JSON object and pass `check`.
+ * What counts as success, after the API pages and Huawei's SDK response models
+ * (docs/upstream.md "Success"). A 2xx whose body contradicts it is not a success: `json` means
+ * the body must parse as a JSON object and pass `check`; `json-or-empty` accepts an empty body
+ * too; `none` reads no body.
  */
 export interface SuccessRule {
   readonly statuses: readonly number[];
-  readonly body: 'none' | 'json';
+  readonly body: 'none' | 'json' | 'json-or-empty';
   /** Returns why a parsed body contradicts the documented success, or undefined. */
   readonly check?: (json: Record<string, unknown>) => string | undefined;
 }
@@ -136,11 +138,8 @@ export const OPERATIONS = [
         ...(isUuid(requestId) ? { sequence: requestId } : {}),
       },
     }),
-    success: {
-      statuses: [200],
-      body: 'json',
-      check: (json) => ('error' in json ? 'the body carries an "error" member' : undefined),
-    },
+    // The SDKs' RevokeGrantResponse has no fields: 200 with any JSON object or nothing, or 204.
+    success: { statuses: [200, 204], body: 'json-or-empty' },
   },
   {
     name: 'modelarts.deleteAuthorization',
@@ -176,8 +175,11 @@ export const OPERATIONS = [
   },
 ] as const satisfies readonly OperationSpec[];
 
+/** `"true"` as documented, or the boolean `true`; anything else (`"false"`, `false`) is not. */
 function checkModelArtsResult(json: Record<string, unknown>): string | undefined {
-  return json.result === 'true' ? undefined : 'the body\'s "result" is not "true"';
+  return json.result === 'true' || json.result === true
+    ? undefined
+    : 'the body\'s "result" is not "true"';
 }
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

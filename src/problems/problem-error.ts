@@ -14,6 +14,11 @@ export interface UpstreamSummary {
   readonly code?: string;
   readonly message?: string;
   readonly requestId?: string;
+  /**
+   * IAM's encoded policy denial from a 403, passed on as the cloud gave it: the caller (or an
+   * operator) decodes it with IAM's decode-authorization API (docs/upstream.md "Error bodies").
+   */
+  readonly encodedAuthorizationMessage?: string;
 }
 
 export interface ProblemOptions {

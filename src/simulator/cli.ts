@@ -6,6 +6,7 @@
 //   Environment: SIM_HOST, SIM_PORT (flags win).
 import { parseArgs } from 'node:util';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS, DEMO_RESOURCES } from './demo-seed.ts';
+import { FAULT_KIND_HELP } from './faults.ts';
 import { SimulatorOptionsError } from './resolve-simulator-options.ts';
 import { startSimulator } from './start-simulator.ts';
 import type { SimulatorOptions } from './simulator-types.ts';
@@ -13,6 +14,18 @@ import type { SimulatorOptions } from './simulator-types.ts';
 const DEFAULT_CLI_PORT = 8081;
 
 const USAGE = `usage: node src/simulator/cli.ts [--host H] [--port P] [--seed demo|none] [--token-lifetime S] [--auto-reseed]`;
+
+/** The usage line and every fault kind, as `--help` prints them. */
+function helpText(): string {
+  const width = Math.max(...Object.keys(FAULT_KIND_HELP).map((kind) => kind.length));
+  return [
+    USAGE,
+    '',
+    'Faults: POST /__sim/faults {"service":"iam|scm|apig|kms|modelarts","kind":…,"count"?,',
+    '"method"?,"pathIncludes"?,"takesEffect"?} makes the next matching calls answer with:',
+    ...Object.entries(FAULT_KIND_HELP).map(([kind, help]) => `  ${kind.padEnd(width)}  ${help}`),
+  ].join('\n');
+}
 
 function fail(message: string): never {
   console.error(`simulator: ${message}`);
@@ -44,7 +57,7 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 if (args.help === true) {
-  console.log(USAGE);
+  console.log(helpText());
   process.exit(0);
 }
 

@@ -11,6 +11,8 @@ export interface SimResponse {
   status: number;
   body?: string;
   headers?: Record<string, string>;
+  /** A load balancer's own answer: no X-Request-Id, as the service never saw the call. */
+  withoutRequestId?: boolean;
 }
 
 export interface SimError {
@@ -74,7 +76,7 @@ export const SIM_ERRORS = {
   },
   systemError: { status: 500, code: 'APIG.9999', message: 'System error', envelope: 'flat' },
 
-  // KMS answers its own auth failures as 403 nested (contract §4 lists KMS.0301-0303).
+  // KMS answers its own auth failures as 403 nested (docs/api.md "Cloud credentials" lists KMS.0301-0303).
   kmsTokenInvalid: {
     status: 403,
     code: 'KMS.0303',
@@ -201,7 +203,7 @@ export function keystoneError(status: number, message: string): SimResponse {
   return { status, body: JSON.stringify(body), headers: { 'Content-Type': JSON_TYPE } };
 }
 
-/** The throttling answer of each service; none carries Retry-After (contract §4). */
+/** The throttling answer of each service; none carries Retry-After (docs/api.md "Cloud credentials"). */
 export function throttledError(service: SimService): SimError {
   if (service === 'kms') return SIM_ERRORS.kmsThrottled;
   if (service === 'iam') return SIM_ERRORS.iamThrottled;
@@ -216,4 +218,75 @@ export function tokenExpiredResponse(service: SimService, requestId: string): Si
   // IAM validates the caller's own token only on assume_role, with a Keystone answer.
   if (service === 'iam') return keystoneError(401, 'The token has expired.');
   return errorResponse(SIM_ERRORS.tokenExpired, requestId);
+}
+
+/** The simulator's encoded policy denial: opaque, as IAM's is, and decodable by nobody. */
+export function encodedAuthorizationMessage(service: SimService): string {
+  return Buffer.from(`simulated denial: ${service}:*:revoke is not allowed`).toString('base64');
+}
+
+const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
+const answer = (status: number, body: object): SimResponse => ({
+  status,
+  body: JSON.stringify(body),
+  headers: JSON_HEADERS,
+});
+
+/**
+ * A 403 for a policy denial, with `encoded_authorization_message`: beside the flat pair for the
+ * services behind the API gateway, inside the envelope for KMS and IAM (Keystone).
+ */
+export function encodedDenialResponse(service: SimService, requestId: string): SimResponse {
+  const encoded = encodedAuthorizationMessage(service);
+  const message = `The user is not authorized to perform ${service}:*:revoke.`;
+  if (service === 'iam') {
+    return answer(403, {
+      error: { code: 403, message, title: 'Forbidden', encoded_authorization_message: encoded },
+    });
+  }
+  if (service === 'kms') {
+    return answer(403, {
+      error: { error_code: 'KMS.0205', error_msg: message, encoded_authorization_message: encoded },
+    });
+  }
+  return answer(403, {
+    error_code: SIM_ERRORS.projectMismatch.code,
+    error_msg: message,
+    request_id: requestId,
+    encoded_authorization_message: encoded,
+  });
+}
+
+const SERVICE_PREFIX: Record<SimService, string> = {
+  iam: 'IAM',
+  scm: 'SCM',
+  apig: 'APIG',
+  kms: 'KMS',
+  modelarts: 'ModelArts',
+};
+
+/** A top-level `{"code","message"}` body. */
+export function codeMessageResponse(service: SimService, status: number): SimResponse {
+  return answer(status, {
+    code: `${SERVICE_PREFIX[service]}.${String(status).padStart(4, '0')}`,
+    message: `Simulated ${String(status)} in the code/message envelope.`,
+  });
+}
+
+/** The pair under another key, with a numeric code (OpenStack style). */
+export function nestedPairResponse(status: number): SimResponse {
+  return answer(status, {
+    itemNotFound: { code: status, message: 'Simulated: the resource could not be found.' },
+  });
+}
+
+/** A Keystone body whose code is the service's string code instead of the status. */
+export function keystoneStringCodeResponse(service: SimService, status: number): SimResponse {
+  return answer(status, {
+    error: {
+      code: `${SERVICE_PREFIX[service]}.0101`,
+      message: 'Simulated: the request was refused.',
+      title: KEYSTONE_TITLES[status] ?? 'Error',
+    },
+  });
 }

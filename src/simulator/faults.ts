@@ -3,7 +3,16 @@
 // so both reject the same mistakes.
 import { STATUS_CODES } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { errorResponse, JSON_TYPE, throttledError, tokenExpiredResponse } from './envelopes.ts';
+import {
+  codeMessageResponse,
+  encodedDenialResponse,
+  errorResponse,
+  JSON_TYPE,
+  keystoneStringCodeResponse,
+  nestedPairResponse,
+  throttledError,
+  tokenExpiredResponse,
+} from './envelopes.ts';
 import type { SimResponse } from './envelopes.ts';
 import { SIM_SERVICES } from './simulator-types.ts';
 import type { FaultKind, FaultSpec, SimService } from './simulator-types.ts';
@@ -25,6 +34,13 @@ const KIND_KEYS: Record<FaultKind, readonly string[]> = {
   html: ['status'],
   empty: ['status'],
   'truncated-json': ['status'],
+  'lb-html': ['status'],
+  'lb-empty': ['status'],
+  'lb-truncated': ['status'],
+  'encoded-403': [],
+  'code-message': ['status'],
+  'nested-pair': ['status'],
+  'keystone-string-code': ['status'],
   oversized: ['status', 'sizeBytes'],
   delay: ['delayMs'],
   hang: [],
@@ -33,6 +49,29 @@ const KIND_KEYS: Record<FaultKind, readonly string[]> = {
   'token-expired': [],
 };
 const KINDS = Object.keys(KIND_KEYS) as FaultKind[];
+
+/** What each kind answers: `npm run simulator -- --help` prints it (docs/upstream.md). */
+export const FAULT_KIND_HELP: Readonly<Record<FaultKind, string>> = {
+  status: 'answer {status, body?, headers?} as given',
+  html: "a load balancer's HTML error page (default 502)",
+  empty: 'an empty body (default 502)',
+  'truncated-json': "the service's JSON error cut off mid-way (default 500)",
+  'lb-html': 'an HTML page from a load balancer, without X-Request-Id (default 502)',
+  'lb-empty': 'an empty body from a load balancer, without X-Request-Id (default 502)',
+  'lb-truncated': 'cut-off JSON from a load balancer, without X-Request-Id (default 500)',
+  'encoded-403':
+    "403 in the service's envelope with encoded_authorization_message (flat; inside error for KMS and IAM)",
+  'code-message': 'a top-level {"code","message"} body (default 400)',
+  'nested-pair': 'a pair under another key: {"itemNotFound":{"code":404,"message"}} (default 404)',
+  'keystone-string-code':
+    'a Keystone body with a string code: {"error":{"code":"KMS.0101","message","title"}} (default 403)',
+  oversized: 'a huge HTML body of sizeBytes, streamed (default 502)',
+  delay: 'wait delayMs, then answer normally',
+  hang: 'never answer',
+  reset: 'reset the connection without answering',
+  throttle: "429 with the service's throttling error and no Retry-After",
+  'token-expired': "the service's answer to an expired token",
+};
 
 // Bounds that keep a typo from wedging a test run: a 10-minute delay or a 1 GiB body at most.
 const MAX_DELAY_MS = 600_000;
@@ -222,6 +261,21 @@ export function faultResponse(
         body: TRUNCATED_JSON[service],
         headers: { 'Content-Type': JSON_TYPE },
       };
+    case 'lb-html':
+    case 'lb-empty':
+    case 'lb-truncated': {
+      const kind = spec.kind === 'lb-truncated' ? 'truncated-json' : spec.kind.slice(3);
+      const like = faultResponse({ ...spec, kind } as FaultSpec, service, requestId);
+      return like === undefined ? undefined : { ...like, withoutRequestId: true };
+    }
+    case 'encoded-403':
+      return encodedDenialResponse(service, requestId);
+    case 'code-message':
+      return codeMessageResponse(service, spec.status ?? 400);
+    case 'nested-pair':
+      return nestedPairResponse(spec.status ?? 404);
+    case 'keystone-string-code':
+      return keystoneStringCodeResponse(service, spec.status ?? 403);
     case 'throttle':
       return errorResponse(throttledError(service), requestId);
     case 'token-expired':

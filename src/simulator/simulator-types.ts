@@ -126,6 +126,16 @@ export type FaultSpec = {
   | { kind: 'empty'; status?: number }
   /** A JSON error body cut off mid-way, default 500. */
   | { kind: 'truncated-json'; status?: number }
+  /** A load balancer's own answers, without X-Request-Id: HTML (502), empty (502), cut-off JSON (500). */
+  | { kind: 'lb-html' | 'lb-empty' | 'lb-truncated'; status?: number }
+  /** 403 in the service's envelope, with `encoded_authorization_message` (IAM's encoded denial). */
+  | { kind: 'encoded-403' }
+  /** A top-level `{"code","message"}` body, default 400. */
+  | { kind: 'code-message'; status?: number }
+  /** A pair under another key, `{"itemNotFound":{"code":404,"message"}}`, default 404. */
+  | { kind: 'nested-pair'; status?: number }
+  /** A Keystone body whose code is a string, `{"error":{"code":"IAM.0101",…}}`, default 403. */
+  | { kind: 'keystone-string-code'; status?: number }
   /** A huge HTML body, streamed in chunks, default 502. */
   | { kind: 'oversized'; status?: number; sizeBytes: number }
   /** Wait, then handle normally; the operation happens even if the client gave up. */

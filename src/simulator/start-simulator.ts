@@ -302,13 +302,13 @@ function scopeOf(record: TokenRecord | undefined): TokenScope {
     : { kind: 'domain', domain: record.scope.domain };
 }
 
-/** Writes an answer with a fresh X-Request-Id; header names are de-duplicated ignoring case. */
+/** Writes an answer with a fresh X-Request-Id (unless it has none); header names are de-duplicated ignoring case. */
 function send(res: ServerResponse, requestId: string, answer: SimResponse): void {
   const headers = new Map<string, [string, string]>();
   const set = (name: string, value: string): void => {
     headers.set(name.toLowerCase(), [name, value]);
   };
-  set('X-Request-Id', requestId);
+  if (answer.withoutRequestId !== true) set('X-Request-Id', requestId);
   for (const [name, value] of Object.entries(answer.headers ?? {})) set(name, value);
   const hasBody = answer.status !== 204 && answer.status !== 304;
   if (hasBody) set('Content-Length', String(Buffer.byteLength(answer.body ?? '')));

@@ -2,15 +2,15 @@ import type { SuccessRule } from '../operations/catalog.ts';
 import type { UpstreamResponse } from './upstream-answer.ts';
 
 /**
- * Checks a 2xx answer against the operation's documented success (docs/api.md "Routes": "a 2xx whose
- * body contradicts the seed's documented success is not a success"). Returns why it is not a
+ * Checks a 2xx answer against the operation's documented success (docs/upstream.md "Success": "a
+ * 2xx whose body contradicts the documented success is not a success"). Returns why it is not a
  * success, or undefined when it is.
  *
  * Any 2xx status is a candidate, not only the seed's (204 for SCM CSRs and APIG, 200 for the
  * rest): a 200 where 204 is documented still means the deletion was performed, and reporting
  * a revocation that happened as failed is the worse mistake for an audited gateway. What the
  * status cannot tell — ModelArts' `"result":"false"`, SCM's `"message"` other than "success",
- * an HTML page where KMS promises JSON — the body rule decides.
+ * an HTML page where KMS promises JSON or nothing — the body rule decides.
  */
 export function checkUpstreamSuccess(
   rule: SuccessRule,
@@ -19,9 +19,11 @@ export function checkUpstreamSuccess(
   if (response.status < 200 || response.status > 299) return 'the status is not a success';
   if (rule.body === 'none') return undefined;
   if (response.truncated) return 'the body is longer than a success body can be';
+  const text = response.body.toString('utf8').trim();
+  if (rule.body === 'json-or-empty' && text === '') return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(response.body.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     return 'the body is not the JSON its documentation promises';
   }

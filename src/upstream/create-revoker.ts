@@ -3,6 +3,7 @@
 // is one of the small pure modules beside this one; this file only puts them in order.
 
 import { setTimeout as delay } from 'node:timers/promises';
+import type { EndpointLookup } from '../cloud/resolve-endpoints.ts';
 import type { Config } from '../config/schema.ts';
 import type { IamToken, TokenProvider, TokenScope } from '../iam/token-provider.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -15,7 +16,6 @@ import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts'
 import { isTokenRejected, mapUpstreamFault, summaryOf } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
 import { redactTokenInFault } from './redact-token.ts';
-import { resolveEndpoint } from './resolve-endpoint.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
 import type { RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
 import { createSendUpstream, type SendUpstream } from './send-upstream.ts';
@@ -24,8 +24,8 @@ import { USER_AGENT } from './user-agent.ts';
 
 export interface RevokerOptions {
   readonly upstream: Config['upstream'];
-  /** Per service; `{region}` is filled with the target project's region. */
-  readonly endpoints: Config['cloud']['endpoints'];
+  /** The endpoint of a project's service, resolved at start-up (docs/upstream.md "Endpoints"). */
+  readonly endpoints: EndpointLookup;
   readonly tokens: TokenProvider;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -97,9 +97,9 @@ export function createRevoker(options: RevokerOptions): Revoker {
       operation: operation.name,
     });
     const breaker = breakerOf(service);
-    const target = resolveEndpoint(options.endpoints[service], project.region);
+    const target = options.endpoints(project.alias, service);
     if (target === undefined) {
-      log.error({ region: project.region }, 'the service endpoint does not form a URL');
+      log.error({ region: project.region }, 'the project has no endpoint for the service');
       return {
         kind: 'failed',
         attempts: 0,

@@ -141,5 +141,8 @@ export function summaryOf(fault: UpstreamFault, service: string): UpstreamSummar
     ...(fault.code === undefined ? {} : { code: fault.code }),
     ...(fault.message === undefined ? {} : { message: fault.message }),
     ...(fault.requestId === undefined ? {} : { requestId: fault.requestId }),
+    ...(fault.encodedAuthorizationMessage === undefined
+      ? {}
+      : { encodedAuthorizationMessage: fault.encodedAuthorizationMessage }),
   };
 }

@@ -1,15 +1,10 @@
 // One pure function from whatever came back (or did not) to the facts the gateway reports:
-// status, the cloud's code and message, its request id. Huawei's services answer errors in
-// several envelopes (docs/api.md "Upstream calls", Huawei's SDK exception handlers):
-//   flat       {"error_code":"SCM.0002","error_msg":"…","request_id":"…"}
-//   nested     {"error":{"error_code":"KMS.0207","error_msg":"…"}}               (KMS)
-//   Keystone   {"error":{"code":401,"message":"…","title":"Unauthorized"}}       (IAM)
-//   plain      {"code":"…","message":"…"}
-//   camelCase  {"errorCode":"…","errorMsg":"…"} / {"errorMessage":"…"}
-// any of them may carry `encoded_authorization_message` (an encoded policy-denial blob for
-// IAM's decode API), and load balancers answer with HTML pages, empty bodies or cut-off JSON.
+// status, the cloud's code and message, its request id. JSON error bodies are read by the one
+// reader of every envelope (read-error-envelope.ts, docs/upstream.md "Error bodies"); load
+// balancers answer with HTML pages, empty bodies or cut-off JSON, which are told apart here.
 
 import { MAX_UPSTREAM_MESSAGE_CHARS } from '../problems/render-problem.ts';
+import { readErrorEnvelope } from './read-error-envelope.ts';
 import {
   headerValue,
   isNetworkFailure,
@@ -46,13 +41,11 @@ export interface UpstreamFault {
   readonly network?: NetworkErrorKind;
   /** For network failures: the request may have reached the service. */
   readonly sent?: boolean;
-  /** For operators' logs only (IAM can decode it); never sent to a caller. */
+  /** The policy denial, encoded; passed on as `upstream.encodedAuthorizationMessage`. */
   readonly encodedAuthorizationMessage?: string;
 }
 
-const MAX_CODE_CHARS = 64;
 const MAX_REQUEST_ID_CHARS = 128;
-const MAX_ENCODED_AUTHORIZATION_CHARS = 4096;
 
 type Json = Record<string, unknown>;
 
@@ -87,13 +80,15 @@ export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
       return { kind: 'truncated-json', ...base, ...withRequestId(undefined) };
     }
     if (!isObject(parsed)) return { kind: 'json', ...base, ...withRequestId(undefined) };
-    const envelope = envelopeOf(parsed);
+    const envelope = readErrorEnvelope(parsed);
     return {
       kind: envelope.code === undefined && envelope.message === undefined ? 'json' : 'envelope',
       ...base,
-      ...withRequestId(envelope.requestId),
+      ...withRequestId(safeToken(envelope.requestId)),
       ...(envelope.code === undefined ? {} : { code: envelope.code }),
-      ...(envelope.message === undefined ? {} : { message: envelope.message }),
+      ...(envelope.message === undefined
+        ? {}
+        : { message: envelope.message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS) }),
       ...(envelope.encodedAuthorizationMessage === undefined
         ? {}
         : { encodedAuthorizationMessage: envelope.encodedAuthorizationMessage }),
@@ -112,63 +107,6 @@ export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
   }
   // Free text from a proxy may name internal hosts or addresses: it is not passed on.
   return { kind: 'text', ...base, ...withRequestId(undefined) };
-}
-
-interface Envelope {
-  code?: string;
-  message?: string;
-  requestId?: string;
-  encodedAuthorizationMessage?: string;
-}
-
-function envelopeOf(json: Json): Envelope {
-  const nested = isObject(json.error) ? json.error : undefined;
-  // {"error":"invalid_request","error_description":"…"} (OAuth style): the string is the code.
-  const errorString = typeof json.error === 'string' ? json.error : undefined;
-  const code =
-    codeOf(json.error_code) ??
-    codeOf(json.errorCode) ??
-    codeOf(nested?.error_code) ??
-    codeOf(nested?.errorCode) ??
-    codeOf(nested?.code) ??
-    codeOf(json.code) ??
-    codeOf(errorString);
-  const message =
-    messageOf(json.error_msg) ??
-    messageOf(json.errorMsg) ??
-    messageOf(json.errorMessage) ??
-    messageOf(nested?.error_msg) ??
-    messageOf(nested?.errorMsg) ??
-    messageOf(nested?.errorMessage) ??
-    messageOf(nested?.message) ??
-    messageOf(json.message) ??
-    messageOf(json.error_description);
-  const requestId =
-    safeToken(json.request_id) ?? safeToken(json.requestId) ?? safeToken(nested?.request_id);
-  const encoded = json.encoded_authorization_message ?? nested?.encoded_authorization_message;
-  const envelope: Envelope = {};
-  if (code !== undefined) envelope.code = code;
-  if (message !== undefined) envelope.message = message;
-  if (requestId !== undefined) envelope.requestId = requestId;
-  if (typeof encoded === 'string' && encoded !== '') {
-    envelope.encodedAuthorizationMessage = encoded.slice(0, MAX_ENCODED_AUTHORIZATION_CHARS);
-  }
-  return envelope;
-}
-
-/** A code as a string; Keystone's numeric `code` (401) becomes "401". */
-function codeOf(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') return undefined;
-  const code = value.trim();
-  return code === '' ? undefined : code.slice(0, MAX_CODE_CHARS);
-}
-
-function messageOf(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const message = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return message === '' ? undefined : message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS);
 }
 
 /** Request ids are opaque tokens; anything else (spaces, control characters, huge) is dropped. */

@@ -344,19 +344,14 @@ const ROWS: readonly FaultRow[] = [
     upstream: { status: 307, requestId: true },
   },
   {
-    title: 'KMS answers 200 with an "error" member: 502 UPSTREAM_ERROR, not a revocation',
+    // Any JSON object or nothing is a KMS success (docs/upstream.md "Success"); an array is not.
+    title: 'KMS answers 200 with a JSON array: 502 UPSTREAM_ERROR, not a revocation',
     target: 'kms',
-    faults: [
-      {
-        kind: 'status',
-        status: 200,
-        body: { error: { error_code: 'KMS.0101', error_msg: 'Internal error.' } },
-      },
-    ],
+    faults: [{ kind: 'status', status: 200, body: [{ granted: true }] }],
     status: 502,
     code: 'UPSTREAM_ERROR',
     attempts: 1,
-    upstream: { status: 200, code: 'KMS.0101', message: 'Internal error.', requestId: true },
+    upstream: { status: 200, requestId: true },
   },
   {
     title: 'ModelArts answers 200 {"result":"false"}: 502 UPSTREAM_ERROR, not a revocation',

@@ -170,7 +170,7 @@ describe('loadConfig', () => {
         'cloud:',
         '  projects:',
         '    default: { id: "0123456789abcdef0123456789abcdef" }',
-        '    eu: { id: "fedcba9876543210fedcba9876543210", region: "eu-west-101" }',
+        '    eu: { id: "fedcba9876543210fedcba9876543210", region: "eu-west-101", endpoints: { scm: none, modelarts: none } }',
         'authorization:',
         '  rules:',
         '    - groups: ["secops"]',

@@ -6,6 +6,7 @@ import {
 } from '../../../src/iam/iam-failure.ts';
 import { parseIamAnswer, type ParsedIamAnswer } from '../../../src/iam/parse-iam-answer.ts';
 import type { ProblemError } from '../../../src/problems/problem-error.ts';
+import { ERROR_BODIES } from '../../fixtures/error-bodies.ts';
 
 const NOW = Date.UTC(2020, 0, 3, 9, 5, 22, 701);
 const PASSWORD = 'canary-Pa55word!';
@@ -79,44 +80,30 @@ describe('a token answer', () => {
 });
 
 describe('an error answer', () => {
-  const envelopes: [string, number, string, string | undefined, string][] = [
-    [
-      'Keystone',
-      401,
-      '{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}',
-      '401',
-      'The username or password is wrong.',
-    ],
-    [
-      'flat',
-      401,
-      '{"error_code":"IAM.0001","error_msg":"Incorrect credentials","request_id":"r1"}',
-      'IAM.0001',
-      'Incorrect credentials',
-    ],
-    [
-      'nested',
-      403,
-      '{"error":{"error_code":"IAM.0002","error_msg":"Account locked"}}',
-      'IAM.0002',
-      'Account locked',
-    ],
-    ['camelCase', 403, '{"errorCode":"IAM.0003","errorMsg":"Disabled"}', 'IAM.0003', 'Disabled'],
-  ];
-  for (const [name, status, body, code, message] of envelopes) {
-    test(`answers UPSTREAM_AUTH_FAILED for a ${status} in the ${name} envelope`, () => {
-      const problem = problemOf(parse(status, body, { 'X-Request-Id': 'iam-req' }));
+  // The one table of error bodies, read by the same reader as the services' answers.
+  for (const row of ERROR_BODIES) {
+    test(`answers UPSTREAM_AUTH_FAILED for a 401 with ${row.name}, reading what it holds`, () => {
+      const problem = problemOf(parse(401, JSON.stringify(row.body)));
       assert.equal(problem.code, 'UPSTREAM_AUTH_FAILED');
       assert.equal(problem.retryAfter, undefined);
       assert.deepEqual(problem.upstream, {
         service: 'iam',
-        status,
-        code,
-        message,
-        requestId: 'iam-req',
+        status: 401,
+        ...(row.code === undefined ? {} : { code: row.code }),
+        ...(row.message === undefined ? {} : { message: row.message }),
+        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
+        ...(row.encodedAuthorizationMessage === undefined
+          ? {}
+          : { encodedAuthorizationMessage: row.encodedAuthorizationMessage }),
       });
     });
   }
+
+  test("prefers IAM's X-Request-Id header over the body's request_id", () => {
+    const body = '{"error_code":"IAM.0001","error_msg":"Incorrect credentials","request_id":"r1"}';
+    const problem = problemOf(parse(401, body, { 'X-Request-Id': 'iam-req' }));
+    assert.equal(problem.upstream?.requestId, 'iam-req');
+  });
 
   test('answers UPSTREAM_AUTH_FAILED without upstream code for a 401 that is not JSON', () => {
     const problem = problemOf(parse(401, '<html>denied</html>'));

@@ -78,4 +78,55 @@ describe('npm run config:check', () => {
       assert.ok(stderr.includes(expected), `${expected} in:\n${stderr}`);
     }
   });
+
+  it('prints the endpoint each service of each project resolves to (eu-west-101: .myhuaweicloud.eu)', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescind-config-check-'));
+    t.after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'cloud:',
+        '  projects:',
+        '    eu:',
+        '      id: fedcba9876543210fedcba9876543210',
+        '      region: eu-west-101',
+        '      endpoints: { scm: none, modelarts: none }',
+      ].join('\n'),
+    );
+    const { code, stdout } = configCheck({
+      ...REQUIRED,
+      RESCIND_CONFIG: file,
+      RESCIND_IAM_PASSWORD: 'iam-secret-1234',
+    });
+    assert.equal(code, 0);
+    const eu = stdout.slice(stdout.indexOf('  eu ('), stdout.indexOf('{'));
+    assert.match(eu, /kms +https:\/\/kms\.eu-west-101\.myhuaweicloud\.eu /);
+    assert.match(eu, /apig +https:\/\/apig\.eu-west-101\.myhuaweicloud\.eu /);
+    assert.match(eu, /iam +https:\/\/iam\.eu-west-101\.myhuaweicloud\.eu /);
+    assert.match(eu, /modelarts +none, turned off by cloud\.projects\.eu\.endpoints\.modelarts/);
+    assert.match(stdout, /kms +https:\/\/kms\.cn-north-4\.myhuaweicloud\.com /);
+  });
+
+  it('refuses a region without endpoints, naming what to set, and guesses no host', () => {
+    const { code, stdout, stderr } = configCheck({
+      ...REQUIRED,
+      RESCIND_IAM_PASSWORD: 'iam-secret-1234',
+      RESCIND_REGION: 'xx-moon-1',
+      RESCIND_APIG_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    assert.equal(code, 1);
+    for (const expected of [
+      'cloud.projects.default.endpoints.kms (RESCIND_KMS_ENDPOINT): no kms endpoint is listed for region "xx-moon-1"',
+      'cloud.projects.default.endpoints.modelarts (RESCIND_MODELARTS_ENDPOINT)',
+      'RESCIND_SCM_REGION (cn-north-4, ap-southeast-1, my-kualalumpur-1)',
+    ]) {
+      assert.ok(stderr.includes(expected), `${expected} in:\n${stderr}`);
+    }
+    assert.ok(!stderr.includes('apig'), 'the overridden service is not a problem');
+    assert.match(stdout, /apig +http:\/\/127\.0\.0\.1:9 +\[cloud\.endpoints\.apig/);
+    assert.doesNotMatch(stdout + stderr, /xx-moon-1\.myhuaweicloud/);
+  });
 });

@@ -6,6 +6,7 @@ import {
   type UpstreamFault,
 } from '../../../src/upstream/parse-upstream-error.ts';
 import type { UpstreamAnswer, UpstreamHeaders } from '../../../src/upstream/upstream-answer.ts';
+import { ERROR_BODIES } from '../../fixtures/error-bodies.ts';
 
 const fixture = (name: string): Buffer =>
   readFileSync(new URL(`../../fixtures/upstream/${name}`, import.meta.url));
@@ -231,6 +232,30 @@ const ROWS: readonly Row[] = [
 ];
 
 describe('parseUpstreamError', () => {
+  // The one table of error bodies, read by the same reader as IAM's answers.
+  for (const row of ERROR_BODIES) {
+    it(`reads ${row.name} from a service's 403`, () => {
+      const answer: UpstreamAnswer = {
+        status: 403,
+        headers: JSON_TYPE,
+        body: Buffer.from(JSON.stringify(row.body)),
+        truncated: false,
+        durationMs: 1,
+      };
+      const found = row.code !== undefined || row.message !== undefined;
+      assert.deepEqual(parseUpstreamError(answer), {
+        kind: found ? 'envelope' : 'json',
+        status: 403,
+        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
+        ...(row.code === undefined ? {} : { code: row.code }),
+        ...(row.message === undefined ? {} : { message: row.message }),
+        ...(row.encodedAuthorizationMessage === undefined
+          ? {}
+          : { encodedAuthorizationMessage: row.encodedAuthorizationMessage }),
+      });
+    });
+  }
+
   for (const row of ROWS) {
     it(`${row.title} (${row.file})`, () => {
       const answer: UpstreamAnswer = {

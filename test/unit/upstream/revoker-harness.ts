@@ -14,7 +14,7 @@ import type { Config } from '../../../src/config/schema.ts';
 import type { TokenProvider } from '../../../src/iam/token-provider.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
-import { findOperation, SERVICES } from '../../../src/operations/catalog.ts';
+import { findOperation } from '../../../src/operations/catalog.ts';
 import type { UpstreamSummary } from '../../../src/problems/problem-error.ts';
 import { DEMO_PROJECTS, startSimulator, type Simulator } from '../../../src/simulator/index.ts';
 import { createRevoker } from '../../../src/upstream/create-revoker.ts';
@@ -110,13 +110,9 @@ export async function startWorld(t: TestContext, options: WorldOptions = {}): Pr
       },
     },
   });
-  const endpoints = Object.fromEntries(SERVICES.map((service) => [service, sim.url])) as Record<
-    (typeof SERVICES)[number],
-    string
-  >;
   const revoker = createRevoker({
     upstream,
-    endpoints,
+    endpoints: () => sim.url,
     tokens: options.tokens?.(tokens) ?? tokens,
     metrics,
     logger,
