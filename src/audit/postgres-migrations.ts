@@ -102,6 +102,20 @@ CREATE TRIGGER audit_chains_no_truncate BEFORE TRUNCATE ON audit_chains
   FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();
 `,
   },
+  {
+    version: 2,
+    name: 'chain leases: when each chain was last renewed by its live writer',
+    sql: `
+-- One row per chain, renewed (renewed_at = now()) by the instance writing the chain while it
+-- runs. A chain with open attempts whose row has not changed for the lease time, and whose
+-- advisory lock is free, is adopted by a live instance (src/audit/adopt-orphan-chains.ts).
+-- Not evidence, and not append-only: the records are the evidence.
+CREATE TABLE audit_chain_leases (
+  chain text COLLATE "C" PRIMARY KEY,
+  renewed_at timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this gateway writes: the newest migration it knows. */

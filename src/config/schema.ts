@@ -3,6 +3,10 @@
 // config/default.yaml mirrors these defaults for operators and a test keeps the two equal.
 
 import { z } from 'zod';
+import {
+  DEFAULT_ADOPTION_SCAN_SECONDS,
+  DEFAULT_CHAIN_LEASE_SECONDS,
+} from '../audit/postgres-chain-lease.ts';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
 import { isValidCidr } from './cidr-syntax.ts';
@@ -225,6 +229,22 @@ export const configSchema = z.strictObject({
           signingKey: nonEmpty.optional(),
         })
         .prefault({}),
+      /**
+       * PostgreSQL: a live instance closes the open attempts of a chain whose writer showed no
+       * sign of life for leaseSeconds (docs/audit-trail.md "Chains whose instance never comes
+       * back"); each instance renews its own lease and looks every scanSeconds.
+       */
+      adoption: z
+        .strictObject({
+          leaseSeconds: int(3, 3600).default(DEFAULT_CHAIN_LEASE_SECONDS),
+          scanSeconds: int(1, 1800).default(DEFAULT_ADOPTION_SCAN_SECONDS),
+        })
+        .prefault({})
+        .refine((adoption) => adoption.scanSeconds * 2 <= adoption.leaseSeconds, {
+          message:
+            'must be at most half of leaseSeconds: a live instance renews its lease at every scan',
+          path: ['scanSeconds'],
+        }),
     })
     .prefault({})
     .refine((audit) => audit.store !== 'postgres' || audit.postgresUrl !== undefined, {
