@@ -118,7 +118,7 @@ async function adopter(t: TestContext, url: string, chain: string): Promise<Adop
 
 /** A gateway's trail on the database, whose own lease is renewed only at its start. */
 async function writerTrail(t: TestContext, url: string, instanceId: string) {
-  return openTestTrail(
+  const opened = await openTestTrail(
     t,
     auditConfig(tempDir(t), {
       store: 'postgres',
@@ -127,6 +127,12 @@ async function writerTrail(t: TestContext, url: string, instanceId: string) {
       adoption: { leaseSeconds: 3600, scanSeconds: NO_TIMER_SECONDS },
     }),
   );
+  // Its start-up scan renews its lease first: once the row is there, it renews no more.
+  for (;;) {
+    const rows = await sql(url, 'SELECT 1 FROM audit_chain_leases WHERE chain = $1', [instanceId]);
+    if (rows.length === 1) return opened;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Attempts made durable by `chain`'s writer, which then stops without their outcomes. */
