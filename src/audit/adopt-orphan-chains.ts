@@ -18,7 +18,12 @@ import { Client } from 'pg';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { GENESIS_HASH } from './audit-record.ts';
-import type { AuditStore, ChainHead, StoredRecord } from './audit-store.ts';
+import {
+  AuditStoreError,
+  type AuditStore,
+  type ChainHead,
+  type StoredRecord,
+} from './audit-store.ts';
 import { buildClosingOutcomeContent } from './build-audit-record.ts';
 import {
   chainsWithOpenAttempts,
@@ -27,6 +32,7 @@ import {
   renewChainLease,
   tryTakeChainLock,
 } from './postgres-chain-lease.ts';
+import { postgresLocation } from './postgres-audit-store.ts';
 import { sealRecordWithBody } from './seal-record.ts';
 import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
 
@@ -145,7 +151,12 @@ export function startChainAdoption(options: ChainAdoptionOptions): ChainAdoption
   function tick(): void {
     if (closed || running !== null) return;
     scan().catch((error: unknown) => {
-      if (!failing) logger.warn({ err: error, chain }, 'audit chain adoption scan failed');
+      if (!failing) {
+        logger.warn(
+          { chain, location: postgresLocation(options.url), reason: safeReason(error) },
+          'audit chain adoption scan failed',
+        );
+      }
       failing = true;
     });
   }
@@ -162,6 +173,17 @@ export function startChainAdoption(options: ChainAdoptionOptions): ChainAdoption
       await running?.catch(() => undefined);
     },
   };
+}
+
+/**
+ * Why a scan failed, without anything a driver error may carry along (SQL, values, a URL): the
+ * store's own messages are safe, of others only the SQLSTATE or system error code.
+ */
+function safeReason(error: unknown): string {
+  if (error instanceof AuditStoreError) return error.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$|^E[A-Z]+$/.test(code)) return code;
+  return error instanceof Error && /timeout/i.test(error.message) ? 'timed out' : 'failed';
 }
 
 /**

@@ -242,6 +242,29 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     );
   });
 
+  test('a scan that fails starts the watch over: it may have missed renewals', async (t) => {
+    const url = await server.createDatabase();
+    const survivor = await adopter(t, url, 'survivor');
+    await abandonedAttempts(t, url, 'gone', 1);
+    await survivor.adoption.scan();
+    survivor.advance(LEASE_SECONDS - 1);
+    await survivor.adoption.scan();
+
+    // The next scan cannot renew the survivor's own lease (its row is locked) and fails.
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    defer(t, () => blocker.end());
+    await blocker.query('BEGIN');
+    await blocker.query("SELECT * FROM audit_chain_leases WHERE chain = 'survivor' FOR UPDATE");
+    survivor.advance(1);
+    await assert.rejects(survivor.adoption.scan());
+    await blocker.query('ROLLBACK');
+
+    assert.deepEqual((await survivor.adoption.scan()).adopted, [], 'watched afresh');
+    survivor.advance(LEASE_SECONDS);
+    assert.deepEqual((await survivor.adoption.scan()).adopted, ['gone']);
+  });
+
   test('two adopters at once close each attempt exactly once', async (t) => {
     const url = await server.createDatabase();
     const first = await adopter(t, url, 'adopter-1');
