@@ -15,11 +15,6 @@
 import type { ClientBase } from 'pg';
 import { chainLockKey } from './postgres-lock-key.ts';
 
-/** A writer that has shown no sign of life for this long may have its chain adopted. */
-export const DEFAULT_CHAIN_LEASE_SECONDS = 30;
-/** How often each instance renews its own lease and looks for chains to adopt. */
-export const DEFAULT_ADOPTION_SCAN_SECONDS = 10;
-
 const KEEPALIVE_PROBES = 3;
 
 /**

@@ -3,10 +3,6 @@
 // config/default.yaml mirrors these defaults for operators and a test keeps the two equal.
 
 import { z } from 'zod';
-import {
-  DEFAULT_ADOPTION_SCAN_SECONDS,
-  DEFAULT_CHAIN_LEASE_SECONDS,
-} from '../audit/postgres-chain-lease.ts';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
 import { isValidCidr } from './cidr-syntax.ts';
@@ -17,6 +13,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 /** Huawei's SDKs refresh a token when 40 minutes of its life remain. */
 export const DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS = 40 * 60;
+/** A writer that showed no sign of life for this long may have its chain adopted (PostgreSQL). */
+export const DEFAULT_CHAIN_LEASE_SECONDS = 30;
+/** How often each instance renews its own lease and looks for chains to adopt. */
+export const DEFAULT_ADOPTION_SCAN_SECONDS = 10;
 export const DEFAULT_JWT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export const ASYMMETRIC_JWT_ALGORITHMS = [
   'RS256',
