@@ -156,7 +156,9 @@ export async function applyPostgresMigrations(
   if (current !== null && current >= newest) return { from: current, to: current, applied: [] };
 
   const lock = advisoryLockKey('schema-migrations');
+  // Waiting for another gateway's migration is waiting for a lock: lock_timeout bounds it too.
   await client.query(`SET statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
+  await client.query(`SET lock_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
   await client.query('SELECT pg_advisory_lock($1::bigint)', [lock]);
   try {
     await client.query('BEGIN');
@@ -190,6 +192,7 @@ export async function applyPostgresMigrations(
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [lock]);
     await client.query('RESET statement_timeout');
+    await client.query('RESET lock_timeout');
   }
 }
 
