@@ -8,7 +8,8 @@
 // - shutdown fits: terminationGracePeriodSeconds and stop_grace_period exceed the gateway's
 //   server.shutdownGraceSeconds;
 // - the Kubernetes pods run the sidecar non-root on loopback with probes, limits and a
-//   read-only root, and the PodDisruptionBudget selects the Deployment's pods.
+//   read-only root, and the PodDisruptionBudget selects the Deployment's pods;
+// - replicas share what must be shared: one PostgreSQL audit store and one Redis for limits.
 //
 // Prints one `PASS  …` or `FAIL  …` line per check; exits 1 when any failed.
 
@@ -144,7 +145,13 @@ function checkCompose(scratch: string): void {
 interface KubernetesObjects {
   readonly configYaml?: string;
   readonly secretData: Record<string, string>;
-  readonly workloads: { file: string; kind: string; spec: unknown; labels: unknown }[];
+  readonly workloads: {
+    file: string;
+    kind: string;
+    replicas: unknown;
+    spec: unknown;
+    labels: unknown;
+  }[];
   readonly budgets: { file: string; selector: unknown }[];
 }
 
@@ -167,6 +174,7 @@ function collectKubernetes(): KubernetesObjects {
         workloads.push({
           file: relative(REPO, file),
           kind,
+          replicas: at(object, 'spec', 'replicas'),
           spec: at(object, 'spec', 'template', 'spec'),
           labels: at(object, 'spec', 'template', 'metadata', 'labels'),
         });
@@ -213,6 +221,13 @@ function checkKubernetes(scratch: string): void {
     const config = tryLoad(`${name}: the sidecar configuration loads`, env);
 
     report(env.RESCIND_HOST === '127.0.0.1', `${name}: the sidecar listens on loopback only`);
+    if (typeof workload.replicas === 'number' && workload.replicas > 1) {
+      report(
+        config?.audit.store === 'postgres' && config.rateLimit.redisUrl !== undefined,
+        `${name}: its ${workload.replicas} replicas share a PostgreSQL audit store and Redis rate limits`,
+        `audit.store ${config?.audit.store ?? '?'}, Redis ${config?.rateLimit.redisUrl === undefined ? 'not set' : 'set'}`,
+      );
+    }
     const grace = at(workload.spec, 'terminationGracePeriodSeconds');
     const shutdown = config?.server.shutdownGraceSeconds;
     report(

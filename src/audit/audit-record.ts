@@ -64,6 +64,11 @@ export interface AuditRecordOutcome {
    * store recovered: the caller had meanwhile been answered `answeredStatus`/`answeredCode`.
    */
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
+  /**
+   * Present when another instance closed the attempt because the chain's writer was gone for
+   * good (its lease lapsed): that instance's id, the name of the chain it writes.
+   */
+  readonly closedBy?: string;
 }
 
 export interface AuditRecord {

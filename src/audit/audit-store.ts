@@ -97,7 +97,8 @@ export class AuditStoreError extends Error {
  * A durable home for audit chains. One gateway instance writes one chain (named by
  * `audit.instanceId`); several instances may share a PostgreSQL store, each with its own chain.
  * All methods reject with AuditStoreError. Calls are never concurrent: the writer awaits each
- * append before the next, and the reader's queries are independent of writes.
+ * append before the next, and the reader's queries are independent of writes. (The PostgreSQL
+ * store also appends to other chains, for chain adoption, beside the writer's appends.)
  */
 export interface AuditStore {
   /** The `store` label of the audit metrics. */

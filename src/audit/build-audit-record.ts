@@ -38,6 +38,8 @@ export const FIELD_BUDGETS = {
   code: 64,
   reason: 256,
   attemptId: 64,
+  /** An instance id: at most 64 characters of [A-Za-z0-9._-], and its quotes. */
+  closedBy: 66,
 } as const;
 export const MAX_GROUPS = 32;
 export const MAX_TARGET_KEYS = 16;
@@ -53,6 +55,7 @@ export interface OutcomeFacts {
   readonly attemptId?: string;
   readonly reason?: string;
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
+  readonly closedBy?: string;
 }
 
 export interface RecordFacts {
@@ -144,6 +147,9 @@ function buildOutcome(outcome: OutcomeFacts): AuditRecordOutcome {
       answeredStatus: integer(outcome.deferred.answeredStatus),
       answeredCode: bound(text(outcome.deferred.answeredCode) ?? '', FIELD_BUDGETS.code).value,
     };
+  }
+  if (outcome.closedBy !== undefined) {
+    putString(built, 'closedBy', text(outcome.closedBy), FIELD_BUDGETS.closedBy);
   }
   return built as unknown as AuditRecordOutcome;
 }

@@ -58,6 +58,7 @@ export function openAuditStore(
           url: postgresUrl,
           ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
           ...(options.chain !== undefined ? { chain: options.chain } : {}),
+          leaseSeconds: config.adoption.leaseSeconds,
         }),
       );
     }

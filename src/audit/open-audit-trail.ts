@@ -21,6 +21,7 @@ import { buildAuditRecordContent, buildClosingOutcomeContent } from './build-aud
 import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './checkpoint.ts';
 import { parseSigningKey } from './checkpoint-key.ts';
 import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
+import type { ChainAdoption } from './adopt-orphan-chains.ts';
 import { openAuditStore } from './open-audit-store.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
@@ -127,6 +128,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
       { chain, store: store.kind, location: store.location, head: writer.head().seq },
       'audit trail open',
     );
+    const adoption = await startAdoption(store, config, chain, options, clock);
 
     const now = () => new Date(clock()).toISOString();
     let closed: Promise<void> | null = null;
@@ -163,6 +165,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
       checkpoint: () => checkpointer?.checkpoint() ?? null,
       close() {
         closed ??= (async () => {
+          await adoption?.close();
           await writer.close();
           await checkpointer?.close();
           await store.close();
@@ -175,6 +178,31 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
     await store.close();
     throw error;
   }
+}
+
+/**
+ * With PostgreSQL, this instance renews its chain's lease and adopts the chains of instances
+ * gone for good (adopt-orphan-chains.ts; loaded only then, like `pg`).
+ */
+async function startAdoption(
+  store: AuditStore,
+  config: Config['audit'],
+  chain: string,
+  options: OpenAuditTrailOptions,
+  clock: () => number,
+): Promise<ChainAdoption | null> {
+  if (store.kind !== 'postgres' || config.postgresUrl === undefined) return null;
+  const { startChainAdoption } = await import('./adopt-orphan-chains.ts');
+  return startChainAdoption({
+    store,
+    url: config.postgresUrl,
+    chain,
+    leaseSeconds: config.adoption.leaseSeconds,
+    scanSeconds: config.adoption.scanSeconds,
+    logger: options.logger,
+    metrics: options.metrics,
+    clock,
+  });
 }
 
 /** `audit.instanceId`, or — as loadConfig resolves it — the host name. */

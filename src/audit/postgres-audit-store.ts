@@ -29,7 +29,8 @@ import {
   MIGRATION_TIMEOUT_MS,
   readSchemaVersion,
 } from './postgres-migrations.ts';
-import { advisoryLockKey } from './postgres-lock-key.ts';
+import { leaseSessionOptions } from './postgres-chain-lease.ts';
+import { chainLockKey } from './postgres-lock-key.ts';
 
 /** Establishing a connection; a store that cannot connect in this time is failing. */
 export const DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS = 1_000;
@@ -59,6 +60,11 @@ export interface PostgresAuditStoreOptions {
   readonly operationTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
   readonly readConnections?: number;
+  /**
+   * The chain lease (postgres-chain-lease.ts): the server ends a session whose peer went silent
+   * within about this time, which frees the chain lock of a writer whose machine died.
+   */
+  readonly leaseSeconds?: number;
 }
 
 export interface PostgresDurability {
@@ -159,6 +165,9 @@ export async function openPostgresAuditStore(
     statement_timeout: options.statementTimeoutMs ?? DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS,
     lock_timeout: options.lockTimeoutMs ?? DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 10_000,
+    ...(options.leaseSeconds === undefined
+      ? {}
+      : { options: leaseSessionOptions(options.leaseSeconds) }),
   };
   const writes = new Pool({
     ...connection,
@@ -182,7 +191,7 @@ export async function openPostgresAuditStore(
   const claim: Claim | null =
     options.chain === undefined || readOnly
       ? null
-      : { chain: options.chain, key: advisoryLockKey(`chain:${options.chain}`), client: null };
+      : { chain: options.chain, key: chainLockKey(options.chain), client: null };
 
   function remember(error: AuditStoreError): AuditStoreError {
     if (error.kind === 'unavailable') failure = error.message;

@@ -8,3 +8,11 @@ import { createHash } from 'node:crypto';
 export function advisoryLockKey(name: string): string {
   return createHash('sha256').update(`rescind-audit:${name}`).digest().readBigInt64BE(0).toString();
 }
+
+/**
+ * The lock a chain's writer holds for as long as its store is open, and that an instance adopting
+ * the chain of a dead writer takes while it closes that chain's open attempts.
+ */
+export function chainLockKey(chain: string): string {
+  return advisoryLockKey(`chain:${chain}`);
+}

@@ -102,6 +102,20 @@ CREATE TRIGGER audit_chains_no_truncate BEFORE TRUNCATE ON audit_chains
   FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();
 `,
   },
+  {
+    version: 2,
+    name: 'chain leases: when each chain was last renewed by its live writer',
+    sql: `
+-- One row per chain, renewed (renewed_at = now()) by the instance writing the chain while it
+-- runs. A chain with open attempts whose row has not changed for the lease time, and whose
+-- advisory lock is free, is adopted by a live instance (src/audit/adopt-orphan-chains.ts).
+-- Not evidence, and not append-only: the records are the evidence.
+CREATE TABLE audit_chain_leases (
+  chain text COLLATE "C" PRIMARY KEY,
+  renewed_at timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this gateway writes: the newest migration it knows. */
@@ -142,7 +156,9 @@ export async function applyPostgresMigrations(
   if (current !== null && current >= newest) return { from: current, to: current, applied: [] };
 
   const lock = advisoryLockKey('schema-migrations');
+  // Waiting for another gateway's migration is waiting for a lock: lock_timeout bounds it too.
   await client.query(`SET statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
+  await client.query(`SET lock_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
   await client.query('SELECT pg_advisory_lock($1::bigint)', [lock]);
   try {
     await client.query('BEGIN');
@@ -176,6 +192,7 @@ export async function applyPostgresMigrations(
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [lock]);
     await client.query('RESET statement_timeout');
+    await client.query('RESET lock_timeout');
   }
 }
 

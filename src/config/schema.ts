@@ -13,6 +13,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 /** Huawei's SDKs refresh a token when 40 minutes of its life remain. */
 export const DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS = 40 * 60;
+/** A writer that showed no sign of life for this long may have its chain adopted (PostgreSQL). */
+export const DEFAULT_CHAIN_LEASE_SECONDS = 30;
+/** How often each instance renews its own lease and looks for chains to adopt. */
+export const DEFAULT_ADOPTION_SCAN_SECONDS = 10;
 export const DEFAULT_JWT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export const ASYMMETRIC_JWT_ALGORITHMS = [
   'RS256',
@@ -243,6 +247,22 @@ export const configSchema = z.strictObject({
           signingKey: nonEmpty.optional(),
         })
         .prefault({}),
+      /**
+       * PostgreSQL: a live instance closes the open attempts of a chain whose writer showed no
+       * sign of life for leaseSeconds (docs/audit-trail.md "Chains whose instance never comes
+       * back"); each instance renews its own lease and looks every scanSeconds.
+       */
+      adoption: z
+        .strictObject({
+          leaseSeconds: int(3, 3600).default(DEFAULT_CHAIN_LEASE_SECONDS),
+          scanSeconds: int(1, 1800).default(DEFAULT_ADOPTION_SCAN_SECONDS),
+        })
+        .prefault({})
+        .refine((adoption) => adoption.scanSeconds * 2 <= adoption.leaseSeconds, {
+          message:
+            'must be at most half of leaseSeconds: a live instance renews its lease at every scan',
+          path: ['scanSeconds'],
+        }),
     })
     .prefault({})
     .refine((audit) => audit.store !== 'postgres' || audit.postgresUrl !== undefined, {

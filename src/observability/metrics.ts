@@ -79,7 +79,7 @@ export const METRIC_SPECS = {
   auditDanglingRecovered: {
     type: 'counter',
     name: 'rescind_audit_dangling_attempts_recovered_total',
-    help: 'Attempts without an outcome closed as unknown at start-up',
+    help: 'Attempts without an outcome closed as unknown: at start-up, or in a chain adopted from an instance gone for good',
     labelNames: [] as const,
   },
   auditChainHeadSeq: {

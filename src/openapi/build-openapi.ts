@@ -505,6 +505,10 @@ function auditRecordSchema(): Schema {
           durationMs: { type: ['number', 'null'] },
           attemptId: { type: 'string' },
           reason: { type: 'string' },
+          closedBy: {
+            type: 'string',
+            description: 'the instance that closed an attempt its own writer left open for good',
+          },
         },
       },
       prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },

@@ -58,11 +58,12 @@ export function tempDir(t: TestContext): string {
 
 export function auditConfig(
   dir: string,
-  overrides: Partial<Omit<Config['audit'], 'checkpoints'>> & {
+  overrides: Partial<Omit<Config['audit'], 'checkpoints' | 'adoption'>> & {
     checkpoints?: Partial<Config['audit']['checkpoints']>;
+    adoption?: Partial<Config['audit']['adoption']>;
   } = {},
 ): Config['audit'] {
-  const { checkpoints, ...rest } = overrides;
+  const { checkpoints, adoption, ...rest } = overrides;
   return {
     store: 'sqlite',
     sqlitePath: join(dir, 'audit.db'),
@@ -70,6 +71,7 @@ export function auditConfig(
     instanceId: 'test-instance',
     ...rest,
     checkpoints: { intervalSeconds: 60, everyRecords: 1000, ...checkpoints },
+    adoption: { leaseSeconds: 30, scanSeconds: 10, ...adoption },
   };
 }
 

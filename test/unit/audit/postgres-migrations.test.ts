@@ -13,6 +13,11 @@ import {
   POSTGRES_SCHEMA_VERSION,
   type PostgresMigration,
 } from '../../../src/audit/postgres-migrations.ts';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { startChainAdoption } from '../../../src/audit/adopt-orphan-chains.ts';
+import { advisoryLockKey } from '../../../src/audit/postgres-lock-key.ts';
+import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
 import { buildChain } from './chain-fixture.ts';
 import { defer } from './audit-test-kit.ts';
@@ -128,7 +133,7 @@ describe('PostgreSQL audit schema migrations', () => {
        GRANT CONNECT ON DATABASE ${database} TO ${role};
        GRANT SELECT, INSERT ON audit_records, audit_chains, audit_checkpoints, audit_schema_migrations TO ${role};
        GRANT SELECT, INSERT, DELETE ON audit_open_attempts TO ${role};
-       GRANT SELECT, INSERT, UPDATE ON audit_probe TO ${role};
+       GRANT SELECT, INSERT, UPDATE ON audit_probe, audit_chain_leases TO ${role};
        GRANT UPDATE ON audit_chains TO ${role};`,
     );
     const limited = new URL(url);
@@ -139,5 +144,37 @@ describe('PostgreSQL audit schema migrations', () => {
     await store.append('a', { seq: 0, hash: GENESIS_HASH }, buildChain('a', 2).map(toStoredRecord));
     await store.probe();
     assert.equal((await store.query({ limit: 10 })).length, 2);
+    // Renewing its lease and looking for chains to adopt need nothing more either.
+    const adoption = startChainAdoption({
+      store,
+      url: limited.toString(),
+      chain: 'a',
+      leaseSeconds: 30,
+      scanSeconds: 1800,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(new Registry(), { process: false }),
+      clock: Date.now,
+    });
+    defer(t, () => adoption.close());
+    assert.deepEqual(await adoption.scan(), { adopted: [], closed: 0 });
+  });
+
+  test("a gateway waits for another one's migration, however long it takes", async (t) => {
+    const url = await server.createDatabase();
+    // Another gateway migrating: it holds the migration lock for longer than lock_timeout.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    defer(t, () => other.end());
+    await other.query('SELECT pg_advisory_lock($1::bigint)', [
+      advisoryLockKey('schema-migrations'),
+    ]);
+    const opening = openPostgresAuditStore({ url, chain: 'waits', lockTimeoutMs: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await other.query('SELECT pg_advisory_unlock($1::bigint)', [
+      advisoryLockKey('schema-migrations'),
+    ]);
+    const store = await opening;
+    defer(t, () => store.close());
+    assert.equal(await store.schemaVersion(), POSTGRES_SCHEMA_VERSION);
   });
 });
