@@ -11,13 +11,11 @@ export function renderBreakdowns(summary: ReportSummary, listed: readonly AuditR
   const results = AUDIT_RESULTS.filter((result) => (summary.byResult[result] ?? 0) > 0);
   return markup`<section id="breakdowns">
 <h2>Breakdowns</h2>
-<div class="grid-2">
 ${countsTable('by-operation', 'By operation', 'operation', summary.byOperation, results)}
 ${countsTable('by-caller', 'By caller', 'caller', summary.byCaller, results)}
 ${countsTable('by-project', 'By project', 'project', summary.byProject, results)}
 ${cloudErrorsTable(summary)}
-</div>
-${massRevocationsTable(summary.massRevocations, listed)}
+<div class="breakdown">${massRevocationsTable(summary.massRevocations, listed)}</div>
 </section>`;
 }
 
@@ -37,7 +35,7 @@ function countsTable(
     rows.length === 0
       ? markup`<p class="empty">No requests.</p>`
       : markup`<table id="${id}"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
-  return markup`<div><h3>${title}</h3>${table}</div>`;
+  return markup`<div class="breakdown"><h3>${title}</h3>${table}</div>`;
 }
 
 function cloudErrorsTable(summary: ReportSummary): SafeHtml {
@@ -49,7 +47,7 @@ function cloudErrorsTable(summary: ReportSummary): SafeHtml {
     rows.length === 0
       ? markup`<p class="empty">The cloud returned no error code in this period.</p>`
       : markup`<table id="cloud-errors"><thead><tr><th>code</th><th class="n">HTTP status</th><th class="n">count</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return markup`<div><h3>Cloud error codes</h3>${table}</div>`;
+  return markup`<div class="breakdown"><h3>Cloud error codes</h3>${table}</div>`;
 }
 
 function massRevocationsTable(

@@ -4,7 +4,7 @@
 import type { AuditRecord } from '../audit-record.ts';
 import { AUDIT_RESULTS } from '../audit-trail.ts';
 import type { ReportData } from './report-data.ts';
-import { NO_CALLER, projectName } from './report-summary.ts';
+import { NO_CALLER, NO_PROJECT, projectName } from './report-summary.ts';
 import { markup, type SafeHtml } from './safe-html.ts';
 
 const COLUMNS = 10;
@@ -29,17 +29,17 @@ ${leftOut}
 <select id="filter-result" aria-label="Result"><option value="">every result</option>${options}<option value="attempt">attempts</option></select>
 <span id="shown">${data.records.length} records</span>
 </div>
-<table id="record-table">
+<div class="scroll"><table id="record-table">
 <thead><tr><th></th><th>time (UTC)</th><th>chain · seq</th><th>phase</th><th>operation</th><th>caller</th><th>project</th><th>result</th><th>cloud code</th><th>request id</th></tr></thead>
 <tbody>
 ${rows}</tbody>
-</table>
+</table></div>
 </section>`;
 }
 
 function recordRows(record: AuditRecord, index: number, bad: boolean): SafeHtml {
   const result = record.outcome?.result;
-  return markup`<tr class="record${bad ? ' bad' : ''}" id="rec-${index}" data-result="${result ?? 'attempt'}" data-chain="${record.chain}" data-seq="${record.seq}"><td><button type="button" class="open" aria-expanded="false" aria-label="Open record">+</button></td><td class="mono">${record.time}</td><td class="mono">${record.chain} · ${record.seq}</td><td>${record.phase}</td><td class="mono">${record.operation}</td><td class="mono">${record.actor.subject ?? NO_CALLER}</td><td class="mono">${projectName(record)}</td><td class="result${result === undefined ? '' : ` r-${result}`}">${result ?? ''}</td><td class="mono">${record.outcome?.upstream?.code ?? ''}</td><td class="mono">${record.requestId}</td></tr>
+  return markup`<tr class="record${bad ? ' bad' : ''}" id="rec-${index}" data-result="${result ?? 'attempt'}" data-chain="${record.chain}" data-seq="${record.seq}"><td><button type="button" class="open" aria-expanded="false" aria-label="Open record">+</button></td><td class="mono nw">${record.time}</td><td class="mono nw">${record.chain} · ${record.seq}</td><td>${record.phase}</td><td class="mono">${record.operation}</td><td class="mono">${record.actor.subject ?? NO_CALLER}</td><td class="mono" title="${projectName(record)}">${record.project.alias ?? record.project.id ?? NO_PROJECT}</td><td class="result${result === undefined ? '' : ` r-${result}`}">${result ?? ''}</td><td class="mono">${record.outcome?.upstream?.code ?? ''}</td><td class="mono">${record.requestId}</td></tr>
 <tr class="detail" hidden><td colspan="${COLUMNS}"><dl class="meta"><dt>position</dt><dd>seq ${record.seq} of chain <span class="mono">${record.chain}</span>${bad ? ' — the first bad record' : ''}</dd><dt>hash</dt><dd class="mono hash">${record.hash}</dd><dt>prevHash</dt><dd class="mono">${record.prevHash}</dd><dt>id</dt><dd class="mono">${record.id}</dd></dl><pre class="content">${JSON.stringify(record, null, 2)}</pre></td></tr>
 `;
 }

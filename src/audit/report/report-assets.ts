@@ -8,7 +8,7 @@ export const REPORT_STYLE = trusted`
 :root { color-scheme: light; --ok: #1b5e20; --ok-bg: #e8f5e9; --bad: #b71c1c; --bad-bg: #ffebee; --line: #ddd; --muted: #555; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111; background: #fafafa; }
-main { max-width: 1200px; margin: 0 auto; padding: 0 20px 40px; }
+main { max-width: 1400px; margin: 0 auto; padding: 0 20px 40px; }
 .banner { margin: 0; padding: 14px 20px; font-size: 16px; border-bottom: 3px solid; }
 .banner.ok { background: var(--ok-bg); color: var(--ok); border-color: var(--ok); }
 .banner.broken { background: var(--bad-bg); color: var(--bad); border-color: var(--bad); font-size: 18px; }
@@ -24,7 +24,9 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line
 th { background: #f0f0f0; font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 code, pre, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
-.grid-2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 0 24px; }
+.breakdown, .scroll { overflow-x: auto; }
+.breakdown table { width: auto; min-width: 60%; }
+.nw { white-space: nowrap; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 6px 0 0; padding: 0; list-style: none; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 svg.timeline { width: 100%; height: auto; background: #fff; border: 1px solid var(--line); }
