@@ -38,7 +38,8 @@ export function createProgress(options: ProgressOptions): Progress {
   const { stream, clock, label } = options;
   const interval = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const started = clock();
-  let lastDrawn = Number.NEGATIVE_INFINITY;
+  // The first line waits one interval: a command that ends sooner shows none.
+  let lastDrawn = started;
   let drawn = false;
   return {
     active: true,
@@ -63,7 +64,7 @@ export function progressLine(
   elapsedSeconds: number,
   fraction?: number,
 ): string {
-  const parts = [`${label}: ${records.toLocaleString('en-US')} records`];
+  const parts = [`${label}: ${records.toLocaleString('en-US')} record${records === 1 ? '' : 's'}`];
   if (elapsedSeconds > 0) {
     parts.push(`${Math.round(records / elapsedSeconds).toLocaleString('en-US')}/s`);
   }

@@ -2,9 +2,11 @@
 // time left and is cleared at the end; anywhere else it writes nothing at all.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import {
   countStoreRecords,
@@ -18,6 +20,8 @@ import { openSqliteAuditStore } from '../../../src/audit/sqlite-audit-store.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import { defer, tempDir } from './audit-test-kit.ts';
 import { buildChain } from './chain-fixture.ts';
+
+const run = promisify(execFile);
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
@@ -61,6 +65,18 @@ describe('progress line', () => {
     assert.equal(stream.writes.at(-1), '\r\u001b[2K', 'the line is cleared');
   });
 
+  test('a command that ends within the first interval shows no line at all', () => {
+    const stream = fakeStream(true);
+    let now = 0;
+    const progress = createProgress({ stream, clock: () => now, label: 'audit:verify' });
+    for (let records = 1; records <= 100; records += 1) {
+      now += 2;
+      progress.update(records, records / 100);
+    }
+    progress.done();
+    assert.deepEqual(stream.writes, []);
+  });
+
   test('not a terminal: nothing is written, whatever happens', async () => {
     const stream = fakeStream(false);
     let now = 0;
@@ -82,7 +98,7 @@ describe('progress line', () => {
     );
     assert.equal(
       progressLine('audit:report', 1, 3600, 0.25),
-      'audit:report: 1 records, 0/s, 3 h 0 min left',
+      'audit:report: 1 record, 0/s, 3 h 0 min left',
     );
   });
 
@@ -117,7 +133,7 @@ describe('progress sources', () => {
     const items = await drain(storeProgress('audit:export', store, countTo(12), { stream, clock }));
     assert.equal(items.length, 12);
     // 1 of 12 records after 0.3 s: 11 more take 3.3 s.
-    assert.equal(stream.writes[0], '\r\u001b[2Kaudit:export: 1 records, 3/s, 4 s left');
+    assert.equal(stream.writes[0], '\r\u001b[2Kaudit:export: 1 record, 3/s, 4 s left');
     assert.match(stream.writes.at(-2) ?? '', /12 records, 3\/s, 0 s left$/);
     assert.equal(stream.writes.at(-1), '\r\u001b[2K');
   });
@@ -140,10 +156,7 @@ describe('progress sources', () => {
     );
     assert.equal(items.length, 200);
     // Lines differ by a few bytes, so the estimate is close to 1 of 200: 199 × 0.3 s left.
-    assert.match(
-      stream.writes[0] ?? '',
-      /audit:verify: 1 records, 3\/s, (59 s|1 min [01] s) left$/,
-    );
+    assert.match(stream.writes[0] ?? '', /audit:verify: 1 record, 3\/s, (59 s|1 min [01] s) left$/);
     assert.match(stream.writes.at(-2) ?? '', /200 records, 3\/s, [01] s left$/);
 
     const quiet = fakeStream(false);
@@ -152,5 +165,40 @@ describe('progress sources', () => {
       200,
     );
     assert.deepEqual(quiet.writes, []);
+  });
+});
+
+describe('on a real terminal', () => {
+  const fixture = new URL('../../fixtures/audit/progress-on-terminal.ts', import.meta.url).pathname;
+
+  function exportOf(t: TestContext, records: number): string {
+    const file = join(tempDir(t), 'export.ndjson');
+    writeFileSync(
+      file,
+      buildChain('a', records)
+        .map((r) => `${canonicalJson(r)}\n`)
+        .join(''),
+    );
+    return file;
+  }
+
+  test('stderr on a terminal shows the line, redrawn in place and cleared at the end', async (t) => {
+    const file = exportOf(t, 12);
+    // `script` runs the command on a pseudo-terminal and copies what it wrote to our stdout.
+    const { stdout: raw } = await run('script', [
+      '-qec',
+      `${process.execPath} ${fixture} ${file}`,
+      '/dev/null',
+    ]);
+    const stdout = raw.replaceAll('\u001b[2K', '<clear>');
+    assert.match(stdout, /\r<clear>audit:verify: \d+ records, \d+\/s, \d+ s left/);
+    assert.match(stdout, /\r<clear>read 12\r?\n/, 'cleared before the next output');
+  });
+
+  test('with pipes, nothing but the output itself', async (t) => {
+    const file = exportOf(t, 12);
+    const { stdout, stderr } = await run(process.execPath, [fixture, file]);
+    assert.equal(stdout, 'read 12\n');
+    assert.equal(stderr, '');
   });
 });
