@@ -71,6 +71,8 @@ const RIGHT = 8;
 const TOP = 12;
 const BOTTOM = 40;
 const MAX_X_LABELS = 8;
+/** A bar of a short period stays a bar, not a block. */
+const MAX_BAR_WIDTH = 56;
 
 export function renderTimeline(timeline: Timeline): SafeHtml {
   if (timeline.buckets.length === 0) {
@@ -80,7 +82,7 @@ export function renderTimeline(timeline: Timeline): SafeHtml {
   const plotHeight = HEIGHT - TOP - BOTTOM;
   const max = timeline.buckets.reduce((most, bucket) => Math.max(most, bucket.counts.total), 1);
   const step = plotWidth / timeline.buckets.length;
-  const barWidth = Math.max(1, step * 0.8);
+  const barWidth = Math.min(MAX_BAR_WIDTH, Math.max(1, step * 0.8));
   const y = (n: number) => TOP + plotHeight - (n / max) * plotHeight;
   const labelEvery = Math.ceil(timeline.buckets.length / MAX_X_LABELS);
   const bars = timeline.buckets.map((bucket, index) => {

@@ -26,6 +26,9 @@ export const HOSTILE = {
   message: '</pre><script>window.__pwned = 3</script>',
   code: '<svg onload="window.__pwned = 4">',
   group: "'><iframe src=javascript:window.__pwned=5>",
+  requestId: '"><script>window.__pwned = 6</script>',
+  target: '</td></tr><script>window.__pwned = 7</script>',
+  project: '<style>body { display: none }</style>',
 } as const;
 
 interface Request {
@@ -81,7 +84,9 @@ export const REQUESTS: readonly Request[] = [
         groups: [HOSTILE.group],
         via: 'jwt',
       },
-      requestId: 'hostile-1',
+      requestId: HOSTILE.requestId,
+      target: { keyId: HOSTILE.target },
+      project: { alias: HOSTILE.project, id: null },
     },
     result: 'failed',
     upstream: { status: 400, code: HOSTILE.code, message: HOSTILE.message },
