@@ -9,7 +9,7 @@ import { createSummaryBuilder } from './report-summary.ts';
 import type { ReportSource } from './report-source.ts';
 
 /** Records listed in the table at most; the counts cover every record of the period. */
-export const DEFAULT_REPORT_MAX_RECORDS = 20_000;
+export const DEFAULT_REPORT_MAX_RECORDS = 10_000;
 
 /** Wraps a pass over the trail, e.g. with a progress line. */
 export type PassTracker = <T>(

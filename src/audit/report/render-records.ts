@@ -1,13 +1,13 @@
-// The table of every record in the period: one row per record, filterable in the page, and a
-// detail row per record with its chain position, hashes and full content.
+// The table of every record in the period: one row per record, filterable in the page. The
+// records themselves travel once, as a JSON data block (never executed); the page's script
+// builds a record's detail row (chain position, hashes, full content) when it is opened, with
+// text nodes only. Tens of thousands of rows stay light this way.
 
 import type { AuditRecord } from '../audit-record.ts';
 import { AUDIT_RESULTS } from '../audit-trail.ts';
 import type { ReportData } from './report-data.ts';
 import { NO_CALLER, NO_PROJECT, projectName } from './report-summary.ts';
-import { markup, type SafeHtml } from './safe-html.ts';
-
-const COLUMNS = 10;
+import { jsonData, markup, type SafeHtml } from './safe-html.ts';
 
 export function renderRecordTable(data: ReportData): SafeHtml {
   const bad = data.verification.firstBad;
@@ -34,12 +34,12 @@ ${leftOut}
 <tbody>
 ${rows}</tbody>
 </table></div>
+<script type="application/json" id="record-data">${jsonData(data.records)}</script>
 </section>`;
 }
 
 function recordRows(record: AuditRecord, index: number, bad: boolean): SafeHtml {
   const result = record.outcome?.result;
   return markup`<tr class="record${bad ? ' bad' : ''}" id="rec-${index}" data-result="${result ?? 'attempt'}" data-chain="${record.chain}" data-seq="${record.seq}"><td><button type="button" class="open" aria-expanded="false" aria-label="Open record">+</button></td><td class="mono nw">${record.time}</td><td class="mono nw">${record.chain} · ${record.seq}</td><td>${record.phase}</td><td class="mono">${record.operation}</td><td class="mono">${record.actor.subject ?? NO_CALLER}</td><td class="mono" title="${projectName(record)}">${record.project.alias ?? record.project.id ?? NO_PROJECT}</td><td class="result${result === undefined ? '' : ` r-${result}`}">${result ?? ''}</td><td class="mono">${record.outcome?.upstream?.code ?? ''}</td><td class="mono">${record.requestId}</td></tr>
-<tr class="detail" hidden><td colspan="${COLUMNS}"><dl class="meta"><dt>position</dt><dd>seq ${record.seq} of chain <span class="mono">${record.chain}</span>${bad ? ' — the first bad record' : ''}</dd><dt>hash</dt><dd class="mono hash">${record.hash}</dd><dt>prevHash</dt><dd class="mono">${record.prevHash}</dd><dt>id</dt><dd class="mono">${record.id}</dd></dl><pre class="content">${JSON.stringify(record, null, 2)}</pre></td></tr>
 `;
 }

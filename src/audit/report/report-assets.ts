@@ -52,35 +52,80 @@ export const REPORT_SCRIPT = trusted`
 (function () {
   'use strict';
   var table = document.getElementById('record-table');
-  if (!table) return;
+  var data = document.getElementById('record-data');
+  if (!table || !data) return;
+  var records = JSON.parse(data.textContent);
   var rows = Array.prototype.slice.call(table.querySelectorAll('tr.record'));
-  var texts = rows.map(function (row) {
-    return (row.textContent + ' ' + row.nextElementSibling.textContent).toLowerCase();
-  });
   var input = document.getElementById('filter');
   var result = document.getElementById('filter-result');
   var shown = document.getElementById('shown');
+  var texts = null;
+
+  function leaves(value, out) {
+    if (value === null || typeof value !== 'object') out.push(String(value));
+    else Object.keys(value).forEach(function (key) { leaves(value[key], out); });
+    return out;
+  }
+  function searchable() {
+    if (texts === null) {
+      texts = rows.map(function (row, index) {
+        return (row.textContent + ' ' + leaves(records[index], []).join(' ')).toLowerCase();
+      });
+    }
+    return texts;
+  }
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function detailOf(row) {
+    var record = records[Number(row.id.slice(4))];
+    var position = 'seq ' + record.seq + ' of chain ' + record.chain +
+      (row.classList.contains('bad') ? ' — the first bad record' : '');
+    var list = element('dl', 'meta');
+    [['position', position, ''], ['hash', record.hash, 'mono hash'],
+      ['prevHash', record.prevHash, 'mono'], ['id', record.id, 'mono']].forEach(function (item) {
+      list.appendChild(element('dt', '', item[0]));
+      list.appendChild(element('dd', item[2], String(item[1])));
+    });
+    var cell = element('td');
+    cell.colSpan = row.children.length;
+    cell.appendChild(list);
+    cell.appendChild(element('pre', 'content', JSON.stringify(record, null, 2)));
+    var detail = element('tr', 'detail');
+    detail.appendChild(cell);
+    return detail;
+  }
   function setOpen(row, open) {
-    row.nextElementSibling.hidden = !open;
+    var next = row.nextElementSibling;
+    var detail = next && next.classList.contains('detail') ? next : null;
+    if (open && !detail) {
+      detail = detailOf(row);
+      row.parentNode.insertBefore(detail, next);
+    }
+    if (detail) detail.hidden = !open;
     row.classList.toggle('open', open);
     row.querySelector('button.open').setAttribute('aria-expanded', String(open));
   }
   function apply() {
     var query = input.value.trim().toLowerCase();
     var wanted = result.value;
+    var all = query === '' ? null : searchable();
     var count = 0;
     rows.forEach(function (row, index) {
-      var match = (query === '' || texts[index].indexOf(query) !== -1) &&
+      var match = (all === null || all[index].indexOf(query) !== -1) &&
         (wanted === '' || row.getAttribute('data-result') === wanted);
-      row.hidden = !match;
+      if (row.hidden === match) row.hidden = !match;
       if (match) count += 1;
-      else setOpen(row, false);
+      else if (row.classList.contains('open')) setOpen(row, false);
     });
     shown.textContent = count + ' of ' + rows.length + ' records shown';
   }
   table.addEventListener('click', function (event) {
     var row = event.target.closest('tr.record');
-    if (row) setOpen(row, row.nextElementSibling.hidden);
+    if (row) setOpen(row, !row.classList.contains('open'));
   });
   function openLinked() {
     var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
@@ -92,7 +137,7 @@ export const REPORT_SCRIPT = trusted`
   input.addEventListener('input', apply);
   result.addEventListener('change', apply);
   window.addEventListener('hashchange', openLinked);
-  apply();
+  shown.textContent = rows.length + ' of ' + rows.length + ' records shown';
   openLinked();
 })();
 `;

@@ -56,3 +56,15 @@ export function trusted(strings: TemplateStringsArray): SafeHtml {
   if (strings.length !== 1) throw new TypeError('trusted`…` takes no interpolations');
   return { [BRAND]: true, text: strings[0] ?? '' };
 }
+
+/**
+ * JSON for a `<script type="application/json">` data block: every `<` written as `\u003c`, so
+ * no record text can close the block (`</script>`) or open a comment, and U+2028/2029 escaped.
+ */
+export function jsonData(value: unknown): SafeHtml {
+  const json = JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  return { [BRAND]: true, text: json };
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { scanStore } from '../../../src/audit/audit-reader.ts';
+import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import { openAuditStore } from '../../../src/audit/open-audit-store.ts';
 import { collectReport } from '../../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../../src/audit/report/report-data.ts';
@@ -43,6 +44,15 @@ async function collect(source: ReportSource, period = {}): Promise<ReportData> {
   } finally {
     await source.close();
   }
+}
+
+/** The records of the page's JSON data block. */
+function dataBlock(html: string): AuditRecord[] {
+  const json = /<script type="application\/json" id="record-data">([\s\S]*?)<\/script>/.exec(
+    html,
+  )?.[1];
+  assert.ok(json, 'the page has its data block');
+  return JSON.parse(json) as AuditRecord[];
 }
 
 /** The text of the page without tags, roughly as a reader sees it. */
@@ -109,11 +119,9 @@ describe('audit report from the configured store', () => {
     const data = await collect(await openConfiguredReportSource(config));
     const { html } = renderReport(data);
     assert.equal(html.match(/<tr class="record[ "]/g)?.length, RECORD_COUNT);
-    assert.equal(html.match(/<tr class="detail" hidden>/g)?.length, RECORD_COUNT);
-    const last = data.records.at(-1);
-    assert.ok(last);
-    assert.ok(html.includes(`<dd class="mono hash">${last.hash}</dd>`));
-    assert.match(visibleText(html), new RegExp(`seq ${last.seq} of chain report-test`));
+    // Each record's full content, hash and position travel in the page's data block.
+    assert.deepEqual(dataBlock(html), data.records);
+    assert.equal(dataBlock(html).at(-1)?.hash, data.records.at(-1)?.hash);
     // The mass revocations, one by one, each linked to its row.
     const mass = /<table id="mass-revocations">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
     assert.equal(mass.match(/<a href="#rec-\d+">/g)?.length, 2);
@@ -168,7 +176,16 @@ describe('caller-controlled text', () => {
     for (const value of Object.values(HOSTILE)) {
       assert.ok(!html.includes(value), `raw ${value} is not in the page`);
     }
-    assert.equal(html.match(/<script/g)?.length, 1, 'only the report’s own script');
+    assert.equal(html.match(/<script/g)?.length, 2, 'the report’s own script, and its data');
+    assert.equal(html.match(/<script>/g)?.length, 1, 'one script runs');
+    // The data block holds the hostile text intact, as data: it round-trips through JSON.
+    const hostile = dataBlock(html).filter((record) => record.actor.subject === HOSTILE.subject);
+    const [attempt, outcome, ...more] = hostile;
+    assert.ok(attempt && outcome && more.length === 0);
+    assert.equal(attempt.requestId, HOSTILE.requestId);
+    assert.equal(attempt.project.alias, HOSTILE.project);
+    assert.equal(attempt.target.keyId, HOSTILE.target);
+    assert.equal(outcome.outcome?.upstream?.message, HOSTILE.message);
     assert.doesNotMatch(html, /<img|<iframe|<svg onload/);
     assert.ok(html.includes('&lt;script&gt;window.__pwned = 1&lt;/script&gt;'));
     // The page runs nothing but its own script and style, by hash, and loads nothing.
