@@ -10,7 +10,7 @@ import { loadAuditConfig } from '../../config/load-config.ts';
 import { fileProgress, storeProgress } from '../audit-progress.ts';
 import { createProgress, withProgress } from '../progress.ts';
 import { collectReport, DEFAULT_REPORT_MAX_RECORDS, type PassTracker } from './collect-report.ts';
-import type { ReportPeriod } from './report-data.ts';
+import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import {
   fileReportSource,
   openConfiguredReportSource,
@@ -30,6 +30,7 @@ const USAGE = `usage: npm run audit:report -- [--since TIME] [--until TIME] [--o
 exit 0: written, trail intact; 1: written, trail broken; 2: nothing written`;
 
 class UsageError extends Error {}
+class CannotRead extends Error {}
 
 interface Options {
   readonly period: ReportPeriod;
@@ -81,7 +82,7 @@ function isoTime(flag: string, value: string): string {
 async function openSource(from: string | undefined): Promise<ReportSource> {
   if (from === undefined) return openConfiguredReportSource(loadAuditConfig(process.env));
   const stat = statSync(from, { throwIfNoEntry: false });
-  if (stat?.isFile() !== true) throw new UsageError(`cannot read ${from}: not a file`);
+  if (stat?.isFile() !== true) throw new CannotRead(`cannot read ${from}: not a file`);
   return fileReportSource(from);
 }
 
@@ -112,6 +113,47 @@ function whoRuns(): string {
   return `${user}@${hostname()} (npm run audit:report)`;
 }
 
+function verdictOf(verification: ReportVerification): string {
+  if (verification.ok) return 'trail intact';
+  const bad = verification.firstBad;
+  const where =
+    bad?.seq === undefined
+      ? ''
+      : ` at seq ${bad.seq}${bad.chain === undefined ? '' : ` of chain ${bad.chain}`}`;
+  return `trail BROKEN${where}: ${verification.reason}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Gathers, renders and writes the report; the exit code. */
+async function writeReport(options: Options, source: ReportSource): Promise<number> {
+  let data: ReportData;
+  try {
+    data = await collectReport(source, {
+      period: options.period,
+      generatedBy: whoRuns(),
+      generatedAt: new Date().toISOString(),
+      maxRecords: options.maxRecords,
+      track: progressOf(source),
+    });
+  } catch (error) {
+    console.error(`audit:report: cannot read ${source.label}: ${messageOf(error)}`);
+    return 2;
+  }
+  try {
+    writeFileSync(options.out, renderReport(data).html, { mode: 0o600 });
+  } catch (error) {
+    console.error(`audit:report: cannot write ${options.out}: ${messageOf(error)}`);
+    return 2;
+  }
+  console.log(
+    `audit:report: wrote ${options.out}: ${data.summary.records} records in the period; ${verdictOf(data.verification)}`,
+  );
+  return data.verification.ok ? 0 : 1;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let options: Options | 'help';
   let source: ReportSource;
@@ -123,7 +165,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     source = await openSource(options.from);
   } catch (error) {
-    console.error(`audit:report: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`audit:report: ${messageOf(error)}`);
     if (
       error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
@@ -133,26 +175,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    const data = await collectReport(source, {
-      period: options.period,
-      generatedBy: whoRuns(),
-      generatedAt: new Date().toISOString(),
-      maxRecords: options.maxRecords,
-      track: progressOf(source),
-    });
-    writeFileSync(options.out, renderReport(data).html, { mode: 0o600 });
-    const verdict = data.verification.ok
-      ? 'trail intact'
-      : `trail BROKEN${data.verification.firstBad?.seq !== undefined ? ` at seq ${data.verification.firstBad.seq}${data.verification.firstBad.chain !== undefined ? ` of chain ${data.verification.firstBad.chain}` : ''}` : ''}: ${data.verification.reason}`;
-    console.log(
-      `audit:report: wrote ${options.out}: ${data.summary.records} records in the period; ${verdict}`,
-    );
-    return data.verification.ok ? 0 : 1;
-  } catch (error) {
-    console.error(
-      `audit:report: cannot read ${source.label}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return 2;
+    return await writeReport(options, source);
   } finally {
     await source.close();
   }
