@@ -12,7 +12,7 @@ import { jsonData, markup, type SafeHtml } from './safe-html.ts';
 export function renderRecordTable(data: ReportData): SafeHtml {
   const bad = data.verification.firstBad;
   const rows = data.records.map((record, index) =>
-    recordRows(record, index, bad?.chain === record.chain && bad.seq === record.seq),
+    recordRow(record, index, bad?.chain === record.chain && bad.seq === record.seq),
   );
   const options = AUDIT_RESULTS.map(
     (result) => markup`<option value="${result}">${result}</option>`,
@@ -38,7 +38,7 @@ ${rows}</tbody>
 </section>`;
 }
 
-function recordRows(record: AuditRecord, index: number, bad: boolean): SafeHtml {
+function recordRow(record: AuditRecord, index: number, bad: boolean): SafeHtml {
   const result = record.outcome?.result;
   return markup`<tr class="record${bad ? ' bad' : ''}" id="rec-${index}" data-result="${result ?? 'attempt'}" data-chain="${record.chain}" data-seq="${record.seq}"><td><button type="button" class="open" aria-expanded="false" aria-label="Open record">+</button></td><td class="mono nw">${record.time}</td><td class="mono nw">${record.chain} · ${record.seq}</td><td>${record.phase}</td><td class="mono">${record.operation}</td><td class="mono">${record.actor.subject ?? NO_CALLER}</td><td class="mono" title="${projectName(record)}">${record.project.alias ?? record.project.id ?? NO_PROJECT}</td><td class="result${result === undefined ? '' : ` r-${result}`}">${result ?? ''}</td><td class="mono">${record.outcome?.upstream?.code ?? ''}</td><td class="mono">${record.requestId}</td></tr>
 `;

@@ -127,6 +127,28 @@ describe('audit report from the configured store', () => {
     assert.equal(mass.match(/<a href="#rec-\d+">/g)?.length, 2);
   });
 
+  test("beyond the table's limit, records are counted and the page says how many are not listed", async (t) => {
+    const { config } = await writeReportTrail(t);
+    const source = await openConfiguredReportSource(config);
+    const data = await collectReport(source, {
+      period: {},
+      generatedBy: 'tester@host',
+      generatedAt: '2026-12-07T12:00:00.000Z',
+      maxRecords: 5,
+    }).finally(() => source.close());
+    assert.equal(data.records.length, 5);
+    assert.equal(data.recordsLeftOut, RECORD_COUNT - 5);
+    assert.equal(data.summary.records, RECORD_COUNT, 'every record is still counted');
+    const { html } = renderReport(data);
+    assert.equal(dataBlock(html).length, 5);
+    assert.match(
+      visibleText(html),
+      new RegExp(
+        `The table lists the first 5 records of the period; ${RECORD_COUNT - 5} more are counted above but not listed`,
+      ),
+    );
+  });
+
   test('a period keeps the counts and the table to it; the timeline shows hours', async (t) => {
     const { config } = await writeReportTrail(t);
     const since = new Date(REPORT_START + HOUR_MS).toISOString();
