@@ -3,7 +3,7 @@
 // table. Memory is bounded by the table's limit, whatever the trail's size.
 
 import type { AuditRecord } from '../audit-record.ts';
-import { verifyChain } from '../verify-chain.ts';
+import { verifyChain, type VerifyResult } from '../verify-chain.ts';
 import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import { createSummaryBuilder } from './report-summary.ts';
 import type { ReportSource } from './report-source.ts';
@@ -57,10 +57,19 @@ async function verify(source: ReportSource, track: PassTracker): Promise<ReportV
     ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
     ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
   });
+  if (result.ok && source.checkpointsDamage !== undefined) {
+    return {
+      ...summaryOf(result, source),
+      ok: false,
+      reason: `the checkpoints file is damaged: ${source.checkpointsDamage}`,
+      firstBad: {},
+    };
+  }
   const { firstBadSeq: seq, chain } = result;
   const record =
     seq !== undefined && chain !== undefined ? await source.recordAt(chain, seq) : undefined;
   return {
+    ...summaryOf(result, source),
     ok: result.ok,
     reason: result.reason,
     ...(result.ok
@@ -72,6 +81,14 @@ async function verify(source: ReportSource, track: PassTracker): Promise<ReportV
             ...(record !== undefined ? { record } : {}),
           },
         }),
+  };
+}
+
+function summaryOf(
+  result: VerifyResult,
+  source: ReportSource,
+): Omit<ReportVerification, 'ok' | 'reason' | 'firstBad'> {
+  return {
     chains: result.chains,
     records: result.records,
     checkpointsHeld: source.checkpoints?.length ?? 0,

@@ -7,7 +7,7 @@ import type { Config } from '../../config/schema.ts';
 import { scanStore } from '../audit-reader.ts';
 import type { AuditRecord } from '../audit-record.ts';
 import type { AuditStore } from '../audit-store.ts';
-import { readCheckpoints, type Checkpoint } from '../checkpoint.ts';
+import { CheckpointFileError, readCheckpoints, type Checkpoint } from '../checkpoint.ts';
 import { parseSigningKey } from '../checkpoint-key.ts';
 import { openAuditStore } from '../open-audit-store.ts';
 import { readNdjson } from '../read-ndjson.ts';
@@ -29,6 +29,8 @@ export interface ReportSource {
   recordAt(chain: string, seq: number): Promise<AuditRecord | undefined>;
   readonly checkpoints?: readonly Checkpoint[];
   readonly publicKeys?: readonly KeyObject[];
+  /** The checkpoints file holds a line that is not a checkpoint: damage, as for audit:verify. */
+  readonly checkpointsDamage?: string;
   close(): Promise<void>;
 }
 
@@ -37,11 +39,19 @@ export async function openConfiguredReportSource(audit: Config['audit']): Promis
   const checkpointsPath =
     audit.checkpoints.path ??
     (audit.store === 'sqlite' ? `${audit.sqlitePath}.checkpoints` : undefined);
-  const fileCheckpoints =
+  let fileCheckpoints: Checkpoint[] = [];
+  let checkpointsDamage: string | undefined;
+  if (
     checkpointsPath !== undefined &&
     statSync(checkpointsPath, { throwIfNoEntry: false }) !== undefined
-      ? readCheckpoints(checkpointsPath)
-      : [];
+  ) {
+    try {
+      fileCheckpoints = readCheckpoints(checkpointsPath);
+    } catch (error) {
+      if (!(error instanceof CheckpointFileError)) throw error;
+      checkpointsDamage = error.message;
+    }
+  }
   const store = await openAuditStore(audit, { readOnly: true });
   let stored: readonly Checkpoint[];
   try {
@@ -54,6 +64,7 @@ export async function openConfiguredReportSource(audit: Config['audit']): Promis
   const key = audit.checkpoints.signingKey;
   return storeReportSource(store, {
     checkpoints,
+    ...(checkpointsDamage !== undefined ? { checkpointsDamage } : {}),
     ...(key !== undefined && checkpoints.length > 0
       ? { publicKeys: [createPublicKey(parseSigningKey(key))] }
       : {}),
@@ -62,7 +73,7 @@ export async function openConfiguredReportSource(audit: Config['audit']): Promis
 
 export function storeReportSource(
   store: AuditStore,
-  extras: { checkpoints?: readonly Checkpoint[]; publicKeys?: readonly KeyObject[] } = {},
+  extras: Pick<ReportSource, 'checkpoints' | 'publicKeys' | 'checkpointsDamage'> = {},
 ): ReportSource {
   return {
     label: store.location,

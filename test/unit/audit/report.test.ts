@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -185,6 +185,23 @@ describe('a tampered store', () => {
       html,
       /<tr class="record bad" id="rec-2"/,
       'the bad record is marked in the table',
+    );
+  });
+});
+
+describe('a damaged checkpoints file', () => {
+  test('makes the report say the trail is broken, as audit:verify does', async (t) => {
+    const { config } = await writeReportTrail(t);
+    appendFileSync(`${config.sqlitePath}.checkpoints`, 'not a checkpoint\n');
+    const data = await collect(await openConfiguredReportSource(config));
+    assert.equal(data.verification.ok, false);
+    assert.match(
+      data.verification.reason,
+      /^the checkpoints file is damaged: .* is not a checkpoint$/,
+    );
+    assert.match(
+      renderReport(data).html,
+      /<strong>The audit trail is BROKEN\.<\/strong><span class="detail">The checkpoints file is damaged/,
     );
   });
 });
