@@ -125,7 +125,7 @@ function renderVerification(verification: ReportVerification): SafeHtml {
 <h2>Verification</h2>
 <p id="verify-reason">${capitalize(verification.reason)}.</p>
 <ul>
-<li>Records verified: ${verification.records}${verification.ok ? ' (the whole trail, not only the period)' : ', up to the first bad one'}.</li>
+<li>${verification.ok ? `Records verified: ${verification.records} (the whole trail, not only the period)` : `Records read: ${verification.records}; verification stopped at the first bad one`}.</li>
 <li>Signed checkpoints: ${checkpointState(verification)}.</li>
 <li>Witness copies of the checkpoints: not compared by this report.</li>
 </ul>
