@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AuditTrail } from './audit/audit-trail.ts';
+import { AUDIT_REPORT_PATH, createAuditReportHandler } from './http/audit-report-route.ts';
 import type { Policy } from './authz/policy.ts';
 import type { Config } from './config/schema.ts';
 import { createAccessLog } from './http/access-log.ts';
@@ -70,6 +71,14 @@ export function createApp(deps: AppDeps): Express {
     deps.auditQuery,
   );
   allowed.set(AUDIT_PATH, ['GET', 'HEAD']);
+  app.get(
+    AUDIT_REPORT_PATH,
+    authenticate(deps.callers),
+    deps.rateLimit,
+    authorize('audit.read', deps.policy),
+    createAuditReportHandler(deps.config.audit),
+  );
+  allowed.set(AUDIT_REPORT_PATH, ['GET', 'HEAD']);
 
   app.use(
     createHealthRoutes(deps.readiness, deps.metrics, { secrets: configSecrets(deps.config) }),

@@ -6,6 +6,7 @@
 import { ConfigError } from '../config/config-error.ts';
 import { loadAuditConfig } from '../config/load-config.ts';
 import { scanStore } from './audit-reader.ts';
+import { storeProgress } from './audit-progress.ts';
 import { openAuditStore } from './open-audit-store.ts';
 
 async function main(): Promise<number> {
@@ -27,7 +28,7 @@ async function main(): Promise<number> {
     output.open = false;
   });
   try {
-    for await (const record of scanStore(store)) {
+    for await (const record of storeProgress('audit:export', store, scanStore(store))) {
       if (!output.open) break;
       if (!process.stdout.write(`${record.body}\n`)) await drained();
     }

@@ -13,6 +13,7 @@ import { scanStore } from './audit-reader.ts';
 import type { AuditStore } from './audit-store.ts';
 import { CheckpointFileError, readCheckpoints, type Checkpoint } from './checkpoint.ts';
 import { parseSigningKey, parseVerifyKey } from './checkpoint-key.ts';
+import { fileProgress, storeProgress } from './audit-progress.ts';
 import { openAuditStore } from './open-audit-store.ts';
 import { readNdjson } from './read-ndjson.ts';
 import { recordForVerification } from './stored-record.ts';
@@ -130,7 +131,7 @@ async function openSource(values: {
     }
     return {
       label: file,
-      records: readNdjson(file),
+      records: fileProgress('audit:verify', file, readNdjson(file)),
       ...(explicitCheckpoints !== undefined ? { checkpoints: explicitCheckpoints } : {}),
       ...(explicitKeys !== undefined ? { publicKeys: explicitKeys } : {}),
       close: () => Promise.resolve(),
@@ -172,7 +173,7 @@ async function openSource(values: {
   const publicKeys = explicitKeys ?? (checkpoints !== undefined ? configuredKeys : undefined);
   return {
     label: store.location,
-    records: mapRecords(scanStore(store)),
+    records: storeProgress('audit:verify', store, mapRecords(scanStore(store))),
     ...(checkpoints !== undefined ? { checkpoints } : {}),
     ...(publicKeys !== undefined ? { publicKeys } : {}),
     close: () => store.close(),

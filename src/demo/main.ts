@@ -104,6 +104,10 @@ and at shutdown; once one exists, hold the chain against it too:
 
   ${verifyEnv} npm run audit:verify -- --checkpoints ${join(DEMO_DIR, 'audit.db.checkpoints')} --public-key ${publicKeyFile}
 
+A report of what you just did, to open in a browser (one HTML file; it loads nothing):
+
+  ${verifyEnv} npm run audit:report -- --out ${join(DEMO_DIR, 'audit-report.html')}
+
 More: ${base}/openapi.json, ${base}/metrics, ${base}/readyz. Ctrl-C drains and stops.
 `);
 }

@@ -13,6 +13,7 @@ import { VERSION } from '../version.ts';
 type Schema = Record<string, unknown>;
 
 const AUDIT_PATH = '/v1/audit';
+const AUDIT_REPORT_PATH = '/v1/audit/report';
 
 /** Problems a revocation route can answer with (everything but the non-revocation ones). */
 const REVOCATION_PROBLEMS: readonly ProblemCode[] = PROBLEM_CODES.filter(
@@ -76,6 +77,7 @@ export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
     item.delete = revocationOperation(operation);
   }
   paths[AUDIT_PATH] = { get: auditOperation() };
+  paths[AUDIT_REPORT_PATH] = { get: auditReportOperation() };
   paths['/healthz'] = { get: healthOperation() };
   paths['/readyz'] = { get: readinessOperation() };
   paths['/metrics'] = { get: metricsOperation() };
@@ -229,6 +231,44 @@ function auditOperation(): Schema {
             schema: { type: 'string', description: 'One AuditRecord as JSON per line' },
           },
         },
+      },
+      ...problemResponses(AUDIT_PROBLEMS),
+    },
+  };
+}
+
+function auditReportOperation(): Schema {
+  return {
+    operationId: 'audit.report',
+    summary: 'The audit report: one self-contained HTML page',
+    description:
+      'Permission: `audit.read`. The page `npm run audit:report` writes: whether the trail is ' +
+      'intact (and the first bad record when not), a timeline of requests by result, breakdowns ' +
+      'by operation, caller, project and cloud error code, every mass revocation, and every ' +
+      'record of the period. The whole trail is verified; the period bounds the rest.',
+    tags: ['audit'],
+    'x-permission': 'audit.read',
+    parameters: [
+      ...AUDIT_QUERY_PARAMETERS.filter(({ name }) => name === 'since' || name === 'until').map(
+        ({ name, description, schema }) => ({
+          name,
+          in: 'query',
+          required: false,
+          description,
+          schema,
+        }),
+      ),
+      requestIdParameter(),
+    ],
+    responses: {
+      '200': {
+        description:
+          'The report. Its Content-Security-Policy allows only its own inline script and style.',
+        headers: {
+          'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
+          'Content-Security-Policy': { schema: { type: 'string' } },
+        },
+        content: { 'text/html': { schema: { type: 'string' } } },
       },
       ...problemResponses(AUDIT_PROBLEMS),
     },

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ interface Printed {
   readonly token: string;
   readonly curls: string[];
   readonly verify: string[];
+  readonly report: string[];
 }
 
 function parse(text: string): Printed {
@@ -22,6 +23,7 @@ function parse(text: string): Printed {
     token,
     curls: lines.filter((line) => line.startsWith('curl ')),
     verify: lines.filter((line) => line.includes('npm run audit:verify')),
+    report: lines.filter((line) => line.includes('npm run audit:report')),
   };
 }
 
@@ -103,6 +105,21 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
   });
   assert.equal(verified.status, 0, verified.stdout + verified.stderr);
   assert.match(verified.stdout, /intact/);
+
+  // The report line: the same environment, `npm run audit:report -- --out FILE`.
+  const [reportLine] = printed.report;
+  assert.ok(reportLine, `a report command in:\n${output}`);
+  const out = /--out (\S+)/.exec(reportLine)?.[1];
+  assert.ok(out);
+  const reported = spawnSync(process.execPath, ['src/audit/report/report-cli.ts', '--out', out], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  assert.equal(reported.status, 0, reported.stdout + reported.stderr);
+  const report = readFileSync(out, 'utf8');
+  assert.match(report, /<strong>The audit trail is intact\.<\/strong>/);
+  assert.match(report, /data-result="revoked"[^>]*>.*?kms\.revokeGrant.*?demo-secops/);
+  assert.match(report, /data-result="unauthenticated"/);
 
   demo.kill('SIGTERM');
   assert.equal(await exited, 0, 'Ctrl-C/SIGTERM drains and exits 0');

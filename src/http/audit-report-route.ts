@@ -1,0 +1,101 @@
+// GET /v1/audit/report: the report of `npm run audit:report` for a period, as HTML (docs/api.md
+// "Audit records"). Mounted by app.ts after authentication, the rate limit and the `audit.read`
+// check, like GET /v1/audit. It reads the configured store read-only, exactly as the CLI does,
+// in batches that leave the event loop to the revocations in between.
+
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config/schema.ts';
+import { scopeOf } from './request-scope.ts';
+import { ProblemError } from '../problems/problem-error.ts';
+import { collectReport } from '../audit/report/collect-report.ts';
+import type { ReportPeriod } from '../audit/report/report-data.ts';
+import { openConfiguredReportSource, type ReportSource } from '../audit/report/report-source.ts';
+import { renderReport } from '../audit/report/render-report.ts';
+
+export const AUDIT_REPORT_PATH = '/v1/audit/report';
+
+const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' });
+const querySchema = z.strictObject({ since: timestamp.optional(), until: timestamp.optional() });
+
+export interface AuditReportHandlerOptions {
+  readonly clock?: () => number;
+}
+
+export function createAuditReportHandler(
+  audit: Config['audit'],
+  options: AuditReportHandlerOptions = {},
+): RequestHandler {
+  const clock = options.clock ?? Date.now;
+  return async function auditReport(req, res) {
+    const period = parsePeriod(req.query);
+    let source: ReportSource;
+    try {
+      source = await openConfiguredReportSource(audit);
+    } catch (error) {
+      throw unavailable(error);
+    }
+    let html: string;
+    let policy: string;
+    try {
+      const caller = scopeOf(res).caller;
+      const data = await collectReport(source, {
+        period,
+        generatedAt: new Date(clock()).toISOString(),
+        generatedBy: `${caller?.subject ?? 'unknown caller'} (GET ${AUDIT_REPORT_PATH})`,
+      });
+      ({ html, contentSecurityPolicy: policy } = renderReport(data));
+    } catch (error) {
+      throw error instanceof ProblemError ? error : unavailable(error);
+    } finally {
+      await source.close();
+    }
+    // The page's own policy replaces the gateway's default one: it allows the report's inline
+    // script and style by hash, and nothing else.
+    res.setHeader('Content-Security-Policy', policy);
+    res.status(200).type('html').send(html);
+  };
+}
+
+function parsePeriod(raw: unknown): ReportPeriod {
+  const parsed = querySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ProblemError('INVALID_REQUEST', {
+      detail: 'The audit report parameters are not valid.',
+      errors: parsed.error.issues.flatMap((issue: z.core.$ZodIssue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({
+              field: key,
+              message: `is not a query parameter of ${AUDIT_REPORT_PATH}`,
+            }))
+          : [
+              {
+                field: String(issue.path[0] ?? 'query'),
+                message:
+                  issue.code === 'invalid_type' ? 'must be given once, as text' : issue.message,
+              },
+            ],
+      ),
+    });
+  }
+  const since = parsed.data.since === undefined ? undefined : iso(parsed.data.since);
+  const until = parsed.data.until === undefined ? undefined : iso(parsed.data.until);
+  if (since !== undefined && until !== undefined && until < since) {
+    throw new ProblemError('INVALID_REQUEST', {
+      detail: 'The audit report parameters are not valid.',
+      errors: [{ field: 'until', message: 'must not be before since' }],
+    });
+  }
+  return { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+}
+
+function iso(value: string): string {
+  return new Date(Date.parse(value)).toISOString();
+}
+
+function unavailable(error: unknown): ProblemError {
+  return new ProblemError('AUDIT_UNAVAILABLE', {
+    detail: 'The audit trail cannot be read right now.',
+    cause: error,
+  });
+}
