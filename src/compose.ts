@@ -11,6 +11,7 @@ import { createAuditQueryHandler } from './audit/query-routes.ts';
 import { createPolicy } from './authz/policy.ts';
 import type { Config } from './config/schema.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
+import { createCredentials } from './credentials/create-credentials.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
 import { createCallerResolver } from './identity/create-caller-resolver.ts';
@@ -29,6 +30,7 @@ export interface ComposeOverrides {
 export interface Composition {
   readonly deps: AppDeps;
   readonly auditTrail: OpenedAuditTrail;
+  /** IAM tokens in password and oidc modes; a refusing stub in the signing modes. */
   readonly tokens: TokenProvider;
   /** Releases everything in reverse order of creation; safe to call twice. */
   close(): Promise<void>;
@@ -104,11 +106,11 @@ export async function composeDeps(
       check: () => ({ ...auditTrail.readiness(), detail: config.audit.store }),
     });
 
-    const tokens = createTokenProvider({ iam: config.cloud.iam, metrics, logger, clock });
+    const tokens = createModeTokenProvider(config, { metrics, logger, clock });
     const revoker = createRevoker({
       upstream: config.upstream,
       endpoints: config.cloud.endpoints,
-      tokens,
+      credentials: createCredentials({ cloud: config.cloud, tokens, logger, clock }),
       metrics,
       logger,
       clock,
@@ -132,4 +134,28 @@ export async function composeDeps(
     await close();
     throw error;
   }
+}
+
+/** The IAM token provider of password and oidc modes; the signing modes never call IAM. */
+function createModeTokenProvider(
+  config: Config,
+  deps: { metrics: Metrics; logger: Logger; clock: () => number },
+): TokenProvider {
+  const { credentials, iam } = config.cloud;
+  if (credentials.mode === 'password') return createTokenProvider({ iam, ...deps });
+  if (credentials.mode === 'oidc') {
+    return createTokenProvider({
+      iam,
+      ...deps,
+      oidc: {
+        idpId: credentials.idpId ?? '',
+        tokenFile: credentials.oidcTokenFile ?? '',
+        domainId: credentials.domainId,
+      },
+    });
+  }
+  return {
+    getToken: () => Promise.reject(new Error(`no IAM tokens in ${credentials.mode} mode`)),
+    invalidate: () => undefined,
+  };
 }
