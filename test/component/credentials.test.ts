@@ -166,17 +166,26 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
   });
   after(() => m.close());
 
-  it('a second 401 is 502 UPSTREAM_AUTH_FAILED after exactly one replay', async () => {
-    m.sim.injectFault({ service: 'kms', kind: 'token-expired', count: 5 });
-    const mark = markCalls(m.sim);
-    expectProblem(
-      await call(m.gw, SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT).path),
-      502,
-      'UPSTREAM_AUTH_FAILED',
-    );
-    m.sim.clearFaults();
-    assert.equal(serviceCallsSince(m.sim, mark).length, 2, 'the call and one replay');
-  });
+  for (const [service, answer] of [
+    ['apig', '401 APIGW.0307'],
+    ['kms', '403 KMS.0303'],
+  ] as const) {
+    it(`a second ${answer} is 502 UPSTREAM_AUTH_FAILED after exactly one replay`, async () => {
+      m.sim.injectFault({ service, kind: 'token-expired', count: 5 });
+      const seeded = SEEDS[service === 'kms' ? 'kms.revokeGrant' : 'apig.deleteCertificate'](
+        m.sim,
+        DEFAULT_PROJECT,
+      );
+      const mark = markCalls(m.sim);
+      const problem = expectProblem(await call(m.gw, seeded.path), 502, 'UPSTREAM_AUTH_FAILED');
+      m.sim.clearFaults();
+      assert.equal(`${String(problem.upstream?.status)} ${problem.upstream?.code ?? ''}`, answer);
+      const calls = serviceCallsSince(m.sim, mark);
+      assert.equal(calls.length, 2, 'the call and one replay');
+      assert.ok(calls.every((c) => c.signature?.verified === true));
+      assert.equal(seeded.exists(), true);
+    });
+  }
 
   it('a secret key the cloud does not know: the simulator refuses the signature twice, 502', async () => {
     const wrong = await startModeGateway('access-key', {
