@@ -83,19 +83,41 @@ function requiredSettings(cloud: CloudSettings): readonly [readonly string[], bo
   }
 }
 
-/** Adds an issue for every setting the chosen mode needs and lacks (zod superRefine). */
-export function checkCredentialSettings(cloud: CloudSettings, ctx: z.RefinementCtx): void {
+/**
+ * Adds an issue for every setting the chosen mode needs and lacks (zod superRefine); `at` is the
+ * path of the `cloud` section.
+ */
+export function checkCredentialSettings(
+  cloud: CloudSettings,
+  ctx: z.RefinementCtx,
+  at: readonly string[],
+): void {
   const mode = cloud.credentials.mode;
   for (const [path, present, alternative] of requiredSettings(cloud)) {
     if (present) continue;
     const message = `is required in ${mode} mode${alternative === undefined ? '' : ` (${alternative})`}`;
-    ctx.addIssue({ code: 'custom', path: [...path], message });
+    ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
   }
   if (mode !== 'password' && cloud.iam.agency !== undefined) {
     ctx.addIssue({
       code: 'custom',
-      path: ['iam', 'agency'],
+      path: [...at, 'iam', 'agency'],
       message: `is used in password mode only; in ${mode} mode grant the permissions to the identity itself`,
     });
   }
+}
+
+/**
+ * Whether the configuration parsed far enough for checkCredentialSettings, even when other keys
+ * have problems of their own: every problem is listed at once, not one round at a time.
+ */
+export function canCheckCredentials(config: unknown): boolean {
+  const cloud = (config as { cloud?: { credentials?: { mode?: unknown }; iam?: unknown } } | null)
+    ?.cloud;
+  const mode = cloud?.credentials?.mode;
+  return (
+    typeof cloud?.iam === 'object' &&
+    cloud.iam !== null &&
+    CREDENTIAL_MODES.some((candidate) => candidate === mode)
+  );
 }

@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
 import { isValidCidr } from './cidr-syntax.ts';
-import { checkCredentialSettings, credentialsSchema } from './credentials-schema.ts';
+import {
+  canCheckCredentials,
+  checkCredentialSettings,
+  credentialsSchema,
+} from './credentials-schema.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -62,45 +66,43 @@ export const configSchema = z.strictObject({
       shutdownGraceSeconds: int(0, 3600).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
     })
     .prefault({}),
-  cloud: z
-    .strictObject({
-      iam: z
-        .strictObject({
-          endpoint: httpUrl.default('https://iam.myhuaweicloud.com'),
-          // Required in password mode (and domain in oidc mode without a domain id): credentials-schema.ts.
-          domain: nonEmpty.optional(),
-          user: nonEmpty.optional(),
-          password: nonEmpty.optional(),
-          agency: nonEmpty.optional(),
-          agencyDomain: nonEmpty.optional(),
-          tokenRefreshMarginSeconds: int(0, 86_400).default(DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS),
-          exchangeTimeoutMs: int(1, 120_000).default(5_000),
-        })
-        .prefault({})
-        .refine((iam) => iam.agency === undefined || iam.agencyDomain !== undefined, {
-          message: 'agencyDomain is required when agency is set',
-          path: ['agencyDomain'],
-        }),
-      credentials: credentialsSchema,
-      region: nonEmpty.default('cn-north-4'),
-      projects: z
-        .record(
-          z.string().regex(PROJECT_ALIAS.pattern, `must be ${PROJECT_ALIAS.description}`),
-          projectSchema,
-        )
-        .refine((projects) => 'default' in projects, {
-          message: 'a project aliased "default" is required (RESCIND_PROJECT_ID)',
-        }),
-      endpoints: z
-        .strictObject({
-          scm: endpointTemplate.default('https://scm.{region}.myhuaweicloud.com'),
-          apig: endpointTemplate.default('https://apig.{region}.myhuaweicloud.com'),
-          kms: endpointTemplate.default('https://kms.{region}.myhuaweicloud.com'),
-          modelarts: endpointTemplate.default('https://modelarts.{region}.myhuaweicloud.com'),
-        } satisfies Record<(typeof SERVICES)[number], unknown>)
-        .prefault({}),
-    })
-    .superRefine(checkCredentialSettings),
+  cloud: z.strictObject({
+    iam: z
+      .strictObject({
+        endpoint: httpUrl.default('https://iam.myhuaweicloud.com'),
+        // Required in password mode (domain also in oidc mode): credentials-schema.ts.
+        domain: nonEmpty.optional(),
+        user: nonEmpty.optional(),
+        password: nonEmpty.optional(),
+        agency: nonEmpty.optional(),
+        agencyDomain: nonEmpty.optional(),
+        tokenRefreshMarginSeconds: int(0, 86_400).default(DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS),
+        exchangeTimeoutMs: int(1, 120_000).default(5_000),
+      })
+      .prefault({})
+      .refine((iam) => iam.agency === undefined || iam.agencyDomain !== undefined, {
+        message: 'agencyDomain is required when agency is set',
+        path: ['agencyDomain'],
+      }),
+    credentials: credentialsSchema,
+    region: nonEmpty.default('cn-north-4'),
+    projects: z
+      .record(
+        z.string().regex(PROJECT_ALIAS.pattern, `must be ${PROJECT_ALIAS.description}`),
+        projectSchema,
+      )
+      .refine((projects) => 'default' in projects, {
+        message: 'a project aliased "default" is required (RESCIND_PROJECT_ID)',
+      }),
+    endpoints: z
+      .strictObject({
+        scm: endpointTemplate.default('https://scm.{region}.myhuaweicloud.com'),
+        apig: endpointTemplate.default('https://apig.{region}.myhuaweicloud.com'),
+        kms: endpointTemplate.default('https://kms.{region}.myhuaweicloud.com'),
+        modelarts: endpointTemplate.default('https://modelarts.{region}.myhuaweicloud.com'),
+      } satisfies Record<(typeof SERVICES)[number], unknown>)
+      .prefault({}),
+  }),
   identity: z
     .strictObject({
       mode: z.enum(['jwt', 'trusted-headers']).default('jwt'),
@@ -243,6 +245,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** The whole schema with the checks that span keys: what each credentials mode needs. */
+export const checkedConfigSchema = configSchema.superRefine(
+  (config, ctx) => {
+    checkCredentialSettings(config.cloud, ctx, ['cloud']);
+  },
+  { when: (payload) => canCheckCredentials(payload.value) },
+);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

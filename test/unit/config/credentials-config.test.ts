@@ -92,6 +92,15 @@ describe('credentials modes', () => {
     );
   });
 
+  it('lists a missing setting together with the problems of other keys', () => {
+    assert.deepEqual(
+      problems({ RESCIND_CREDENTIALS: 'metadata', RESCIND_LOG_LEVEL: 'chatty' }).map(
+        (problem) => problem.split(':')[0],
+      ),
+      ['log.level (RESCIND_LOG_LEVEL)', 'cloud.credentials.domainId (RESCIND_DOMAIN_ID)'],
+    );
+  });
+
   it('an unknown mode is named with its variable', () => {
     const [problem] = problems({ RESCIND_CREDENTIALS: 'kerberos' });
     assert.match(problem ?? '', /^cloud\.credentials\.mode \(RESCIND_CREDENTIALS\): /);
