@@ -76,12 +76,13 @@ export function createMetadataClient(options: MetadataClientOptions): MetadataCl
 
   return {
     async fetchKey() {
-      session ??= await handshake();
+      if (session === undefined) session = await handshake();
       let answer = await getKey(session);
-      // A session token that expired or was revoked: one new handshake, one more try.
-      if (answer.status === 401 && session !== null) {
+      // A session token that expired or was revoked, or a service that has started to require
+      // one: one new handshake, and one more try if it gave a token.
+      if (answer.status === 401) {
         session = await handshake();
-        answer = await getKey(session);
+        if (session !== null) answer = await getKey(session);
       }
       if (answer.status !== 200) throw failure(answer.status);
       return parseSecurityKey(answer.text);
