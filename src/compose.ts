@@ -13,6 +13,7 @@ import { EndpointConfigError } from './cloud/endpoint-config-error.ts';
 import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts';
 import type { Config } from './config/schema.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
+import { createCredentials } from './credentials/create-credentials.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import { routeTokensByEndpoint } from './iam/route-tokens-by-endpoint.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
@@ -32,6 +33,7 @@ export interface ComposeOverrides {
 export interface Composition {
   readonly deps: AppDeps;
   readonly auditTrail: OpenedAuditTrail;
+  /** IAM tokens in password and oidc modes; a refusing stub in the signing modes. */
   readonly tokens: TokenProvider;
   /** Releases everything in reverse order of creation; safe to call twice. */
   close(): Promise<void>;
@@ -118,13 +120,12 @@ export async function composeDeps(
           return iam === undefined ? [] : [[project.projectId, iam] as const];
         }),
       ),
-      create: (endpoint) =>
-        createTokenProvider({ iam: { ...config.cloud.iam, endpoint }, metrics, logger, clock }),
+      create: (endpoint) => createModeTokenProvider(config, endpoint, { metrics, logger, clock }),
     });
     const revoker = createRevoker({
       upstream: config.upstream,
       endpoints: endpointLookupOf(endpoints),
-      tokens,
+      credentials: createCredentials({ cloud: config.cloud, tokens, logger, clock }),
       metrics,
       logger,
       clock,
@@ -148,4 +149,30 @@ export async function composeDeps(
     await close();
     throw error;
   }
+}
+
+/** The IAM token provider of password and oidc modes; the signing modes never call IAM. */
+function createModeTokenProvider(
+  config: Config,
+  endpoint: string,
+  deps: { metrics: Metrics; logger: Logger; clock: () => number },
+): TokenProvider {
+  const { credentials } = config.cloud;
+  const iam = { ...config.cloud.iam, endpoint };
+  if (credentials.mode === 'password') return createTokenProvider({ iam, ...deps });
+  if (credentials.mode === 'oidc') {
+    return createTokenProvider({
+      iam,
+      ...deps,
+      oidc: {
+        idpId: credentials.idpId ?? '',
+        tokenFile: credentials.oidcTokenFile ?? '',
+        domainId: credentials.domainId,
+      },
+    });
+  }
+  return {
+    getToken: () => Promise.reject(new Error(`no IAM tokens in ${credentials.mode} mode`)),
+    invalidate: () => undefined,
+  };
 }

@@ -48,6 +48,31 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     'cloud.iam.agencyDomain',
     'account (domain) that owns the agency (required with an agency)',
   ),
+  v(
+    'RESCIND_CREDENTIALS',
+    'cloud.credentials.mode',
+    'how the gateway proves itself to the cloud: `password` (default), `oidc`, `access-key`, `metadata` (docs/credentials.md)',
+  ),
+  v('RESCIND_IAM_IDP_ID', 'cloud.credentials.idpId', '`oidc`: the IAM identity provider id'),
+  v(
+    'RESCIND_OIDC_TOKEN_FILE',
+    'cloud.credentials.oidcTokenFile',
+    '`oidc`: the ID-token file the platform rotates (read for every exchange)',
+  ),
+  v('RESCIND_ACCESS_KEY', 'cloud.credentials.accessKey', '`access-key`: the access key id (AK)'),
+  v('RESCIND_SECRET_KEY', 'cloud.credentials.secretKey', '`access-key`: the secret key (SK)', {
+    secret: true,
+  }),
+  v(
+    'RESCIND_METADATA_URL',
+    'cloud.credentials.metadataUrl',
+    '`metadata`: the metadata service (default `http://169.254.169.254`)',
+  ),
+  v(
+    'RESCIND_DOMAIN_ID',
+    'cloud.credentials.domainId',
+    'account (domain) id: `X-Domain-Id` of global calls when signing; the domain scope in `oidc`',
+  ),
   v('RESCIND_REGION', 'cloud.region', 'region of the `default` project (default `cn-north-4`)'),
   v('RESCIND_PROJECT_ID', 'cloud.projects.default.id', 'project id of the `default` project'),
   v(

@@ -12,7 +12,7 @@ import {
   envVariableForKey,
   type EnvVariable,
 } from './env-table.ts';
-import { configSchema, type Config } from './schema.ts';
+import { checkedConfigSchema, configSchema, type Config } from './schema.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,7 +35,7 @@ export function loadConfig(env: Env): Config {
 
   // Validate even when the file or a variable was unusable, so every problem is listed at once;
   // a key already reported is not reported twice.
-  const parsed = configSchema.safeParse(raw);
+  const parsed = checkedConfigSchema.safeParse(raw);
   if (!parsed.success) addSchemaProblems(problems, parsed.error.issues, []);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = deepFreeze(resolveDerivedDefaults(parsed.data));

@@ -6,6 +6,11 @@ import { z } from 'zod';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
 import { isValidCidr } from './cidr-syntax.ts';
+import {
+  canCheckCredentials,
+  checkCredentialSettings,
+  credentialsSchema,
+} from './credentials-schema.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -81,18 +86,21 @@ export const configSchema = z.strictObject({
     iam: z
       .strictObject({
         endpoint: httpUrl.default('https://iam.myhuaweicloud.com'),
-        domain: nonEmpty,
-        user: nonEmpty,
-        password: nonEmpty,
+        // Required in password mode (domain also in oidc mode): credentials-schema.ts.
+        domain: nonEmpty.optional(),
+        user: nonEmpty.optional(),
+        password: nonEmpty.optional(),
         agency: nonEmpty.optional(),
         agencyDomain: nonEmpty.optional(),
         tokenRefreshMarginSeconds: int(0, 86_400).default(DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS),
         exchangeTimeoutMs: int(1, 120_000).default(5_000),
       })
+      .prefault({})
       .refine((iam) => iam.agency === undefined || iam.agencyDomain !== undefined, {
         message: 'agencyDomain is required when agency is set',
         path: ['agencyDomain'],
       }),
+    credentials: credentialsSchema,
     region: nonEmpty.default('cn-north-4'),
     projects: z
       .record(
@@ -275,6 +283,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** The whole schema with the checks that span keys: what each credentials mode needs. */
+export const checkedConfigSchema = configSchema.superRefine(
+  (config, ctx) => {
+    checkCredentialSettings(config.cloud, ctx, ['cloud']);
+  },
+  { when: (payload) => canCheckCredentials(payload.value) },
+);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -10,6 +10,7 @@ import { composeDeps } from '../compose.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { startServer } from '../http/start-server.ts';
 import { createDevIssuer } from '../identity/dev-issuer.ts';
+import { credentialModeFromArgs, prepareDemoCredentials } from './demo-credentials.ts';
 import { DEMO_ACCOUNT, DEMO_PROJECTS, DEMO_RESOURCES, startSimulator } from '../simulator/index.ts';
 
 // RESCIND_DEMO_DIR lets a test run the demo without touching ./data.
@@ -19,7 +20,12 @@ const AUDIENCE = 'rescind';
 
 async function demo(): Promise<void> {
   mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 });
-  const simulator = await startSimulator({ seed: 'demo' });
+  const credentials = await prepareDemoCredentials(
+    credentialModeFromArgs(process.argv.slice(2)),
+    DEMO_DIR,
+  );
+  const simulator = await startSimulator({ seed: 'demo', ...credentials.simulator });
+  console.log(credentials.summary);
 
   const sso = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
   const jwksFile = join(DEMO_DIR, 'jwks.json');
@@ -54,6 +60,7 @@ async function demo(): Promise<void> {
     RESCIND_JWKS_FILE: jwksFile,
     RESCIND_AUDIT_SQLITE_PATH: join(DEMO_DIR, 'audit.db'),
     RESCIND_AUDIT_CHECKPOINT_KEY_FILE: keyFile,
+    ...credentials.env(simulator.url),
     ...(process.env.RESCIND_LOG_LEVEL ? { RESCIND_LOG_LEVEL: process.env.RESCIND_LOG_LEVEL } : {}),
   };
   const config = loadConfig(env);

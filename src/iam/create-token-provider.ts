@@ -10,7 +10,9 @@ import {
   buildAuthScope,
   buildPasswordAuthBody,
   type AgencyTarget,
+  type PasswordCredentials,
 } from './build-auth-body.ts';
+import { exchangeIdToken } from './exchange-id-token.ts';
 import { exchangeToken, type ExchangeOutcome, type ExchangedToken } from './exchange-token.ts';
 import { exchangeResultOf } from './iam-failure.ts';
 import { scrubMessage } from './parse-iam-answer.ts';
@@ -23,6 +25,15 @@ export interface TokenProviderOptions {
   readonly logger: Logger;
   /** Epoch ms; default Date.now. Expiry and refresh decisions use it. */
   readonly clock?: () => number;
+  /** oidc mode: exchange the platform's ID token instead of the password (docs/credentials.md). */
+  readonly oidc?: OidcSettings;
+}
+
+export interface OidcSettings {
+  readonly idpId: string;
+  readonly tokenFile: string;
+  /** The account id for the domain scope; else `iam.domain` names it. */
+  readonly domainId?: string | undefined;
 }
 
 /**
@@ -32,13 +43,14 @@ export interface TokenProviderOptions {
  */
 export const OWN_TOKEN_KEY = 'own-domain';
 
-type Method = 'password' | 'assume_role';
+type Method = 'password' | 'assume_role' | 'id_token';
 
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { iam, metrics, logger } = options;
   const clock = options.clock ?? Date.now;
   const cache = createTokenCache({ marginMs: iam.tokenRefreshMarginSeconds * 1000, clock });
-  const secrets = [iam.password];
+  const password = options.oidc === undefined ? passwordCredentialsOf(iam) : undefined;
+  const secrets = password === undefined ? [] : [password.password];
   let agency: AgencyTarget | undefined;
   if (iam.agency !== undefined) {
     // The config schema already insists on this; a hand-built config gets told at once.
@@ -104,7 +116,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     exchangeLogged(label, 'password', requestId, () =>
       exchangeToken({
         endpoint: iam.endpoint,
-        body: buildPasswordAuthBody(iam, scope),
+        body: buildPasswordAuthBody(requirePassword(password), scope),
         timeoutMs: iam.exchangeTimeoutMs,
         requestId,
         secrets,
@@ -129,7 +141,12 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         // It has to last through the assume_role call; the callers' deadlines bound their wait
         // on the whole exchange, so this inner wait needs none.
         { useUntil: clock() + iam.exchangeTimeoutMs, deadline: Number.POSITIVE_INFINITY },
-        () => passwordExchange(OWN_TOKEN_KEY, { domain: { name: iam.domain } }, requestId),
+        () =>
+          passwordExchange(
+            OWN_TOKEN_KEY,
+            { domain: { name: requirePassword(password).domain } },
+            requestId,
+          ),
       ),
     );
 
@@ -165,10 +182,29 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     }
   };
 
-  const exchangeFor = (scope: TokenScope, requestId: string): Promise<ExchangedToken> =>
-    agency === undefined
-      ? passwordExchange(tokenScopeKey(scope), buildAuthScope(scope, iam.domain), requestId)
-      : assumeRole(agency, scope, requestId);
+  const idTokenExchange = (
+    oidc: OidcSettings,
+    scope: TokenScope,
+    requestId: string,
+  ): Promise<ExchangedToken> =>
+    exchangeLogged(tokenScopeKey(scope), 'id_token', requestId, () =>
+      exchangeIdToken({
+        endpoint: iam.endpoint,
+        idpId: oidc.idpId,
+        tokenFile: oidc.tokenFile,
+        scope: idTokenScope(scope, oidc.domainId, iam.domain),
+        timeoutMs: iam.exchangeTimeoutMs,
+        requestId,
+        clock,
+      }),
+    );
+
+  const exchangeFor = (scope: TokenScope, requestId: string): Promise<ExchangedToken> => {
+    if (options.oidc !== undefined) return idTokenExchange(options.oidc, scope, requestId);
+    if (agency !== undefined) return assumeRole(agency, scope, requestId);
+    const { domain } = requirePassword(password);
+    return passwordExchange(tokenScopeKey(scope), buildAuthScope(scope, domain), requestId);
+  };
 
   return {
     async getToken(scope, request) {
@@ -186,4 +222,28 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       logger.debug({ scope: key, dropped }, 'IAM token invalidated');
     },
   };
+}
+
+function passwordCredentialsOf(iam: Config['cloud']['iam']): PasswordCredentials {
+  const { domain, user, password } = iam;
+  // The config schema already insists on these in password mode; a hand-built config is told.
+  if (domain === undefined || user === undefined || password === undefined) {
+    throw new Error('cloud.iam.domain, user and password are required in password mode');
+  }
+  return { domain, user, password };
+}
+
+function requirePassword(password: PasswordCredentials | undefined): PasswordCredentials {
+  if (password === undefined) throw new Error('no password credentials in this mode');
+  return password;
+}
+
+/** The ID-token exchange names the account by id when it is known, else by name. */
+function idTokenScope(
+  scope: TokenScope,
+  domainId: string | undefined,
+  domainName: string | undefined,
+): Record<string, unknown> {
+  if (scope.kind === 'project') return { project: { id: scope.projectId } };
+  return { domain: domainId === undefined ? { name: domainName } : { id: domainId } };
 }

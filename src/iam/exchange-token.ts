@@ -19,6 +19,10 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
 export interface ExchangeTokenRequest {
   /** IAM's base URL, e.g. https://iam.myhuaweicloud.com (a trailing slash is fine). */
   readonly endpoint: string;
+  /** Another token API of IAM than POST /v3/auth/tokens (the ID-token exchange), as a path. */
+  readonly path?: string;
+  /** Extra request headers (X-Idp-Id). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The auth body (build-auth-body.ts). It holds the password: it never leaves this call. */
   readonly body: Record<string, unknown>;
   /** Sent as X-Auth-Token: the service account's own token, for assume_role. */
@@ -38,14 +42,15 @@ export interface ExchangeOutcome {
   readonly requestId?: string;
 }
 
-export function tokenEndpoint(endpoint: string): string {
-  return `${endpoint.replace(/\/+$/, '')}/v3/auth/tokens?nocatalog=true`;
+export function tokenEndpoint(endpoint: string, path = '/v3/auth/tokens?nocatalog=true'): string {
+  return `${endpoint.replace(/\/+$/, '')}${path}`;
 }
 
 export async function exchangeToken(request: ExchangeTokenRequest): Promise<ExchangeOutcome> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json;charset=utf8',
     Accept: 'application/json',
+    ...request.headers,
   };
   if (request.authToken !== undefined) headers['X-Auth-Token'] = request.authToken;
   if (request.requestId !== undefined && SAFE_REQUEST_ID.test(request.requestId)) {
@@ -57,7 +62,7 @@ export async function exchangeToken(request: ExchangeTokenRequest): Promise<Exch
   let answerHeaders: Headers;
   let body: BoundedText;
   try {
-    const response = await fetch(tokenEndpoint(request.endpoint), {
+    const response = await fetch(tokenEndpoint(request.endpoint, request.path), {
       method: 'POST',
       headers,
       body: JSON.stringify(request.body),

@@ -6,6 +6,7 @@ import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
 import type { BoundedText } from './read-bounded-text.ts';
+import { redactToken } from '../upstream/redact-token.ts';
 
 /** A token as IAM issued it. `value` is a secret: never log, return or audit it. */
 export interface ExchangedToken {
@@ -69,7 +70,10 @@ function parseJson(body: BoundedText): Json | undefined {
 export function scrubMessage(message: string, secrets: readonly string[]): string {
   let text = message;
   for (const secret of secrets) {
-    if (secret !== '') text = text.replaceAll(secret, '[REDACTED]');
+    if (secret === '') continue;
+    text = text.replaceAll(secret, '[REDACTED]');
+    // A long secret (an ID token, a token) is also redacted when quoted only in part.
+    text = redactToken(text, secret);
   }
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS, DEMO_RESOURCES } from './demo-seed.ts';
 import { FAULT_KIND_HELP } from './faults.ts';
+import { DEMO_ACCESS_KEY } from './sim-credentials.ts';
 import { SimulatorOptionsError } from './resolve-simulator-options.ts';
 import { startSimulator } from './start-simulator.ts';
 import type { SimulatorOptions } from './simulator-types.ts';
@@ -103,6 +104,10 @@ const lines = [
   'Optional agency (assume_role):',
   `  RESCIND_IAM_AGENCY=${DEMO_AGENCY.name}`,
   `  RESCIND_IAM_AGENCY_DOMAIN=${DEMO_AGENCY.domain}`,
+  'Or signed calls (docs/credentials.md), with the demo access key or the metadata service:',
+  `  RESCIND_CREDENTIALS=access-key RESCIND_ACCESS_KEY=${DEMO_ACCESS_KEY.access} RESCIND_SECRET_KEY=${DEMO_ACCESS_KEY.secret}`,
+  `  RESCIND_CREDENTIALS=metadata RESCIND_METADATA_URL=${url}`,
+  `  RESCIND_DOMAIN_ID=${DEMO_ACCOUNT.domainId}`,
   `Projects: ${DEMO_PROJECTS.map((p) => `${p.name}=${p.id}`).join(', ')}`,
 ];
 if (seed === 'demo') {

@@ -263,6 +263,7 @@ const SERVICE_PREFIX: Record<SimService, string> = {
   apig: 'APIG',
   kms: 'KMS',
   modelarts: 'ModelArts',
+  metadata: 'Metadata',
 };
 
 /** A top-level `{"code","message"}` body. */

@@ -221,6 +221,7 @@ const TRUNCATED_JSON: Record<SimService, string> = {
   apig: '{"error_code":"APIG.9999","error_',
   kms: '{"error":{"error_code":"KMS.0101","error_m',
   modelarts: '{"error_code":"ModelArts.0010","error_',
+  metadata: '{"credential":{"access":"',
 };
 
 /**

@@ -193,7 +193,7 @@ function resolveScope(
   return { kind: 'domain', domain: domain.name, domainId: domain.id };
 }
 
-function issue(
+export function issue(
   ctx: SimContext,
   req: SimRequest,
   method: TokenRecord['method'],

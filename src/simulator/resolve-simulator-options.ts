@@ -2,6 +2,7 @@
 // one error, so a test with a typo fails at setup, not with a puzzling answer later.
 import { DEFAULT_CALL_LOG_LIMIT } from './call-log.ts';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS } from './demo-seed.ts';
+import { resolveCredentialOptions, type ResolvedCredentialOptions } from './sim-credentials.ts';
 import type { SimAccount, SimAgency, SimProject, SimulatorOptions } from './simulator-types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -26,6 +27,7 @@ export interface SimulatorConfig {
   clock: () => number;
   autoReseed: boolean;
   callLogLimit: number;
+  credentials: ResolvedCredentialOptions;
 }
 
 export class SimulatorOptionsError extends Error {
@@ -51,6 +53,7 @@ const KNOWN_KEYS = new Set<string>([
   'clock',
   'autoReseed',
   'callLogLimit',
+  'credentials',
 ] satisfies (keyof SimulatorOptions)[]);
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
@@ -137,6 +140,7 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Simulat
   if (o.callLogLimit !== undefined && !(Number.isInteger(o.callLogLimit) && o.callLogLimit >= 1)) {
     problems.push('callLogLimit must be a positive integer');
   }
+  const credentials = resolveCredentialOptions(o.credentials, problems);
   if (problems.length > 0) throw new SimulatorOptionsError(problems);
 
   return {
@@ -151,5 +155,6 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Simulat
     clock: o.clock ?? Date.now,
     autoReseed: o.autoReseed ?? false,
     callLogLimit: o.callLogLimit ?? DEFAULT_CALL_LOG_LIMIT,
+    credentials,
   };
 }

@@ -1,7 +1,15 @@
 // The routes the simulator serves, as data, and the five revocation handlers. The flow of one
 // call mirrors Huawei's: the API gateway in front resolves method+path (404 APIGW.0101 when
 // there is no such API), then checks the token, then the service itself answers.
+import { authenticateSigned } from './authenticate-signed.ts';
 import { handleIamTokens } from './iam.ts';
+import { handleIdTokenExchange } from './id-token.ts';
+import {
+  handleMetadataToken,
+  handleSecurityKey,
+  METADATA_KEY_PATH,
+  METADATA_TOKEN_PATH,
+} from './metadata.ts';
 import {
   errorResponse,
   JSON_TYPE,
@@ -48,6 +56,27 @@ const ROUTES: readonly Route[] = [
     pattern: ['v3', 'auth', 'tokens'],
     token: 'none',
     handle: (ctx, req) => handleIamTokens(ctx, req),
+  },
+  {
+    service: 'iam',
+    method: 'POST',
+    pattern: ['v3.0', 'OS-AUTH', 'id-token', 'tokens'],
+    token: 'none',
+    handle: (ctx, req) => handleIdTokenExchange(ctx, req),
+  },
+  {
+    service: 'metadata',
+    method: 'PUT',
+    pattern: METADATA_TOKEN_PATH,
+    token: 'none',
+    handle: (ctx, req) => handleMetadataToken(ctx, req),
+  },
+  {
+    service: 'metadata',
+    method: 'GET',
+    pattern: METADATA_KEY_PATH,
+    token: 'none',
+    handle: (ctx, req) => handleSecurityKey(ctx, req),
   },
   {
     service: 'scm',
@@ -130,6 +159,7 @@ function matchPattern(pattern: readonly string[], segments: readonly string[]): 
 // fault for a service also sees its misrouted calls; anything else is the API gateway's.
 function guessService(segments: readonly string[]): SimService {
   if (segments[0] === 'v3' && segments[1] === 'auth') return 'iam';
+  if (segments[0] === 'meta-data' || segments[0] === 'openstack') return 'metadata';
   if (segments.includes('kms')) return 'kms';
   if (segments.includes('scm')) return 'scm';
   if (segments.includes('authorizations')) return 'modelarts';
@@ -183,6 +213,8 @@ function authenticate(
           `${SIM_ERRORS.tokenInvalid.message}: ${flatDetail}`,
         );
 
+  // A signed call is checked by its signature (authenticate-signed.ts), not by a token.
+  if (req.signature !== undefined) return authenticateSigned(ctx, req, route, params);
   if (req.token === undefined) return invalid('x-auth-token not found', 'The token is missing.');
   const token = ctx.tokens.lookup(req.token);
   if (token === undefined) return invalid('decrypt token fail', 'The token is invalid.');

@@ -3,7 +3,8 @@
 // the operation took effect.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResourceStore } from './resource-store.ts';
-import type { SimAccount, SimAgency, SimProject } from './simulator-types.ts';
+import type { SimCredentials } from './sim-credentials.ts';
+import type { SignatureCheck, SimAccount, SimAgency, SimProject } from './simulator-types.ts';
 import type { TokenStore } from './token-store.ts';
 
 export interface SimRequest {
@@ -18,10 +19,14 @@ export interface SimRequest {
   token: string | undefined;
   /** The X-Request-Id this answer will carry. */
   requestId: string;
+  /** Set when the call carries an SDK-HMAC-SHA256 signature: what verifying it found. */
+  signature?: SignatureCheck;
 }
 
 export interface SimContext {
   readonly tokens: TokenStore;
+  /** Access keys, temporary keys, metadata sessions and identity providers. */
+  readonly credentials: SimCredentials;
   readonly resources: ResourceStore;
   readonly accounts: readonly SimAccount[];
   readonly agencies: readonly SimAgency[];

@@ -1,10 +1,18 @@
 // The simulator's public types. The gateway's tests, the demo and the benchmark program against
 // these names, so they change only together with those callers.
+import type { JsonWebKey } from 'node:crypto';
 
 /** The cloud services the simulator speaks for. `iam` is the token endpoint. */
-export type SimService = 'iam' | 'scm' | 'apig' | 'kms' | 'modelarts';
+export type SimService = 'iam' | 'scm' | 'apig' | 'kms' | 'modelarts' | 'metadata';
 
-export const SIM_SERVICES: readonly SimService[] = ['iam', 'scm', 'apig', 'kms', 'modelarts'];
+export const SIM_SERVICES: readonly SimService[] = [
+  'iam',
+  'scm',
+  'apig',
+  'kms',
+  'modelarts',
+  'metadata',
+];
 
 /** A service account that IAM accepts with the password method. */
 export interface SimAccount {
@@ -56,6 +64,65 @@ export interface SimulatorOptions {
   autoReseed?: boolean;
   /** How many recorded calls are kept (the oldest are dropped); default 100,000. */
   callLogLimit?: number;
+  /** Access keys, OIDC identity providers and the metadata service (sim-credentials.ts). */
+  credentials?: SimCredentialOptions;
+}
+
+/** A permanent access key of an account (`domain` names one of `accounts`). */
+export interface SimAccessKey {
+  access: string;
+  secret: string;
+  domain: string;
+}
+
+/** An IAM identity provider that trusts an OIDC issuer's ID tokens (RS256 or ES256). */
+export interface SimIdentityProvider {
+  /** Sent by the caller as X-Idp-Id. */
+  id: string;
+  /** The account the federated identity belongs to (one of `accounts`). */
+  domain: string;
+  issuer: string;
+  /** When set, the ID token's `aud` must hold it. */
+  audience?: string;
+  /** The issuer's public keys (JWK), as its JWKS publishes them. */
+  keys: JsonWebKey[];
+}
+
+export interface SimMetadataOptions {
+  /** Whether the session-token handshake is offered (PUT answers 404 when not); default true. */
+  sessionTokens?: boolean;
+  /** Lifetime of the temporary keys handed out; default 86400. */
+  keyLifetimeSeconds?: number;
+  /** The account of the node's agency (one of `accounts`); default the first account. */
+  domain?: string;
+}
+
+export interface SimCredentialOptions {
+  /** Default [DEMO_ACCESS_KEY]. */
+  accessKeys?: SimAccessKey[];
+  /** Default none. */
+  identityProviders?: SimIdentityProvider[];
+  metadata?: SimMetadataOptions;
+}
+
+/** What the simulator made of an SDK-HMAC-SHA256 signature on a call. */
+export interface SignatureCheck {
+  /** The signature matched, the key was known and unexpired, and its security token matched. */
+  verified: boolean;
+  access: string;
+  /** `permanent` access key or `temporary` metadata key; `unknown` when the AK is not known. */
+  keyKind: 'permanent' | 'temporary' | 'unknown';
+  signedHeaders: string[];
+  /** Why verification failed. */
+  reason?: string;
+}
+
+/** A temporary key the metadata service handed out (for canary tests). */
+export interface SimTemporaryKey {
+  access: string;
+  secret: string;
+  securityToken: string;
+  expiresAt: number;
 }
 
 /**
@@ -84,6 +151,8 @@ export interface RecordedCall {
   status: number;
   /** The fault kind applied, if any. */
   fault?: string;
+  /** Calls with an SDK-HMAC-SHA256 Authorization header: what verifying it found. */
+  signature?: SignatureCheck;
 }
 
 /** The kinds of resource the simulator holds; see Simulator.has for the ids each takes. */
@@ -181,6 +250,12 @@ export interface Simulator {
   revokeAllTokens(): void;
   /** How many tokens IAM issued. */
   issuedTokens(): number;
+  /** The metadata service hands out a new temporary key on its next fetch. */
+  rotateMetadataKey(): void;
+  /** Every temporary key handed out so far stops working (their calls answer 401). */
+  revokeTemporaryKeys(): void;
+  /** Every temporary key the metadata service handed out, oldest first. */
+  temporaryKeys(): SimTemporaryKey[];
   /** Closes the server and destroys open sockets; hung requests do not keep it open. */
   close(): Promise<void>;
 }

@@ -12,6 +12,8 @@ import { errorResponse, SIM_ERRORS } from './envelopes.ts';
 import type { SimResponse } from './envelopes.ts';
 import { FaultQueue, faultResponse, streamOversized } from './faults.ts';
 import { resolveSimulatorOptions } from './resolve-simulator-options.ts';
+import { SimCredentials } from './sim-credentials.ts';
+import { isSigned, verifySignature } from './verify-signature.ts';
 import { ResourceStore } from './resource-store.ts';
 import { answerCall, matchRoute } from './services.ts';
 import type { SimContext, SimRequest } from './sim-context.ts';
@@ -34,8 +36,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultQueue();
   let url = '';
 
+  const credentials = new SimCredentials(config.credentials, config.accounts);
   const ctx: SimContext = {
     tokens,
+    credentials,
     resources,
     accounts: config.accounts,
     agencies: config.agencies,
@@ -115,6 +119,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const known = received === undefined ? undefined : tokens.lookup(received);
     // The store's instance of a known token, so 100,000 records share one 9 KB string.
     const token = known?.token ?? received;
+    // Every signed call is verified as it arrives, whatever answers it, and the verdict recorded.
+    const signature = isSigned(req.headers)
+      ? verifySignature(
+          { method, rawPath: path, rawQuery: queryString, headers: req.headers, body },
+          credentials,
+          config.clock(),
+        )
+      : undefined;
     const call = log.record({
       service: match.service,
       method,
@@ -123,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       headers: copyHeaders(req.headers, token),
       body,
       ...(token === undefined ? {} : { token, tokenScope: scopeOf(known) }),
+      ...(signature === undefined ? {} : { signature }),
       status: 0,
     });
     const simReq: SimRequest = {
@@ -134,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       body,
       token,
       requestId,
+      ...(signature === undefined ? {} : { signature }),
     };
     const finish = (answer: SimResponse): void => {
       call.status = answer.status;
@@ -238,6 +252,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       tokens.revokeAll();
     },
     issuedTokens: () => tokens.issued,
+    rotateMetadataKey: () => {
+      credentials.rotate();
+    },
+    revokeTemporaryKeys: () => {
+      credentials.revokeTemporary();
+    },
+    temporaryKeys: () => credentials.issued(),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);

@@ -15,7 +15,7 @@ export interface IssuedUser {
 export interface TokenRecord {
   /** The token string; call records reuse this instance instead of keeping 9 KB per call. */
   token: string;
-  method: 'password' | 'assume_role';
+  method: 'password' | 'assume_role' | 'id_token' | 'signature';
   user: IssuedUser;
   /** For assume_role tokens: the account that assumed the agency. */
   assumedBy?: IssuedUser;

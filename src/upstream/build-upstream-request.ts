@@ -14,7 +14,8 @@ export interface UpstreamRequest {
 }
 
 export interface RequestIdentity {
-  readonly token: string;
+  /** The IAM token; without one the credentials add their own headers (a signature). */
+  readonly token?: string;
   readonly requestId: string;
   readonly traceparent: string;
   readonly userAgent: string;
@@ -26,7 +27,7 @@ export function buildUpstreamRequest(
 ): UpstreamRequest {
   const body = plan.body === undefined ? undefined : Buffer.from(JSON.stringify(plan.body));
   const headers: Record<string, string> = {
-    'x-auth-token': identity.token,
+    ...(identity.token === undefined ? {} : { 'x-auth-token': identity.token }),
     accept: 'application/json',
     'x-request-id': identity.requestId,
     traceparent: identity.traceparent,

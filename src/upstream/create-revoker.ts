@@ -5,7 +5,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EndpointLookup } from '../cloud/resolve-endpoints.ts';
 import type { Config } from '../config/schema.ts';
-import type { IamToken, TokenProvider, TokenScope } from '../iam/token-provider.ts';
+import {
+  createTokenCredentials,
+  type AuthorizedRequest,
+  type UpstreamCredentials,
+} from '../credentials/upstream-credentials.ts';
+import type { TokenProvider, TokenScope } from '../iam/token-provider.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { SERVICES, type OperationSpec, type ServiceName } from '../operations/catalog.ts';
@@ -26,7 +31,10 @@ export interface RevokerOptions {
   readonly upstream: Config['upstream'];
   /** The endpoint of a project's service, resolved at start-up (docs/upstream.md "Endpoints"). */
   readonly endpoints: EndpointLookup;
-  readonly tokens: TokenProvider;
+  /** IAM tokens in X-Auth-Token (password mode), unless `credentials` says otherwise. */
+  readonly tokens?: TokenProvider;
+  /** How each call proves the gateway (docs/credentials.md); default: `tokens`. */
+  readonly credentials?: UpstreamCredentials;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Epoch ms; also what request deadlines are measured against. */
@@ -56,7 +64,8 @@ type Verdict =
   | { readonly kind: 'fault'; readonly fault: UpstreamFault; readonly contradiction?: string };
 
 export function createRevoker(options: RevokerOptions): Revoker {
-  const { upstream, tokens, metrics } = options;
+  const { upstream, metrics } = options;
+  const credentials = options.credentials ?? createTokenCredentials(requireTokens(options.tokens));
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
@@ -133,9 +142,16 @@ export function createRevoker(options: RevokerOptions): Revoker {
       }
       const { ticket } = admission;
 
-      let token: IamToken;
+      let authorized: AuthorizedRequest;
       try {
-        token = await tokens.getToken(scope, {
+        authorized = await credentials.authorize({
+          target,
+          request: buildUpstreamRequest(plan, {
+            requestId,
+            traceparent: request.traceparent,
+            userAgent,
+          }),
+          scope,
           deadline,
           useUntil: Math.min(deadline, clock() + upstream.attemptTimeoutMs),
           requestId,
@@ -143,7 +159,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
       } catch (error) {
         ticket.released();
         if (error instanceof ProblemError) {
-          log.warn({ code: error.code, attempts }, 'no token for the upstream call');
+          log.warn({ code: error.code, attempts }, 'no credentials for the upstream call');
           return failed(error);
         }
         throw error;
@@ -157,16 +173,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
       attempts += 1;
       let answer: UpstreamAnswer;
       try {
-        answer = await send({
-          target,
-          request: buildUpstreamRequest(plan, {
-            token: token.value,
-            requestId,
-            traceparent: request.traceparent,
-            userAgent,
-          }),
-          timeoutMs,
-        });
+        answer = await send({ target, request: authorized.request, timeoutMs });
       } catch (error) {
         // send never rejects; if it did (a bug), the probe slot must not stay taken.
         ticket.released();
@@ -176,7 +183,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         .labels(service, statusClassOf(answer))
         .observe(answer.durationMs / 1000);
 
-      const verdict = judge(answer, operation, token.value);
+      const verdict = judge(answer, operation, authorized.quotable);
       if (verdict.kind === 'success') {
         ticket.succeeded();
         return {
@@ -218,9 +225,9 @@ export function createRevoker(options: RevokerOptions): Revoker {
         };
       }
       if (isTokenRejected(fault) && !replayed) {
-        // docs/api.md "Cloud credentials": drop the token, exchange once more, replay the call once.
+        // docs/api.md "Cloud credentials": renew the credentials once, replay the call once.
         replayed = true;
-        tokens.invalidate(scope, token.value);
+        authorized.invalidate();
         metrics.upstreamRetries.labels(service, 'token-rejected').inc();
         continue;
       }
@@ -254,6 +261,11 @@ export function createRevoker(options: RevokerOptions): Revoker {
   }
 
   return { revoke };
+}
+
+function requireTokens(tokens: TokenProvider | undefined): TokenProvider {
+  if (tokens === undefined) throw new Error('createRevoker needs tokens or credentials');
+  return tokens;
 }
 
 function tokenScopeOf(operation: OperationSpec, projectId: string): TokenScope {

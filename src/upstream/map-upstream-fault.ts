@@ -79,7 +79,7 @@ export function mapUpstreamFault(fault: UpstreamFault, context: FaultMappingCont
   if (isTokenRejected(fault)) {
     return problem(
       'UPSTREAM_AUTH_FAILED',
-      `The ${service} service refused the gateway's token, also after exchanging it once more.`,
+      `The ${service} service refused the gateway's credentials, also after renewing them once.`,
     );
   }
   switch (status) {

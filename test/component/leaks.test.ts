@@ -15,8 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
+import { DEMO_ACCESS_KEY, DEMO_ACCOUNT } from '../../src/simulator/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startModeGateway, type ModeGateway } from './support-credentials.ts';
 import {
   call,
   createTarget,
@@ -377,5 +378,189 @@ describe('no password, token or Authorization value leaves the process', { concu
     assert.ok(last !== undefined && exported.stdout.includes(last.requestId));
     assert.deepEqual(leaksIn(exported.stdout, canaries), []);
     assert.deepEqual(leaksIn(exported.stderr, canaries), []);
+  });
+});
+
+// The other credentials modes (docs/credentials.md): the secret key, every temporary key and
+// security token the metadata service handed out, every ID token the platform wrote, the IAM
+// tokens they were exchanged for and every signed Authorization header, searched for the same
+// way in the answers, the logs, /metrics and the audit files of an oidc, an access-key and a
+// metadata gateway, after successes, renewals, refusals and services quoting secrets back.
+describe('no secret key, temporary key, security token or ID token leaves the process', () => {
+  const SECRET_KEY = `canary-sk-${randomBytes(12).toString('hex')}`;
+  const gateways: ModeGateway[] = [];
+  const answers: Answer[] = [];
+  const idTokens: string[] = [];
+  let canaries: Canaries = buildCanaries([], []);
+  const files = new Map<ModeGateway, Buffer>();
+
+  const send = async (m: ModeGateway, path: string, expected: number) => {
+    const authorization = `Bearer ${await m.gw.sign({ sub: 'alice', groups: ['secops'] })}`;
+    const answer = await rawRequest(m.gw, path, { authorization });
+    assert.equal(answer.status, expected, answer.text);
+    answers.push(answer);
+  };
+  const quoteBack = (m: ModeGateway, service: 'kms' | 'iam', secret: string) => {
+    const message = `invalid request from ${secret.slice(0, 300)} (${secret.slice(-200)})`;
+    m.sim.injectFault({
+      service,
+      kind: 'status',
+      status: 400,
+      body:
+        service === 'iam'
+          ? { error: { code: 400, message, title: 'Bad Request' } }
+          : { error: { error_code: 'KMS.0201', error_msg: message } },
+    });
+  };
+
+  before(async () => {
+    const options = { config: { upstream: FAST_UPSTREAM }, logLevel: 'trace' };
+    const oidc = await startModeGateway('oidc', options);
+    gateways.push(oidc);
+    const accessKey = await startModeGateway('access-key', {
+      ...options,
+      env: { RESCIND_SECRET_KEY: SECRET_KEY },
+      simulator: {
+        credentials: {
+          accessKeys: [
+            { access: DEMO_ACCESS_KEY.access, secret: SECRET_KEY, domain: DEMO_ACCOUNT.domain },
+          ],
+        },
+      },
+    });
+    gateways.push(accessKey);
+    const metadata = await startModeGateway('metadata', options);
+    gateways.push(metadata);
+    const target = (m: ModeGateway, kind: TargetKind) => createTarget(m.sim, kind).path;
+
+    // oidc: successes, a rotated file after the cloud dropped its tokens, IAM quoting it back.
+    for (const kind of ['csr', 'kms', 'apig'] as const) await send(oidc, target(oidc, kind), 200);
+    idTokens.push(readFileSync(oidc.tokenFile, 'utf8'));
+    idTokens.push(await oidc.rotateIdToken());
+    oidc.sim.revokeAllTokens();
+    await send(oidc, target(oidc, 'kms'), 200);
+    idTokens.push(await oidc.rotateIdToken());
+    oidc.sim.revokeAllTokens();
+    quoteBack(oidc, 'iam', idTokens.at(-1) ?? '');
+    await send(oidc, target(oidc, 'modelarts'), 502);
+
+    // access-key: successes, two refusals, a throttle.
+    for (const kind of ['scmPrivacy', 'csr', 'modelarts'] as const) {
+      await send(accessKey, target(accessKey, kind), 200);
+    }
+    accessKey.sim.injectFault({ service: 'kms', kind: 'token-expired', count: 2 });
+    await send(accessKey, target(accessKey, 'kms'), 502);
+    accessKey.sim.injectFault({ service: 'apig', kind: 'throttle' });
+    await send(accessKey, target(accessKey, 'apig'), 429);
+
+    // metadata: successes, a revoked key renewed, the service quoting the security token back,
+    // the metadata service failing.
+    for (const kind of ['csr', 'kms'] as const) await send(metadata, target(metadata, kind), 200);
+    metadata.sim.revokeTemporaryKeys();
+    await send(metadata, target(metadata, 'apig'), 200);
+    quoteBack(metadata, 'kms', metadata.sim.temporaryKeys().at(-1)?.securityToken ?? '');
+    await send(metadata, target(metadata, 'kms'), 400);
+    metadata.sim.revokeTemporaryKeys();
+    metadata.sim.injectFault({ service: 'metadata', kind: 'reset', count: Infinity });
+    await send(metadata, target(metadata, 'kms'), 503);
+    metadata.sim.clearFaults();
+    await send(metadata, target(metadata, 'scmPrivacy'), 200);
+
+    for (const m of gateways) {
+      answers.push(await call(m.gw, '/metrics', { method: 'GET' }));
+      const wal = `${m.gw.auditPath}-wal`;
+      files.set(
+        m,
+        Buffer.concat([
+          readFileSync(m.gw.auditPath),
+          existsSync(wal) ? readFileSync(wal) : Buffer.alloc(0),
+        ]),
+      );
+    }
+
+    const temporary = metadata.sim.temporaryKeys();
+    const signedAuthorizations = gateways.flatMap((m) =>
+      m.sim
+        .calls()
+        .map((c) => c.headers.authorization ?? '')
+        .filter((value) => value.startsWith('SDK-HMAC-SHA256')),
+    );
+    canaries = buildCanaries(
+      [
+        { name: 'secret key', value: SECRET_KEY },
+        ...temporary.map((key, i) => ({
+          name: `temporary secret key ${String(i)}`,
+          value: key.secret,
+        })),
+        ...signedAuthorizations.map((value, i) => ({
+          name: `signature ${String(i)}`,
+          value: value.slice(value.lastIndexOf('=') + 1),
+        })),
+      ],
+      [
+        ...temporary.map((key, i) => ({
+          name: `security token ${String(i)}`,
+          value: key.securityToken,
+        })),
+        ...idTokens.map((value, i) => ({ name: `ID token ${String(i)}`, value })),
+        ...idTokens.map((value, i) => ({
+          name: `ID token ${String(i)} signature`,
+          value: value.split('.')[2] ?? '',
+        })),
+        ...issuedTokens(oidc.sim).map((value, i) => ({ name: `IAM token ${String(i)}`, value })),
+      ],
+    );
+  });
+
+  after(async () => {
+    for (const m of gateways) await m.close();
+  });
+
+  it('searches for secrets that really travelled', () => {
+    const [oidc, accessKey, metadata] = gateways;
+    assert.ok(oidc && accessKey && metadata);
+    assert.ok(idTokens.length === 3 && metadata.sim.temporaryKeys().length >= 2);
+    const iamBodies = oidc.sim
+      .calls({ service: 'iam' })
+      .map((c) => c.body)
+      .join('\n');
+    for (const index of idTokens.keys()) {
+      assert.ok(leaksIn(iamBodies, canaries).includes(`ID token ${String(index)}`));
+    }
+    const sentHeaders = JSON.stringify(metadata.sim.calls().map((c) => c.headers));
+    assert.ok(leaksIn(sentHeaders, canaries).includes('security token 0'));
+    assert.ok(
+      leaksIn(sentHeaders, canaries).includes('signature 0') ||
+        leaksIn(JSON.stringify(accessKey.sim.calls().map((c) => c.headers)), canaries).includes(
+          'signature 0',
+        ),
+    );
+    const quoted = metadata.sim.temporaryKeys().at(-2)?.securityToken.slice(100, 180) ?? '';
+    assert.ok(
+      leaksIn(`{"msg":"${quoted}"}`, canaries).some((name) => name.startsWith('security token')),
+    );
+  });
+
+  it('returns none in any response body or header, /metrics included', () => {
+    assert.ok(answers.length >= 15);
+    for (const answer of answers) {
+      assert.deepEqual(leaksIn(serialize(answer), canaries), [], serialize(answer).slice(0, 500));
+    }
+  });
+
+  it('logs none, at trace level', () => {
+    assert.ok(gateways.some((m) => m.gw.logs().includes('"level":"trace"')));
+    for (const m of gateways) {
+      assert.ok(m.gw.logs().includes('upstream attempt failed'), 'the log is real');
+      assert.deepEqual(leaksIn(m.gw.logs(), canaries), []);
+    }
+  });
+
+  it('stores none in the audit files', () => {
+    for (const m of gateways) {
+      const bytes = files.get(m);
+      assert.ok(bytes !== undefined && bytes.length > 0);
+      assert.deepEqual(leaksIn(bytes, canaries), []);
+    }
   });
 });

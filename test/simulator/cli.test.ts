@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
+import { DEMO_ACCESS_KEY, DEMO_ACCOUNT } from '../../src/simulator/index.ts';
 import { passwordAuth, projectScope } from './sim-client.ts';
 
 test('npm run simulator prints its URL and the demo credentials, serves them, and exits 0 on SIGTERM', async () => {
@@ -30,6 +30,8 @@ test('npm run simulator prints its URL and the demo credentials, serves them, an
       });
     });
     assert.ok(output.includes(`RESCIND_IAM_PASSWORD=${DEMO_ACCOUNT.password}`));
+    assert.ok(output.includes(`RESCIND_SECRET_KEY=${DEMO_ACCESS_KEY.secret}`));
+    assert.ok(output.includes(`RESCIND_DOMAIN_ID=${DEMO_ACCOUNT.domainId}`));
     assert.ok(output.includes('0d0466b0-e727-4d9c-b35d-f84bb474a37f'));
     const res = await fetch(`${url}/v3/auth/tokens?nocatalog=true`, {
       method: 'POST',

@@ -140,7 +140,7 @@ describe('the /__sim/ control API', () => {
       pendingFaults: number;
     };
     assert.equal(stats.issuedTokens, issued);
-    assert.deepEqual(stats.calls, { iam: 0, scm: 0, apig: 2, kms: 0, modelarts: 0 });
+    assert.deepEqual(stats.calls, { iam: 0, scm: 0, apig: 2, kms: 0, modelarts: 0, metadata: 0 });
     assert.equal(stats.recordedCalls, 2);
     assert.equal(stats.pendingFaults, 1);
     sim.clearFaults();

@@ -19,9 +19,11 @@ import {
   token,
 } from './sim-client.ts';
 
-const SERVICES: readonly SimService[] = ['iam', 'scm', 'apig', 'kms', 'modelarts'];
+type CloudService = Exclude<SimService, 'metadata'>;
 
-function callService(sim: Simulator, tok: string, service: SimService): Promise<Response> {
+const SERVICES: readonly CloudService[] = ['iam', 'scm', 'apig', 'kms', 'modelarts'];
+
+function callService(sim: Simulator, tok: string, service: CloudService): Promise<Response> {
   switch (service) {
     case 'iam':
       return postTokens(sim, passwordAuth(projectScope()));

@@ -3,7 +3,7 @@
 import type { TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Config } from '../../../src/config/schema.ts';
-import { createTokenProvider } from '../../../src/iam/create-token-provider.ts';
+import { createTokenProvider, type OidcSettings } from '../../../src/iam/create-token-provider.ts';
 import type { TokenProvider, TokenRequestOptions } from '../../../src/iam/token-provider.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
@@ -32,6 +32,8 @@ export interface FixtureOptions {
   readonly sim?: SimulatorOptions;
   readonly iam?: Partial<IamConfig>;
   readonly clock?: () => number;
+  /** oidc mode: the ID-token exchange instead of the password. */
+  readonly oidc?: OidcSettings;
 }
 
 export async function startProvider(
@@ -64,6 +66,7 @@ export async function startProvider(
     metrics,
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.oidc === undefined ? {} : { oidc: options.oidc }),
   });
   const count = async (metric: Metrics['tokenExchanges'] | Metrics['tokenCacheHits']) => {
     const out: Record<string, number> = {};

@@ -1,11 +1,15 @@
 // Passwords and tokens never reach a log line, a problem or a metric (docs/api.md "Cloud credentials"). A canary
 // password and every token IAM issued are searched for in all of them after a mix of
-// successes and failures.
+// successes and failures; in oidc mode, every ID token the platform wrote as well.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TokenScope } from '../../../src/iam/token-provider.ts';
+import { createDevIssuer } from '../../../src/identity/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_AGENCY,
@@ -18,6 +22,7 @@ const CANARY = 'canary-PW-7f3a9c21e5d0';
 const WRONG_CANARY = 'canary-WRONG-b81d4c0a';
 const PROJECT: TokenScope = { kind: 'project', projectId: DEMO_PROJECTS[0]?.id ?? '' };
 const DOMAIN: TokenScope = { kind: 'domain' };
+const OIDC_ISSUER = 'https://oidc.cluster.test.invalid';
 
 test('no password or token reaches the log, a thrown problem or a metric', async (t) => {
   const sim = { accounts: [{ ...DEMO_ACCOUNT, password: CANARY }] };
@@ -145,6 +150,98 @@ test('no password or token reaches the log, a thrown problem or a metric', async
     // A token cut anywhere would still be a leak: no long run of one appears either.
     for (const token of tokens) {
       assert.ok(!text.includes(token.slice(100, 164)), `${where} contains part of a token`);
+    }
+  }
+});
+
+test('no ID token, nor the token it is exchanged for, reaches the log, a thrown problem or a metric', async (t) => {
+  const issuer = await createDevIssuer({
+    issuer: OIDC_ISSUER,
+    audience: 'sts',
+    algorithm: 'RS256',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-idtoken-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const tokenFile = join(dir, 'token');
+  const idTokens: string[] = [];
+  const rotate = async (expiresIn: string | number = '1h') => {
+    const token = await issuer.sign({ sub: 'system:serviceaccount:ns:rescind' }, { expiresIn });
+    writeFileSync(tokenFile, `${token}\n`);
+    idTokens.push(token);
+    return token;
+  };
+  await rotate();
+  const fixture = await startProvider(t, {
+    sim: {
+      credentials: {
+        identityProviders: [
+          { id: 'idp', domain: DEMO_ACCOUNT.domain, issuer: OIDC_ISSUER, keys: issuer.jwks.keys },
+        ],
+      },
+    },
+    oidc: { idpId: 'idp', tokenFile, domainId: DEMO_ACCOUNT.domainId },
+  });
+  const errors: unknown[] = [];
+  const attempt = async (scope: TokenScope) => {
+    try {
+      return (await fixture.provider.getToken(scope, requestOptions())).value;
+    } catch (error) {
+      errors.push(error);
+      return undefined;
+    }
+  };
+
+  const first = await attempt(PROJECT);
+  await attempt(DOMAIN);
+  if (first !== undefined) fixture.provider.invalidate(PROJECT, first);
+  // IAM quoting the ID token back, whole and in part, in each envelope.
+  const quoted = await rotate();
+  fixture.sim.injectFault({
+    service: 'iam',
+    kind: 'status',
+    status: 400,
+    body: { error: { code: 400, message: `bad id_token ${quoted}`, title: 'Bad Request' } },
+  });
+  await attempt(PROJECT);
+  fixture.sim.injectFault({
+    service: 'iam',
+    kind: 'status',
+    status: 500,
+    body: { error_code: 'IAM.9999', error_msg: `failed: ${quoted.slice(40, 400)}` },
+  });
+  await attempt(PROJECT);
+  // An expired ID token (IAM refuses it) and a missing file.
+  await rotate(-60);
+  await attempt(PROJECT);
+  rmSync(tokenFile);
+  await attempt(PROJECT);
+  assert.equal(errors.length, 4, 'every failure above was thrown');
+
+  const tokens = fixture.sim
+    .calls()
+    .map((call) => call.token)
+    .filter((token) => token !== undefined);
+  const issued = fixture.sim.issuedTokens();
+  assert.ok(issued >= 2, 'tokens were issued');
+  const logs = fixture.logs();
+  assert.match(logs, /"method":"id_token"/);
+  const thrown = errors
+    .map((error) => {
+      assert.ok(error instanceof Error);
+      return [JSON.stringify(error), error.message, error.stack, String(error.cause)].join('\n');
+    })
+    .join('\n');
+  const metrics = await fixture.metrics.registry.metrics();
+  for (const [where, text] of [
+    ['the log', logs],
+    ['a thrown error', thrown],
+    ['the metrics', metrics],
+  ] as const) {
+    for (const secret of [...idTokens, ...tokens]) {
+      assert.ok(!text.includes(secret), `${where} contains a secret (${secret.slice(0, 12)}…)`);
+      assert.ok(!text.includes(secret.slice(60, 124)), `${where} contains part of a secret`);
     }
   }
 });
