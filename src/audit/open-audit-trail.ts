@@ -22,6 +22,7 @@ import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './checkpoint
 import { parseSigningKey } from './checkpoint-key.ts';
 import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { openAuditStore } from './open-audit-store.ts';
+import { createOutcomeSpool, type OutcomeSpool } from './outcome-spool.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
 export interface OpenAuditTrailOptions {
@@ -43,6 +44,8 @@ export interface AuditTrailStats extends AuditWriterStats {
   readonly checkpointsWritten: number;
   /** Attempts closed as `unknown` at open. */
   readonly danglingRecovered: number;
+  /** Outcomes written at open from the spool a previous run left. */
+  readonly spooledReplayed: number;
 }
 
 export type OpenedAuditTrail = AuditTrail & {
@@ -68,6 +71,9 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
   const checkpointPath =
     config.checkpoints.path ??
     (store.appendCheckpoint === undefined ? `${config.sqlitePath}.checkpoints` : undefined);
+  // Outcomes the store would not take before a stop wait beside a SQLite file for the next start.
+  const spool =
+    config.store === 'sqlite' ? createOutcomeSpool(`${config.sqlitePath}.spool`) : undefined;
   try {
     const head = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
     const last = await checkAgainstLastCheckpoint(store, chain, head, checkpointPath);
@@ -81,6 +87,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
       logger,
       clock,
       ...options.writer,
+      ...(spool !== undefined ? { spool } : {}),
       onCommit: (_head, records) => {
         checkpointer?.committed(records);
       },
@@ -104,7 +111,10 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
     }
 
     let danglingRecovered: number;
+    let spooledReplayed = 0;
     try {
+      // Spooled outcomes first: one that closes an attempt keeps what really happened.
+      if (spool !== undefined) spooledReplayed = await replaySpool(spool, writer, logger);
       danglingRecovered = await closeDanglingAttempts(
         store,
         chain,
@@ -159,6 +169,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
         head: writer.head(),
         checkpointsWritten: checkpointer?.stats().written ?? 0,
         danglingRecovered,
+        spooledReplayed,
       }),
       checkpoint: () => checkpointer?.checkpoint() ?? null,
       close() {
@@ -256,6 +267,26 @@ async function checkAgainstLastCheckpoint(
     );
   }
   return last;
+}
+
+/**
+ * Writes the outcomes a previous run spooled into the trail, then removes the spool. A failure
+ * leaves the spool in place (the trail then refuses to open, as for any store failure at open).
+ */
+async function replaySpool(
+  spool: OutcomeSpool,
+  writer: { write(content: AuditRecordContent): Promise<AuditReceipt> },
+  logger: Logger,
+): Promise<number> {
+  const { outcomes, unreadable } = spool.read();
+  if (outcomes.length === 0 && unreadable === 0) return 0;
+  await Promise.all(outcomes.map((outcome) => writer.write(outcome)));
+  spool.clear();
+  logger.warn(
+    { spool: spool.path, outcomes: outcomes.length, unreadable },
+    'audit outcomes spooled by a previous run were written into the trail',
+  );
+  return outcomes.length;
 }
 
 /** Crash recovery: every attempt without an outcome gets one, `unknown`, naming it. */
