@@ -86,6 +86,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     { secret: true },
   ),
   v(
+    'RESCIND_AUDIT_CHECKPOINT_PUBLIC_KEY',
+    'audit.checkpoints.publicKey',
+    'Ed25519 public key (SPKI PEM) `audit:verify` checks checkpoint signatures with where the private key is not configured',
+    { secret: true },
+  ),
+  v(
     'RESCIND_INSTANCE_ID',
     'audit.instanceId',
     "names this instance's audit chain (default: the host name)",

@@ -223,6 +223,8 @@ export const configSchema = z.strictObject({
           everyRecords: int(1, 1_000_000).default(1000),
           /** Ed25519 private key, PKCS#8 PEM. Without one, checkpoints are not written. */
           signingKey: nonEmpty.optional(),
+          /** Ed25519 public key, SPKI PEM: what audit:verify checks signatures with. */
+          publicKey: nonEmpty.optional(),
         })
         .prefault({}),
     })
