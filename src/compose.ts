@@ -4,6 +4,7 @@
 // half-way through start-up releases what was already opened.
 
 import type { RequestHandler } from 'express';
+import type { Store } from 'express-rate-limit';
 import { Registry } from 'prom-client';
 import type { AppDeps } from './app.ts';
 import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.ts';
@@ -11,6 +12,7 @@ import { createAuditQueryHandler } from './audit/query-routes.ts';
 import { createPolicy } from './authz/policy.ts';
 import type { Config } from './config/schema.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
+import { createUnauthenticatedLimit } from './http/unauthenticated-limit.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
 import { createCallerResolver } from './identity/create-caller-resolver.ts';
@@ -61,6 +63,7 @@ export async function composeDeps(
     ];
 
     let rateLimit: RequestHandler;
+    let unauthenticatedStore: Store | undefined;
     if (config.rateLimit.redisUrl === undefined) {
       rateLimit = createCallerRateLimit({ config: config.rateLimit, metrics, logger });
     } else {
@@ -82,10 +85,21 @@ export async function composeDeps(
         logger,
         store: redis.store,
       });
+      unauthenticatedStore = redis.storeFor('rescind:rl-unauthenticated:');
     }
 
     const auditTrail = await openAuditTrail({ config: config.audit, metrics, logger, clock });
     cleanups.push(() => auditTrail.close());
+    // Closed before the trail (cleanups run in reverse): its pending summaries are written first.
+    const unauthenticatedLimit = createUnauthenticatedLimit({
+      config: config.rateLimit,
+      metrics,
+      auditTrail,
+      logger,
+      clock,
+      ...(unauthenticatedStore !== undefined ? { store: unauthenticatedStore } : {}),
+    });
+    cleanups.push(() => unauthenticatedLimit.close());
     // openAuditTrail resolves only after crash recovery closed every dangling attempt, and the
     // server listens only after this: a process that answers /readyz has finished recovery.
     const { danglingRecovered } = auditTrail.stats();
@@ -121,6 +135,7 @@ export async function composeDeps(
       callers,
       policy: createPolicy(config.authorization.rules),
       rateLimit,
+      unauthenticatedLimit,
       auditTrail,
       auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
       revoker,

@@ -60,6 +60,8 @@ export interface AuditRecordOutcome {
    * store recovered: the caller had meanwhile been answered `answeredStatus`/`answeredCode`.
    */
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
+  /** Present on a summary record: it stands for `refused` requests between `since` and `until`. */
+  readonly summary?: { readonly refused: number; readonly since: string; readonly until: string };
 }
 
 export interface AuditRecord {

@@ -13,6 +13,7 @@ import type {
 import {
   AUDIT_RESULTS,
   type AuditEvent,
+  type AuditSummary,
   type AuditResult,
   type AuditUpstream,
 } from './audit-trail.ts';
@@ -52,6 +53,7 @@ export interface OutcomeFacts {
   readonly attemptId?: string;
   readonly reason?: string;
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
+  readonly summary?: AuditSummary;
 }
 
 export interface RecordFacts {
@@ -142,6 +144,13 @@ function buildOutcome(outcome: OutcomeFacts): AuditRecordOutcome {
     built.deferred = {
       answeredStatus: integer(outcome.deferred.answeredStatus),
       answeredCode: bound(text(outcome.deferred.answeredCode) ?? '', FIELD_BUDGETS.code).value,
+    };
+  }
+  if (outcome.summary !== undefined) {
+    built.summary = {
+      refused: integer(outcome.summary.refused),
+      since: bound(text(outcome.summary.since) ?? '', FIELD_BUDGETS.time).value,
+      until: bound(text(outcome.summary.until) ?? '', FIELD_BUDGETS.time).value,
     };
   }
   return built as unknown as AuditRecordOutcome;

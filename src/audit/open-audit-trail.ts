@@ -217,6 +217,15 @@ function outcomeFacts(outcome: AuditOutcome) {
     durationMs: outcome.durationMs,
     ...(outcome.attemptId !== undefined ? { attemptId: outcome.attemptId } : {}),
     ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    ...(outcome.summary !== undefined
+      ? {
+          summary: {
+            refused: outcome.summary.refused,
+            since: outcome.summary.since,
+            until: outcome.summary.until,
+          },
+        }
+      : {}),
   };
 }
 

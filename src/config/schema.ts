@@ -169,6 +169,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       windowSeconds: int(1, 86_400).default(60),
       perCaller: int(1, 1_000_000).default(120),
+      /** Requests without valid credentials, per client address and window; audited in summary beyond. */
+      unauthenticatedPerAddress: int(1, 1_000_000).default(30),
       redisUrl: z
         .string()
         .trim()
