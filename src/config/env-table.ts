@@ -80,6 +80,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     secret: true,
   }),
   v(
+    'RESCIND_AUDIT_POSTGRES_MIGRATION_URL',
+    'audit.postgresMigrationUrl',
+    "PostgreSQL URL of the schema's owner role, for `npm run audit:migrate` only (not the gateway)",
+    { secret: true },
+  ),
+  v(
     'RESCIND_AUDIT_CHECKPOINT_KEY',
     'audit.checkpoints.signingKey',
     'Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints',

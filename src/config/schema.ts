@@ -212,6 +212,15 @@ export const configSchema = z.strictObject({
         .trim()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
+      /**
+       * The schema owner's URL, for `npm run audit:migrate` only: the gateway itself runs as a
+       * role that may insert and read, never alter or drop (docs/audit-trail.md "Database roles").
+       */
+      postgresMigrationUrl: z
+        .string()
+        .trim()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
       /** Names this instance's chain; defaults to the host name when empty. */
       instanceId: z
         .string()
