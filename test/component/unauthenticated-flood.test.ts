@@ -15,7 +15,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { useRedis } from '../helpers/servers.ts';
 
 const GRANT = DEMO_RESOURCES.kmsGrants[0];
-const PATH = `/v1/kms/keys/${GRANT?.keyId ?? ''}/grants/${GRANT?.grantId ?? ''}`;
+const PATH = `/v1/kms/keys/${GRANT.keyId}/grants/${GRANT.grantId}`;
 
 async function gateway(
   t: TestContext,
