@@ -144,6 +144,8 @@ export interface Answer {
   readonly status: number;
   readonly code: string | null;
   readonly auditId: string | null;
+  /** performance.now() when the request was sent. */
+  readonly sentAt: number;
   /** performance.now() when the answer arrived. */
   readonly at: number;
 }
@@ -155,6 +157,7 @@ export async function revokeOnce(
   requestId: string,
   n: number,
 ): Promise<Answer> {
+  const sentAt = performance.now();
   const grants = DEMO_RESOURCES.kmsGrants;
   const target = grants[n % grants.length];
   if (target === undefined) throw new Error('no demo grant');
@@ -170,10 +173,11 @@ export async function revokeOnce(
       status: response.status,
       code: body.code ?? null,
       auditId: body.auditId ?? null,
+      sentAt,
       at: performance.now(),
     };
   } catch {
-    return { requestId, status: 0, code: null, auditId: null, at: performance.now() };
+    return { requestId, status: 0, code: null, auditId: null, sentAt, at: performance.now() };
   }
 }
 
