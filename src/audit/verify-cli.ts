@@ -90,15 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let result: VerifyResult & { witnessed?: number };
   try {
-    const witness =
-      values.witness === undefined
-        ? undefined
-        : createWitnessCheck(await loadWitness(values.witness), source.publicKeys);
-    result = await verifyChain(witness?.tap(source.records) ?? source.records, {
-      ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
-      ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
-    });
-    if (witness !== undefined && result.ok) result = withWitness(result, witness.finding());
+    result = await verifySource(source, values.witness);
   } catch (error) {
     if (error instanceof CannotRead) {
       report({ error: error.message }, values.json === true, 2);
@@ -122,6 +114,22 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`audit trail ${source.label}: BROKEN${where}: ${result.reason}`);
   }
   return result.ok ? 0 : 1;
+}
+
+/** The chains of the source, held against its checkpoints and, when given, the witness. */
+async function verifySource(
+  source: Source,
+  witnessPath: string | undefined,
+): Promise<VerifyResult & { witnessed?: number }> {
+  const witness =
+    witnessPath === undefined
+      ? undefined
+      : createWitnessCheck(await loadWitness(witnessPath), source.publicKeys);
+  const result = await verifyChain(witness?.tap(source.records) ?? source.records, {
+    ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
+    ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
+  });
+  return witness !== undefined && result.ok ? withWitness(result, witness.finding()) : result;
 }
 
 async function openSource(values: Flags): Promise<Source> {
@@ -183,18 +191,7 @@ async function openSource(values: Flags): Promise<Source> {
     configuredPath !== undefined &&
     fileCheckpoints === undefined;
   if (configuredKeys !== undefined && (missingFile || checkpoints === undefined)) {
-    // Checkpoints are configured, yet there are none: deleting them must not make a cut tail
-    // pass. A store without records has nothing to checkpoint yet.
-    const [first] = await store.query({ limit: 1 }).catch((error: unknown) => {
-      void store.close();
-      throw new CannotRead(messageOf(error));
-    });
-    if (first !== undefined) {
-      await store.close();
-      throw new CheckpointFileError(
-        `a checkpoint key is configured but ${configuredPath === undefined ? `${store.location} holds no checkpoints` : `the checkpoints file ${configuredPath} is missing`} (were the checkpoints deleted?)`,
-      );
-    }
+    await refuseMissingCheckpoints(store, configuredPath);
   }
   const publicKeys = explicitKeys ?? configuredKeys;
   return {
@@ -210,6 +207,32 @@ async function* mapRecords(
   stored: AsyncIterable<Parameters<typeof recordForVerification>[0]>,
 ): AsyncGenerator {
   for await (const record of stored) yield recordForVerification(record);
+}
+
+/**
+ * Checkpoints are configured (a key is), yet the file or the store's own are missing: deleting
+ * them must not make a cut tail pass. A store without records has nothing to checkpoint yet.
+ */
+async function refuseMissingCheckpoints(
+  store: AuditStore,
+  configuredPath: string | undefined,
+): Promise<void> {
+  let first: unknown;
+  try {
+    [first] = await store.query({ limit: 1 });
+  } catch (error) {
+    await store.close();
+    throw new CannotRead(messageOf(error));
+  }
+  if (first === undefined) return;
+  await store.close();
+  const missing =
+    configuredPath === undefined
+      ? `${store.location} holds no checkpoints`
+      : `the checkpoints file ${configuredPath} is missing`;
+  throw new CheckpointFileError(
+    `a checkpoint key is configured but ${missing} (were the checkpoints deleted?)`,
+  );
 }
 
 /** The public keys of the configured checkpoint keys: the signing key's, and a public key. */

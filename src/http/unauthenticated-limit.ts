@@ -15,10 +15,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import { STORE_ERROR_RETRY_AFTER_SECONDS } from './rate-limit.ts';
-
-/** Addresses with a pending summary; past this the oldest is written at once. */
-const MAX_PENDING_ADDRESSES = 10_000;
-const FLUSH_EVERY_MS = 5_000;
+import { createRefusalSummaries } from './refusal-summaries.ts';
 
 export interface UnauthenticatedLimitOptions {
   readonly config: Config['rateLimit'];
@@ -40,14 +37,6 @@ export interface UnauthenticatedLimit {
   close(): Promise<void>;
 }
 
-interface Pending {
-  readonly event: AuditEvent;
-  count: number;
-  readonly first: number;
-  last: number;
-  readonly resetAt: number;
-}
-
 export function createUnauthenticatedLimit(
   options: UnauthenticatedLimitOptions,
 ): UnauthenticatedLimit {
@@ -58,63 +47,7 @@ export function createUnauthenticatedLimit(
   const store = options.store ?? new MemoryStore();
   // A store that cannot initialize now (Redis down) fails its increments instead.
   Promise.resolve(store.init?.({ windowMs } as Options)).catch(() => undefined);
-  const pending = new Map<string, Pending>();
-  const writing = new Set<Promise<void>>();
-
-  const timer = setInterval(flushDue, Math.min(windowMs, FLUSH_EVERY_MS));
-  timer.unref();
-
-  function flushDue(): void {
-    const now = clock();
-    for (const [address, entry] of pending) {
-      if (entry.resetAt <= now) write(address, entry);
-    }
-  }
-
-  function write(address: string, entry: Pending): void {
-    pending.delete(address);
-    const written = auditTrail
-      .recordOutcome(entry.event, {
-        result: 'rate-limited',
-        status: 429,
-        code: 'RATE_LIMITED',
-        upstream: null,
-        attempts: 0,
-        durationMs: 0,
-        reason: 'unauthenticated-over-limit',
-        summary: {
-          refused: entry.count,
-          since: new Date(entry.first).toISOString(),
-          until: new Date(entry.last).toISOString(),
-        },
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          // The trail keeps a refused outcome and writes it once the store is back.
-          logger.warn({ err: error, address }, 'unauthenticated summary record deferred');
-        },
-      );
-    writing.add(written);
-    void written.finally(() => writing.delete(written));
-  }
-
-  function summarize(event: AuditEvent, resetAt: number): void {
-    const address = event.client.ip ?? 'unknown';
-    const now = clock();
-    const entry = pending.get(address);
-    if (entry !== undefined && entry.resetAt > now) {
-      entry.count += 1;
-      entry.last = now;
-      return;
-    }
-    if (entry !== undefined) write(address, entry);
-    if (pending.size >= MAX_PENDING_ADDRESSES) {
-      const [oldest] = pending;
-      if (oldest !== undefined) write(...oldest);
-    }
-    pending.set(address, { event, count: 1, first: now, last: now, resetAt });
-  }
+  const summaries = createRefusalSummaries({ auditTrail, logger, clock, windowMs });
 
   return {
     async refuse(event) {
@@ -134,16 +67,14 @@ export function createUnauthenticatedLimit(
         resetAt = clock() + retryAfter * 1000;
       }
       metrics.unauthenticatedRejections.inc();
-      summarize(event, resetAt);
+      summaries.count(event, resetAt);
       return new ProblemError('RATE_LIMITED', {
         detail: `Too many requests without valid credentials from this address: the limit is ${limit} per ${config.windowSeconds} s.`,
         retryAfter,
       });
     },
     async close() {
-      clearInterval(timer);
-      for (const entry of [...pending]) write(...entry);
-      await Promise.all([...writing]);
+      await summaries.close();
       if (options.store === undefined) await store.shutdown?.();
     },
   };
