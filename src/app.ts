@@ -8,6 +8,7 @@ import { createAccessLog } from './http/access-log.ts';
 import { createErrorHandler, methodNotAllowed, routeNotFound } from './http/error-handler.ts';
 import { createHealthRoutes } from './http/health-routes.ts';
 import { createRequestScope } from './http/request-id.ts';
+import type { UnauthenticatedLimit } from './http/unauthenticated-limit.ts';
 import { authenticate, authorize, createRevocationPipeline } from './http/revocation-pipeline.ts';
 import type { CallerResolver } from './identity/caller.ts';
 import type { Logger } from './observability/logger.ts';
@@ -26,6 +27,8 @@ export interface AppDeps {
   readonly policy: Policy;
   /** Per-caller rate limit; runs after authentication. */
   readonly rateLimit: RequestHandler;
+  /** Per-address limit of requests without a valid identity; runs within authentication. */
+  readonly unauthenticatedLimit?: UnauthenticatedLimit;
   readonly auditTrail: AuditTrail;
   /** `GET /v1/audit`, mounted after authentication and the `audit.read` check. */
   readonly auditQuery: RequestHandler;
@@ -65,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.get(
     AUDIT_PATH,
-    authenticate(deps.callers),
+    authenticate(deps.callers, deps.unauthenticatedLimit),
     deps.rateLimit,
     authorize('audit.read', deps.policy),
     deps.auditQuery,

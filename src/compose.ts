@@ -4,6 +4,7 @@
 // half-way through start-up releases what was already opened.
 
 import type { RequestHandler } from 'express';
+import type { Store } from 'express-rate-limit';
 import { Registry } from 'prom-client';
 import type { AppDeps } from './app.ts';
 import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.ts';
@@ -14,6 +15,7 @@ import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts
 import type { Config } from './config/schema.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createCredentials } from './credentials/create-credentials.ts';
+import { createUnauthenticatedLimit } from './http/unauthenticated-limit.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import { routeTokensByEndpoint } from './iam/route-tokens-by-endpoint.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
@@ -66,6 +68,7 @@ export async function composeDeps(
     ];
 
     let rateLimit: RequestHandler;
+    let unauthenticatedStore: Store | undefined;
     if (config.rateLimit.redisUrl === undefined) {
       rateLimit = createCallerRateLimit({ config: config.rateLimit, metrics, logger });
     } else {
@@ -87,10 +90,21 @@ export async function composeDeps(
         logger,
         store: redis.store,
       });
+      unauthenticatedStore = redis.storeFor('rescind:rl-unauthenticated:');
     }
 
     const auditTrail = await openAuditTrail({ config: config.audit, metrics, logger, clock });
     cleanups.push(() => auditTrail.close());
+    // Closed before the trail (cleanups run in reverse): its pending summaries are written first.
+    const unauthenticatedLimit = createUnauthenticatedLimit({
+      config: config.rateLimit,
+      metrics,
+      auditTrail,
+      logger,
+      clock,
+      ...(unauthenticatedStore !== undefined ? { store: unauthenticatedStore } : {}),
+    });
+    cleanups.push(() => unauthenticatedLimit.close());
     // openAuditTrail resolves only after crash recovery closed every dangling attempt, and the
     // server listens only after this: a process that answers /readyz has finished recovery.
     const { danglingRecovered } = auditTrail.stats();
@@ -138,6 +152,7 @@ export async function composeDeps(
       callers,
       policy: createPolicy(config.authorization.rules),
       rateLimit,
+      unauthenticatedLimit,
       auditTrail,
       auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
       revoker,

@@ -125,20 +125,59 @@ function checkCompose(scratch: string): void {
   const config = tryLoad('the compose gateway configuration loads', env);
   if (config === undefined) return;
 
-  const postgresPassword = readFileSync(
-    join(REPO, 'deploy/compose/secrets/postgres-password'),
-    'utf8',
-  ).trim();
-  const postgresUrl = config.audit.postgresUrl ?? '';
-  report(
-    postgresUrl.includes(`:${postgresPassword}@postgres:`),
-    "the compose audit URL carries the postgres service's password",
-  );
+  checkComposeRoles(compose, services, config);
   const grace = seconds(at(services, 'gateway', 'stop_grace_period'));
   report(
     grace !== undefined && grace > config.server.shutdownGraceSeconds,
     'compose stop_grace_period exceeds server.shutdownGraceSeconds',
     `${grace ?? '?'} s > ${config.server.shutdownGraceSeconds} s`,
+  );
+}
+
+/**
+ * Two database roles: the gateway connects as one that may insert and read audit records, the
+ * one-shot `migrate` service as the schema's owner, whose URL the gateway never sees.
+ */
+function checkComposeRoles(compose: unknown, services: unknown, config: Config): void {
+  const secret = (name: string) =>
+    readFileSync(
+      join(REPO, text(at(compose, 'secrets', name, 'file')) ?? 'missing'),
+      'utf8',
+    ).trim();
+  const gatewayUrl = new URL(config.audit.postgresUrl ?? 'postgres://missing@postgres/');
+  report(
+    decodeURIComponent(gatewayUrl.password) === secret('postgres-gateway-password'),
+    "the compose gateway connects with the gateway role's password",
+    gatewayUrl.username,
+  );
+  const migrationFile = text(
+    at(services, 'migrate', 'environment', 'RESCIND_AUDIT_POSTGRES_MIGRATION_URL_FILE'),
+  );
+  const ownerUrl = new URL(
+    migrationFile === undefined
+      ? 'postgres://missing@postgres/'
+      : secret(migrationFile.slice(COMPOSE_SECRET_DIR.length)),
+  );
+  report(
+    ownerUrl.username === text(at(services, 'postgres', 'environment', 'POSTGRES_USER')) &&
+      decodeURIComponent(ownerUrl.password) === secret('postgres-password') &&
+      ownerUrl.username !== gatewayUrl.username,
+    'compose migrates as the owner, another role than the gateway',
+    `${ownerUrl.username} / ${gatewayUrl.username}`,
+  );
+  const command = list(at(services, 'migrate', 'command')).map(String);
+  report(
+    command.includes('dist/audit/migrate-cli.js') &&
+      command[command.indexOf('--grant') + 1] === gatewayUrl.username,
+    "compose's migrate grants the gateway role",
+    command.join(' '),
+  );
+  const gatewaySecrets = list(at(services, 'gateway', 'secrets')).map(String);
+  report(
+    !gatewaySecrets.some((name) => name.includes('migration') || name === 'postgres-password') &&
+      at(services, 'gateway', 'depends_on', 'migrate', 'condition') ===
+        'service_completed_successfully',
+    "the compose gateway waits for migrate and holds none of the owner's secrets",
   );
 }
 
@@ -153,6 +192,7 @@ interface KubernetesObjects {
     labels: unknown;
   }[];
   readonly budgets: { file: string; selector: unknown }[];
+  readonly jobs: { file: string; spec: unknown }[];
 }
 
 function collectKubernetes(): KubernetesObjects {
@@ -160,6 +200,7 @@ function collectKubernetes(): KubernetesObjects {
   const secretData: Record<string, string> = {};
   const workloads: KubernetesObjects['workloads'] = [];
   const budgets: KubernetesObjects['budgets'] = [];
+  const jobs: KubernetesObjects['jobs'] = [];
   for (const file of yamlFilesUnder(join(REPO, 'deploy/kubernetes'))) {
     for (const object of readYaml(file) ?? []) {
       const kind = text(at(object, 'kind'));
@@ -179,12 +220,21 @@ function collectKubernetes(): KubernetesObjects {
           labels: at(object, 'spec', 'template', 'metadata', 'labels'),
         });
       }
+      if (kind === 'Job') {
+        jobs.push({ file: relative(REPO, file), spec: at(object, 'spec', 'template', 'spec') });
+      }
       if (kind === 'PodDisruptionBudget') {
         budgets.push({ file: relative(REPO, file), selector: at(object, 'spec', 'selector') });
       }
     }
   }
-  return { ...(configYaml === undefined ? {} : { configYaml }), secretData, workloads, budgets };
+  return {
+    ...(configYaml === undefined ? {} : { configYaml }),
+    secretData,
+    workloads,
+    budgets,
+    jobs,
+  };
 }
 
 function checkKubernetes(scratch: string): void {
@@ -255,6 +305,7 @@ function checkKubernetes(scratch: string): void {
     );
   }
 
+  checkKubernetesRoles(objects);
   const deployment = objects.workloads.find((workload) => workload.kind === 'Deployment');
   for (const budget of objects.budgets) {
     const wanted = at(budget.selector, 'matchLabels');
@@ -266,6 +317,43 @@ function checkKubernetes(scratch: string): void {
       `${budget.file}: the PodDisruptionBudget selects the Deployment's pods`,
     );
   }
+}
+
+/** A Job migrates as the owner and grants the gateways' role; no gateway pod sees the owner. */
+function checkKubernetesRoles(objects: KubernetesObjects): void {
+  const userOf = (url: string | undefined) => {
+    try {
+      return new URL(url ?? '').username;
+    } catch {
+      return '';
+    }
+  };
+  const gatewayUser = userOf(objects.secretData['audit-postgres-url']);
+  const ownerUser = userOf(objects.secretData['audit-postgres-migration-url']);
+  const migrations = objects.jobs.filter((job) =>
+    list(at(job.spec, 'containers')).some((container) =>
+      list(at(container, 'command')).map(String).includes('dist/audit/migrate-cli.js'),
+    ),
+  );
+  const command = list(at(migrations[0]?.spec, 'containers', 0, 'command')).map(String);
+  report(
+    migrations.length === 1 &&
+      gatewayUser !== '' &&
+      command[command.indexOf('--grant') + 1] === gatewayUser &&
+      ownerUser !== '' &&
+      ownerUser !== gatewayUser,
+    "a Job migrates the audit schema as its owner and grants the gateways' role",
+    `${ownerUser || '?'} grants ${gatewayUser || '?'}`,
+  );
+  const ownerSecret = (spec: unknown) =>
+    list(at(spec, 'volumes')).some(
+      (volume) => at(volume, 'secret', 'secretName') === 'rescind-audit-owner',
+    );
+  report(
+    migrations.every((job) => ownerSecret(job.spec)) &&
+      !objects.workloads.some((workload) => ownerSecret(workload.spec)),
+    "only the migration Job mounts the owner's secret, no gateway pod",
+  );
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'rescind-manifests-'));

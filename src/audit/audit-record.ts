@@ -69,6 +69,8 @@ export interface AuditRecordOutcome {
    * good (its lease lapsed): that instance's id, the name of the chain it writes.
    */
   readonly closedBy?: string;
+  /** Present on a summary record: it stands for `refused` requests between `since` and `until`. */
+  readonly summary?: { readonly refused: number; readonly since: string; readonly until: string };
 }
 
 export interface AuditRecord {

@@ -58,6 +58,16 @@ export interface AuditOutcome {
    * (a 404 on a retry after an attempt whose outcome was unknown: the earlier one took effect).
    */
   readonly reason?: string;
+  /** One record standing for many refused requests (unauthenticated floods). */
+  readonly summary?: AuditSummary;
+}
+
+/** How many requests a summary outcome record stands for, and when they arrived. */
+export interface AuditSummary {
+  readonly refused: number;
+  /** UTC, ISO 8601: the first and the last of them. */
+  readonly since: string;
+  readonly until: string;
 }
 
 export interface AuditReceipt {

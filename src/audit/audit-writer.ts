@@ -16,6 +16,7 @@ import { GENESIS_HASH } from './audit-record.ts';
 import { AuditStoreError, type AuditStore, type ChainHead } from './audit-store.ts';
 import type { AuditReceipt, ReadinessReport } from './audit-trail.ts';
 import { buildClosingOutcomeContent } from './build-audit-record.ts';
+import type { OutcomeSpool } from './outcome-spool.ts';
 import { sealRecordWithBody } from './seal-record.ts';
 import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
 
@@ -48,6 +49,11 @@ export interface AuditWriterOptions {
   readonly maxDeferredOutcomes?: number;
   /** Called after every commit with the new head and the number of records it added. */
   readonly onCommit?: (head: ChainHead, records: number) => void;
+  /**
+   * Where outcomes go that cannot wait in memory (over maxDeferredOutcomes, or still unwritten
+   * at shutdown), to be written into the trail at the next start. Without one they are lost.
+   */
+  readonly spool?: OutcomeSpool;
 }
 
 export interface AuditWriterStats {
@@ -295,15 +301,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   }
 
   function defer(content: AuditRecordContent): void {
-    if (deferred.length >= maxDeferred) {
-      logger.error(
-        { chain, requestId: content.requestId },
-        'audit outcome dropped: too many outcomes wait for the store; its attempt will be closed as unknown at next start',
-      );
-      return;
-    }
     const outcome = content.outcome;
-    deferred.push(
+    const marked =
       outcome === undefined
         ? content
         : {
@@ -312,7 +311,35 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
               ...outcome,
               deferred: { answeredStatus: 503, answeredCode: 'AUDIT_UNAVAILABLE' },
             },
-          },
+          };
+    if (deferred.length >= maxDeferred) {
+      spill([marked], 'too many outcomes wait for the store');
+      return;
+    }
+    deferred.push(marked);
+  }
+
+  /**
+   * Outcomes that cannot wait here go to the spool, and into the trail at the next start. When
+   * even that fails they are lost, and the log says exactly what that means.
+   */
+  function spill(outcomes: readonly AuditRecordContent[], why: string): void {
+    const requestIds = outcomes.slice(0, 20).map((content) => content.requestId);
+    if (options.spool !== undefined) {
+      try {
+        options.spool.save(outcomes);
+        logger.warn(
+          { chain, outcomes: outcomes.length, spool: options.spool.path, requestIds },
+          `audit outcomes spooled (${why}); they are written into the trail at the next start`,
+        );
+        return;
+      } catch (error) {
+        logger.error({ err: error, chain, spool: options.spool.path }, 'audit spool failed');
+      }
+    }
+    logger.error(
+      { chain, outcomes: outcomes.length, requestIds },
+      `audit outcomes lost (${why}): requests that had an attempt record get an outcome "unknown" at the next start; refusals made before any attempt record leave no record`,
     );
   }
 
@@ -450,8 +477,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       closing = true;
       stopProbe();
       await idle();
-      // One last chance for deferred outcomes; what still cannot be written is closed as
-      // unknown at the next start, from its attempt.
+      // One last chance for deferred outcomes; what still cannot be written is spooled.
       try {
         if (deferred.length > 0 && failure !== null) await recover();
         for (let round = 0; round < 100 && deferred.length > 0; round += 1) {
@@ -462,10 +488,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       }
       stopProbe();
       if (deferred.length > 0) {
-        logger.error(
-          { chain, outcomes: deferred.length },
-          'audit outcomes could not be written before shutdown; their attempts will be closed as unknown at next start',
-        );
+        spill(deferred, 'the store would not take them before shutdown');
+        deferred = [];
       }
     },
   };

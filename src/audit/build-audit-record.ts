@@ -13,6 +13,7 @@ import type {
 import {
   AUDIT_RESULTS,
   type AuditEvent,
+  type AuditSummary,
   type AuditResult,
   type AuditUpstream,
 } from './audit-trail.ts';
@@ -56,6 +57,7 @@ export interface OutcomeFacts {
   readonly reason?: string;
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
   readonly closedBy?: string;
+  readonly summary?: AuditSummary;
 }
 
 export interface RecordFacts {
@@ -150,6 +152,13 @@ function buildOutcome(outcome: OutcomeFacts): AuditRecordOutcome {
   }
   if (outcome.closedBy !== undefined) {
     putString(built, 'closedBy', text(outcome.closedBy), FIELD_BUDGETS.closedBy);
+  }
+  if (outcome.summary !== undefined) {
+    built.summary = {
+      refused: integer(outcome.summary.refused),
+      since: bound(text(outcome.summary.since) ?? '', FIELD_BUDGETS.time).value,
+      until: bound(text(outcome.summary.until) ?? '', FIELD_BUDGETS.time).value,
+    };
   }
   return built as unknown as AuditRecordOutcome;
 }

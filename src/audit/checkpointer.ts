@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AuditStore, ChainHead } from './audit-store.ts';
 import { appendCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { CHECKPOINT_LOG_MESSAGE } from './witness.ts';
 
 export interface CheckpointerOptions {
   /** The checkpoints file; none when only the store keeps them. */
@@ -85,6 +86,18 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     sinceLast = 0;
     written += 1;
     updateAge();
+    // The witness: the log pipeline keeps this line where the store's writers cannot reach it.
+    logger.info(
+      {
+        chain: signed.chain,
+        seq: signed.seq,
+        hash: signed.hash,
+        time: signed.time,
+        keyId: signed.keyId,
+        signature: signed.signature,
+      },
+      CHECKPOINT_LOG_MESSAGE,
+    );
     if (store !== undefined) {
       storing = storing
         .then(() => store.appendCheckpoint(signed))

@@ -23,6 +23,7 @@ import { parseSigningKey } from './checkpoint-key.ts';
 import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
 import type { ChainAdoption } from './adopt-orphan-chains.ts';
 import { openAuditStore } from './open-audit-store.ts';
+import { createOutcomeSpool, type OutcomeSpool } from './outcome-spool.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
 export interface OpenAuditTrailOptions {
@@ -44,6 +45,8 @@ export interface AuditTrailStats extends AuditWriterStats {
   readonly checkpointsWritten: number;
   /** Attempts closed as `unknown` at open. */
   readonly danglingRecovered: number;
+  /** Outcomes written at open from the spool a previous run left. */
+  readonly spooledReplayed: number;
 }
 
 export type OpenedAuditTrail = AuditTrail & {
@@ -69,6 +72,9 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
   const checkpointPath =
     config.checkpoints.path ??
     (store.appendCheckpoint === undefined ? `${config.sqlitePath}.checkpoints` : undefined);
+  // Outcomes the store would not take before a stop wait beside a SQLite file for the next start.
+  const spool =
+    config.store === 'sqlite' ? createOutcomeSpool(`${config.sqlitePath}.spool`) : undefined;
   try {
     const head = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
     const last = await checkAgainstLastCheckpoint(store, chain, head, checkpointPath);
@@ -82,6 +88,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
       logger,
       clock,
       ...options.writer,
+      ...(spool !== undefined ? { spool } : {}),
       onCommit: (_head, records) => {
         checkpointer?.committed(records);
       },
@@ -105,7 +112,10 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
     }
 
     let danglingRecovered: number;
+    let spooledReplayed = 0;
     try {
+      // Spooled outcomes first: one that closes an attempt keeps what really happened.
+      if (spool !== undefined) spooledReplayed = await replaySpool(spool, writer, logger);
       danglingRecovered = await closeDanglingAttempts(
         store,
         chain,
@@ -161,6 +171,7 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
         head: writer.head(),
         checkpointsWritten: checkpointer?.stats().written ?? 0,
         danglingRecovered,
+        spooledReplayed,
       }),
       checkpoint: () => checkpointer?.checkpoint() ?? null,
       close() {
@@ -237,6 +248,15 @@ function outcomeFacts(outcome: AuditOutcome) {
     durationMs: outcome.durationMs,
     ...(outcome.attemptId !== undefined ? { attemptId: outcome.attemptId } : {}),
     ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    ...(outcome.summary !== undefined
+      ? {
+          summary: {
+            refused: outcome.summary.refused,
+            since: outcome.summary.since,
+            until: outcome.summary.until,
+          },
+        }
+      : {}),
   };
 }
 
@@ -287,6 +307,26 @@ async function checkAgainstLastCheckpoint(
     );
   }
   return last;
+}
+
+/**
+ * Writes the outcomes a previous run spooled into the trail, then removes the spool. A failure
+ * leaves the spool in place (the trail then refuses to open, as for any store failure at open).
+ */
+async function replaySpool(
+  spool: OutcomeSpool,
+  writer: { write(content: AuditRecordContent): Promise<AuditReceipt> },
+  logger: Logger,
+): Promise<number> {
+  const { outcomes, unreadable } = spool.read();
+  if (outcomes.length === 0 && unreadable === 0) return 0;
+  await Promise.all(outcomes.map((outcome) => writer.write(outcome)));
+  spool.clear();
+  logger.warn(
+    { spool: spool.path, outcomes: outcomes.length, unreadable },
+    'audit outcomes spooled by a previous run were written into the trail',
+  );
+  return outcomes.length;
 }
 
 /** Crash recovery: every attempt without an outcome gets one, `unknown`, naming it. */

@@ -216,6 +216,19 @@ export async function openPostgresAuditStore(
       throw remember(storeError(error, where));
     }
     let timer: NodeJS.Timeout | undefined;
+    // While a client is checked out, pg-pool takes its own 'error' listener off it: a
+    // connection the server drops now (restart, failover) would be an unhandled 'error' event,
+    // which ends the process. Here it fails the work in progress instead, and the client is
+    // discarded on release.
+    let dropped: Error | undefined;
+    let onError: (error: Error) => void = () => undefined;
+    const lost = new Promise<never>((_resolve, reject) => {
+      onError = (error: Error) => {
+        dropped = error;
+        reject(error);
+      };
+    });
+    client.on('error', onError);
     const timedOut = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         reject(
@@ -223,9 +236,11 @@ export async function openPostgresAuditStore(
         );
       }, timeoutMs);
     });
+    lost.catch(() => undefined);
+    timedOut.catch(() => undefined);
     let broken: Error | undefined;
     try {
-      return await Promise.race([work(client), timedOut]);
+      return await Promise.race([work(client), lost, timedOut]);
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
       const failed = storeError(error, where);
@@ -233,7 +248,11 @@ export async function openPostgresAuditStore(
       throw failed;
     } finally {
       clearTimeout(timer);
-      client.release(broken);
+      const discard = broken ?? dropped;
+      // A discarded connection may still report errors while it closes: they are expected.
+      if (discard !== undefined) client.on('error', () => undefined);
+      client.removeListener('error', onError);
+      client.release(discard);
     }
   }
 

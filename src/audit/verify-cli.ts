@@ -18,14 +18,18 @@ import { openAuditStore } from './open-audit-store.ts';
 import { readNdjson } from './read-ndjson.ts';
 import { recordForVerification } from './stored-record.ts';
 import { verifyChain, type VerifyResult } from './verify-chain.ts';
+import { createWitnessCheck, readWitness, type WitnessFinding } from './witness.ts';
 
-const USAGE = `usage: npm run audit:verify -- [--file EXPORT.ndjson] [--checkpoints FILE] [--public-key FILE]... [--json]
+const USAGE = `usage: npm run audit:verify -- [--file EXPORT.ndjson] [--checkpoints FILE] [--public-key FILE]... [--witness FILE] [--json]
 
   (no --file)        verify the configured audit store (RESCIND_CONFIG and RESCIND_* as for npm start);
-                     its checkpoints file and signing key are used when configured
+                     its checkpoints (which must exist when a checkpoint key is configured) and
+                     the configured key's signatures are checked
   --file FILE        verify an NDJSON export (npm run audit:export) instead
   --checkpoints FILE hold the chains against these signed checkpoints
   --public-key FILE  Ed25519 public key (PEM) that must have signed them; repeat for rotated keys
+  --witness FILE     a log file (or NDJSON) of "audit checkpoint" lines kept off the box: the
+                     store must hold every witnessed (chain, seq, hash)
   --json             print the result as JSON
 
 exit 0: intact; 1: broken (names the first bad seq); 2: cannot read`;
@@ -40,14 +44,15 @@ interface Source {
   readonly close: () => Promise<void>;
 }
 
+interface Flags {
+  file?: string;
+  checkpoints?: string;
+  'public-key'?: string[];
+  witness?: string;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  let values: {
-    file?: string;
-    checkpoints?: string;
-    'public-key'?: string[];
-    json?: boolean;
-    help?: boolean;
-  };
+  let values: Flags & { json?: boolean; help?: boolean };
   try {
     values = parseArgs({
       args: [...argv],
@@ -55,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
         file: { type: 'string' },
         checkpoints: { type: 'string' },
         'public-key': { type: 'string', multiple: true },
+        witness: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -83,13 +89,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  let result: VerifyResult;
+  let result: VerifyResult & { witnessed?: number };
   try {
-    result = await verifyChain(source.records, {
-      ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
-      ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
-    });
+    result = await verifySource(source, values.witness);
   } catch (error) {
+    if (error instanceof CannotRead) {
+      report({ error: error.message }, values.json === true, 2);
+      return 2;
+    }
     report({ error: `cannot read ${source.label}: ${messageOf(error)}` }, values.json === true, 2);
     return 2;
   } finally {
@@ -110,11 +117,23 @@ async function main(argv: readonly string[]): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-async function openSource(values: {
-  file?: string;
-  checkpoints?: string;
-  'public-key'?: string[];
-}): Promise<Source> {
+/** The chains of the source, held against its checkpoints and, when given, the witness. */
+async function verifySource(
+  source: Source,
+  witnessPath: string | undefined,
+): Promise<VerifyResult & { witnessed?: number }> {
+  const witness =
+    witnessPath === undefined
+      ? undefined
+      : createWitnessCheck(await loadWitness(witnessPath), source.publicKeys);
+  const result = await verifyChain(witness?.tap(source.records) ?? source.records, {
+    ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
+    ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
+  });
+  return witness !== undefined && result.ok ? withWitness(result, witness.finding()) : result;
+}
+
+async function openSource(values: Flags): Promise<Source> {
   const explicitKeys = values['public-key']?.map(readPublicKey);
   const explicitCheckpoints =
     values.checkpoints === undefined ? undefined : loadCheckpoints(values.checkpoints);
@@ -148,9 +167,7 @@ async function openSource(values: {
     statSync(configuredPath, { throwIfNoEntry: false }) !== undefined
       ? loadCheckpoints(configuredPath)
       : undefined);
-  const signingKey = config.audit.checkpoints.signingKey;
-  const configuredKeys =
-    signingKey === undefined ? undefined : [createPublicKey(parseSigningKey(signingKey))];
+  const configuredKeys = configuredPublicKeys(config.audit.checkpoints);
   let store: AuditStore;
   try {
     store = await openAuditStore(config.audit, { readOnly: true });
@@ -170,7 +187,14 @@ async function openSource(values: {
     fileCheckpoints === undefined && (storedCheckpoints?.length ?? 0) === 0
       ? undefined
       : [...(storedCheckpoints ?? []), ...(fileCheckpoints ?? [])];
-  const publicKeys = explicitKeys ?? (checkpoints !== undefined ? configuredKeys : undefined);
+  const missingFile =
+    explicitCheckpoints === undefined &&
+    configuredPath !== undefined &&
+    fileCheckpoints === undefined;
+  if (configuredKeys !== undefined && (missingFile || checkpoints === undefined)) {
+    await refuseMissingCheckpoints(store, configuredPath);
+  }
+  const publicKeys = explicitKeys ?? configuredKeys;
   return {
     label: store.location,
     records: storeProgress('audit:verify', store, mapRecords(scanStore(store))),
@@ -184,6 +208,83 @@ async function* mapRecords(
   stored: AsyncIterable<Parameters<typeof recordForVerification>[0]>,
 ): AsyncGenerator {
   for await (const record of stored) yield recordForVerification(record);
+}
+
+/**
+ * Checkpoints are configured (a key is), yet the file or the store's own are missing: deleting
+ * them must not make a cut tail pass. A store without records has nothing to checkpoint yet.
+ */
+async function refuseMissingCheckpoints(
+  store: AuditStore,
+  configuredPath: string | undefined,
+): Promise<void> {
+  let first: unknown;
+  try {
+    [first] = await store.query({ limit: 1 });
+  } catch (error) {
+    await store.close();
+    throw new CannotRead(messageOf(error));
+  }
+  if (first === undefined) return;
+  await store.close();
+  const missing =
+    configuredPath === undefined
+      ? `${store.location} holds no checkpoints`
+      : `the checkpoints file ${configuredPath} is missing`;
+  throw new CheckpointFileError(
+    `a checkpoint key is configured but ${missing} (were the checkpoints deleted?)`,
+  );
+}
+
+/** The public keys of the configured checkpoint keys: the signing key's, and a public key. */
+function configuredPublicKeys(checkpoints: {
+  signingKey?: string | undefined;
+  publicKey?: string | undefined;
+}): KeyObject[] | undefined {
+  const keys: KeyObject[] = [];
+  try {
+    if (checkpoints.signingKey !== undefined) {
+      keys.push(createPublicKey(parseSigningKey(checkpoints.signingKey)));
+    }
+    if (checkpoints.publicKey !== undefined) keys.push(parseVerifyKey(checkpoints.publicKey));
+  } catch (error) {
+    throw new CannotRead(`the configured checkpoint key: ${messageOf(error)}`);
+  }
+  return keys.length === 0 ? undefined : keys;
+}
+
+async function loadWitness(path: string) {
+  let witnessed;
+  try {
+    witnessed = await readWitness(path);
+  } catch (error) {
+    throw new CannotRead(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (witnessed.length === 0) throw new CannotRead(`${path} holds no "audit checkpoint" lines`);
+  return witnessed;
+}
+
+function withWitness(
+  result: VerifyResult,
+  finding: WitnessFinding,
+): VerifyResult & { witnessed: number } {
+  if (finding.ok) {
+    return {
+      ...result,
+      reason: `${result.reason}; ${finding.reason}`,
+      witnessed: finding.witnessed,
+    };
+  }
+  return {
+    ...result,
+    ok: false,
+    reason: finding.reason,
+    witnessed: finding.witnessed,
+    ...(finding.seq !== undefined ? { firstBadSeq: finding.seq } : {}),
+    ...(finding.chain !== undefined ? { chain: finding.chain } : {}),
+  };
 }
 
 function loadCheckpoints(path: string): Checkpoint[] {

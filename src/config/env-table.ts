@@ -126,9 +126,21 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     secret: true,
   }),
   v(
+    'RESCIND_AUDIT_POSTGRES_MIGRATION_URL',
+    'audit.postgresMigrationUrl',
+    "PostgreSQL URL of the schema's owner role, for `npm run audit:migrate` only (not the gateway)",
+    { secret: true },
+  ),
+  v(
     'RESCIND_AUDIT_CHECKPOINT_KEY',
     'audit.checkpoints.signingKey',
     'Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints',
+    { secret: true },
+  ),
+  v(
+    'RESCIND_AUDIT_CHECKPOINT_PUBLIC_KEY',
+    'audit.checkpoints.publicKey',
+    'Ed25519 public key (SPKI PEM) `audit:verify` checks checkpoint signatures with where the private key is not configured',
     { secret: true },
   ),
   v(

@@ -199,6 +199,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       windowSeconds: int(1, 86_400).default(60),
       perCaller: int(1, 1_000_000).default(120),
+      /** Requests without valid credentials, per client address and window; audited in summary beyond. */
+      unauthenticatedPerAddress: int(1, 1_000_000).default(30),
       redisUrl: z
         .string()
         .trim()
@@ -240,6 +242,15 @@ export const configSchema = z.strictObject({
         .trim()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
+      /**
+       * The schema owner's URL, for `npm run audit:migrate` only: the gateway itself runs as a
+       * role that may insert and read, never alter or drop (docs/audit-trail.md "Database roles").
+       */
+      postgresMigrationUrl: z
+        .string()
+        .trim()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
       /** Names this instance's chain; defaults to the host name when empty. */
       instanceId: z
         .string()
@@ -253,6 +264,8 @@ export const configSchema = z.strictObject({
           everyRecords: int(1, 1_000_000).default(1000),
           /** Ed25519 private key, PKCS#8 PEM. Without one, checkpoints are not written. */
           signingKey: nonEmpty.optional(),
+          /** Ed25519 public key, SPKI PEM: what audit:verify checks signatures with. */
+          publicKey: nonEmpty.optional(),
         })
         .prefault({}),
       /**

@@ -16,6 +16,8 @@ export interface RedisRateLimitStoreOptions {
 
 export interface RedisRateLimitStore {
   readonly store: Store;
+  /** Another store on the same connection, counting under its own key prefix. */
+  storeFor(prefix: string): Store;
   readonly client: Redis;
   /** Ready when connected; reasons never include the URL (it may hold a password). */
   readiness(): ReadinessReport;
@@ -58,18 +60,24 @@ export function createRedisRateLimitStore(
     logger.warn({ err: error }, 'rate-limit Redis unavailable');
   });
 
-  const store = new ReloadingRedisStore(
-    {
-      prefix: options.prefix ?? DEFAULT_RATE_LIMIT_PREFIX,
-      sendCommand: (command: string, ...args: string[]) =>
-        client.call(command, ...args) as Promise<RedisReply>,
-    },
-    () => client.status === 'ready',
-  );
+  const stores: ReloadingRedisStore[] = [];
+  const storeFor = (prefix: string): ReloadingRedisStore => {
+    const created = new ReloadingRedisStore(
+      {
+        prefix,
+        sendCommand: (command: string, ...args: string[]) =>
+          client.call(command, ...args) as Promise<RedisReply>,
+      },
+      () => client.status === 'ready',
+    );
+    stores.push(created);
+    return created;
+  };
+  const store = storeFor(options.prefix ?? DEFAULT_RATE_LIMIT_PREFIX);
   client.on('ready', () => {
     if (!healthy) {
       logger.info('rate-limit Redis available again');
-      store.reloadScripts();
+      for (const each of stores) each.reloadScripts();
     }
     healthy = true;
   });
@@ -83,6 +91,7 @@ export function createRedisRateLimitStore(
 
   return {
     store,
+    storeFor,
     client,
     readiness,
     ready: readiness,

@@ -12,12 +12,14 @@ import type { Revoker } from '../upstream/revoker.ts';
 import { auditEventOf } from './audit-facts.ts';
 import { respond } from './respond.ts';
 import { scopeOf } from './request-scope.ts';
+import type { UnauthenticatedLimit } from './unauthenticated-limit.ts';
 import { createValidateRequest, rawTargetOf } from './validate-request.ts';
 
 export interface PipelineDeps {
   readonly config: Config;
   readonly callers: CallerResolver;
   readonly rateLimit: RequestHandler;
+  readonly unauthenticatedLimit?: UnauthenticatedLimit;
   readonly policy: Policy;
   readonly auditTrail: AuditTrail;
   readonly revoker: Revoker;
@@ -32,8 +34,9 @@ export function createRevocationPipeline(
     //    every refusal below ends in exactly one outcome record (the error handler's respond).
     bindOperation(operation),
     // 2. Identity first: limits and policy are per caller, and an anonymous request must learn
-    //    nothing else about the route (not even whether its parameters are valid).
-    authenticate(deps.callers),
+    //    nothing else about the route (not even whether its parameters are valid). Requests
+    //    without a valid identity are limited per address here, before anything is written.
+    authenticate(deps.callers, deps.unauthenticatedLimit),
     // 3. The rate limit before validation: a flood of malformed requests is still a flood, and
     //    each refused request costs an audit write.
     deps.rateLimit,
@@ -59,13 +62,26 @@ function bindOperation(operation: OperationSpec): RequestHandler {
   };
 }
 
-export function authenticate(callers: CallerResolver): RequestHandler {
+export function authenticate(
+  callers: CallerResolver,
+  unauthenticated?: UnauthenticatedLimit,
+): RequestHandler {
   return async function authenticateStep(req, res, next) {
-    scopeOf(res).caller = await callers.authenticate({
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      peerAddress: req.socket.remoteAddress,
-    });
+    const scope = scopeOf(res);
+    try {
+      scope.caller = await callers.authenticate({
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        peerAddress: req.socket.remoteAddress,
+      });
+    } catch (error) {
+      if (!(error instanceof ProblemError) || error.code !== 'UNAUTHENTICATED') throw error;
+      const refusal = await unauthenticated?.refuse(auditEventOf(scope, req));
+      if (refusal === undefined || refusal === null) throw error;
+      // Past the address's limit: no record of its own, the address's summary record counts it.
+      scope.outcomeRecorded = true;
+      throw refusal;
+    }
     next();
   };
 }

@@ -23,6 +23,7 @@ export const SENSITIVE_KEYS: readonly string[] = [
   'x-subject-token',
   'signingKey',
   'postgresUrl',
+  'postgresMigrationUrl',
   'redisUrl',
 ];
 

@@ -57,6 +57,12 @@ export const METRIC_SPECS = {
     help: 'Requests refused because the caller exceeded its limit',
     labelNames: [] as const,
   },
+  unauthenticatedRejections: {
+    type: 'counter',
+    name: 'rescind_unauthenticated_rejections_total',
+    help: 'Requests without valid credentials refused (429) because their client address exceeded rateLimit.unauthenticatedPerAddress',
+    labelNames: [] as const,
+  },
   rateLimitStoreErrors: {
     type: 'counter',
     name: 'rescind_rate_limit_store_errors_total',
@@ -120,6 +126,7 @@ export function createMetrics(
     tokenExchanges: new Counter(c(s.tokenExchanges)),
     tokenCacheHits: new Counter(c(s.tokenCacheHits)),
     rateLimitRejections: new Counter(c(s.rateLimitRejections)),
+    unauthenticatedRejections: new Counter(c(s.unauthenticatedRejections)),
     rateLimitStoreErrors: new Counter(c(s.rateLimitStoreErrors)),
     auditCommitDuration: new Histogram(c(s.auditCommitDuration)),
     auditWriteFailures: new Counter(c(s.auditWriteFailures)),

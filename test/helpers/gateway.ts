@@ -73,7 +73,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const fileConfig = deepMerge(
     {
       authorization: { rules: TEST_RULES },
-      rateLimit: { windowSeconds: 60, perCaller: 100_000 },
+      rateLimit: { windowSeconds: 60, perCaller: 100_000, unauthenticatedPerAddress: 100_000 },
       upstream: {
         attemptTimeoutMs: 2000,
         deadlineMs: 8000,

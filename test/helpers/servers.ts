@@ -63,6 +63,12 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and data (after stop). */
   start(): Promise<void>;
+  /**
+   * Immediate shutdown, what `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, every
+   * connection cut), waiting for the postmaster to exit; the next start runs crash recovery.
+   * Followed by `start()` it is `pg_ctl restart -m immediate`.
+   */
+  crash(): Promise<void>;
   /** Every process of the server: the postmaster and its children (backends, workers). */
   processes(): number[];
   /** Stops it and removes its directory. */
@@ -142,6 +148,11 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     child = null;
     if (running !== null) await stopProcess(running.pid, 'SIGINT', running.exited);
   };
+  const crash = async () => {
+    const running = child;
+    child = null;
+    if (running !== null) await stopProcess(running.pid, 'SIGQUIT', running.exited);
+  };
   try {
     await start();
   } catch (error) {
@@ -158,6 +169,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     url,
     stop,
     start,
+    crash,
     processes() {
       const postmaster = child?.pid;
       return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];

@@ -109,7 +109,7 @@ describe('SQLite audit store faults', () => {
     await assertIntact(config.sqlitePath, 3);
   });
 
-  test('closes as unknown at the next start an outcome that was still waiting when the process stopped', async (t) => {
+  test('writes at the next start, from its spool, an outcome that was still waiting when the process stopped', async (t) => {
     const config = auditConfig(tempDir(t));
     const first = await openTestTrail(t, config);
     const attempt = await first.trail.recordAttempt(sampleEvent());
@@ -121,10 +121,12 @@ describe('SQLite audit store faults', () => {
     await lock.release();
 
     const second = await openTestTrail(t, config);
-    assert.equal(second.trail.stats().danglingRecovered, 1);
+    assert.equal(second.trail.stats().spooledReplayed, 1);
+    assert.equal(second.trail.stats().danglingRecovered, 0, 'the attempt has its real outcome');
     const outcome = (await storedRecords(config.sqlitePath))[1]?.outcome;
     assert.equal(outcome?.attemptId, attempt.id);
-    assert.equal(outcome.result, 'unknown');
+    assert.equal(outcome.result, 'revoked');
+    assert.deepEqual(outcome.deferred, { answeredStatus: 503, answeredCode: 'AUDIT_UNAVAILABLE' });
   });
 
   const writeFaults: [string, (t: TestContext) => WriteFault][] = [

@@ -25,7 +25,13 @@ const failingAudit: AuditTrail = {
 };
 
 function rateLimitConfig(overrides: Partial<Config['rateLimit']> = {}): Config['rateLimit'] {
-  return { windowSeconds: 60, perCaller: 2, onStoreError: 'fail-closed', ...overrides };
+  return {
+    windowSeconds: 60,
+    perCaller: 2,
+    unauthenticatedPerAddress: 30,
+    onStoreError: 'fail-closed',
+    ...overrides,
+  };
 }
 
 interface Harness {

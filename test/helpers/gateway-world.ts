@@ -1,0 +1,211 @@
+// A real gateway process (`node src/main.ts`) configured the way an operator configures it: a
+// YAML file plus RESCIND_* variables, the cloud simulator on loopback, JWTs from a dev issuer.
+// For tests that must see the process itself: whether it survives a fault, how it exits.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import {
+  DEMO_ACCOUNT,
+  DEMO_PROJECTS,
+  DEMO_RESOURCES,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator/index.ts';
+import { AUDIENCE, ISSUER } from './gateway.ts';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+export const VERIFY_CLI = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Every line the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Whether the process is still running. */
+  running(): boolean;
+}
+
+export interface GatewayWorld {
+  readonly sim: Simulator;
+  readonly issuer: DevIssuer;
+  readonly dir: string;
+  /** The environment the gateway runs with (for the CLIs too). */
+  readonly env: Record<string, string>;
+  start(): Promise<GatewayProcess>;
+  close(): Promise<void>;
+}
+
+/** A simulator, an issuer, a config file and the environment of `npm start`. */
+export async function gatewayWorld(
+  config: Record<string, unknown>,
+  variables: Record<string, string>,
+): Promise<GatewayWorld> {
+  const sim = await startSimulator({ autoReseed: true });
+  const issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-gwp-'));
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify(issuer.jwks));
+  const configFile = join(dir, 'rescind.yaml');
+  writeFileSync(
+    configFile,
+    stringify({ authorization: { rules: [{ groups: ['secops'], allow: ['*'] }] }, ...config }),
+  );
+  const env: Record<string, string> = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          !entry[0].startsWith('RESCIND_') && entry[1] !== undefined,
+      ),
+    ),
+    RESCIND_CONFIG: configFile,
+    RESCIND_HOST: '127.0.0.1',
+    RESCIND_PORT: '0',
+    RESCIND_IAM_ENDPOINT: sim.url,
+    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
+    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
+    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
+    RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
+    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
+    RESCIND_SCM_ENDPOINT: sim.url,
+    RESCIND_APIG_ENDPOINT: sim.url,
+    RESCIND_KMS_ENDPOINT: sim.url,
+    RESCIND_MODELARTS_ENDPOINT: sim.url,
+    RESCIND_JWT_ISSUER: ISSUER,
+    RESCIND_JWT_AUDIENCE: AUDIENCE,
+    RESCIND_JWKS_FILE: jwks,
+    RESCIND_AUDIT_SQLITE_PATH: join(dir, 'audit.db'),
+    RESCIND_INSTANCE_ID: 'gw-1',
+    ...variables,
+  };
+  const children: GatewayProcess[] = [];
+  return {
+    sim,
+    issuer,
+    dir,
+    env,
+    async start() {
+      const gateway = await startGatewayProcess(env);
+      children.push(gateway);
+      return gateway;
+    },
+    async close() {
+      for (const gateway of children) {
+        if (gateway.running()) gateway.child.kill('SIGKILL');
+        await gateway.exited;
+      }
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns `node src/main.ts`; resolves once it listens. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const lines: string[] = [];
+  let running = true;
+  void exited.then(() => {
+    running = false;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    lines.push(chunk.toString('utf8'));
+  });
+  const stdout = createInterface({ input: child.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    stdout.on('line', (line) => {
+      lines.push(`${line}\n`);
+      if (line.includes('rescind listening on'))
+        resolve((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((code) => {
+      reject(new Error(`gateway exited (${String(code)}) before listening: ${lines.join('')}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    exited,
+    output: () => lines.join(''),
+    running: () => running,
+  };
+}
+
+export interface Answer {
+  readonly requestId: string;
+  readonly status: number;
+  readonly code: string | null;
+  readonly auditId: string | null;
+  /** performance.now() when the request was sent. */
+  readonly sentAt: number;
+  /** performance.now() when the answer arrived. */
+  readonly at: number;
+}
+
+/** One revocation of a demo KMS grant; a refused connection is status 0. */
+export async function revokeOnce(
+  url: string,
+  token: string,
+  requestId: string,
+  n: number,
+): Promise<Answer> {
+  const sentAt = performance.now();
+  const grants = DEMO_RESOURCES.kmsGrants;
+  const target = grants[n % grants.length];
+  if (target === undefined) throw new Error('no demo grant');
+  try {
+    const response = await fetch(`${url}/v1/kms/keys/${target.keyId}/grants/${target.grantId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await response.json()) as { auditId?: string; code?: string };
+    return {
+      requestId,
+      status: response.status,
+      code: body.code ?? null,
+      auditId: body.auditId ?? null,
+      sentAt,
+      at: performance.now(),
+    };
+  } catch {
+    return { requestId, status: 0, code: null, auditId: null, sentAt, at: performance.now() };
+  }
+}
+
+/**
+ * `clients` loops revoking until `stop()` is called; resolves with every answer in order of
+ * arrival.
+ */
+export function load(
+  url: string,
+  token: string,
+  clients: number,
+  prefix: string,
+): { answers: Answer[]; stop: () => Promise<Answer[]> } {
+  const answers: Answer[] = [];
+  let stopped = false;
+  let n = 0;
+  const loops = Array.from({ length: clients }, async () => {
+    while (!stopped) {
+      const index = n++;
+      answers.push(await revokeOnce(url, token, `${prefix}-${index}`, index));
+    }
+  });
+  return {
+    answers,
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return answers;
+    },
+  };
+}
