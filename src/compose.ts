@@ -54,7 +54,7 @@ export async function composeDeps(
     const callers = createCallerResolver(config.identity, { logger, clock });
     cleanups.push(() => callers.close?.());
 
-    // Every dependency /readyz reports on. Reasons are scrubbed of secrets and URLs there.
+    // Every dependency /readyz reports on. Callers see each one's code; its reasons are logged.
     const readiness: ReadinessCheck[] = [
       // The process cannot get this far with a configuration that failed to load or validate.
       { name: 'config', check: () => ({ ready: true, reasons: [], detail: 'loaded and valid' }) },
@@ -74,7 +74,7 @@ export async function composeDeps(
         check: () =>
           config.rateLimit.onStoreError === 'fail-open'
             ? { ready: true, reasons: [] }
-            : redis.readiness(),
+            : { ...redis.readiness(), code: 'rate-limit-store-disconnected' },
       });
       rateLimit = createCallerRateLimit({
         config: config.rateLimit,
@@ -101,7 +101,11 @@ export async function composeDeps(
     // made durable now. A store that needs a live probe of its own adds a check here.
     readiness.push({
       name: 'audit-store',
-      check: () => ({ ...auditTrail.readiness(), detail: config.audit.store }),
+      check: () => ({
+        ...auditTrail.readiness(),
+        code: 'audit-store-not-durable',
+        detail: config.audit.store,
+      }),
     });
 
     const tokens = createTokenProvider({ iam: config.cloud.iam, metrics, logger, clock });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
+import { isSigningKey, SIGNING_KEY_MESSAGE } from '../audit/checkpoint-key.ts';
 import { isValidCidr } from './cidr-syntax.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -222,7 +223,7 @@ export const configSchema = z.strictObject({
           intervalSeconds: int(1, 86_400).default(60),
           everyRecords: int(1, 1_000_000).default(1000),
           /** Ed25519 private key, PKCS#8 PEM. Without one, checkpoints are not written. */
-          signingKey: nonEmpty.optional(),
+          signingKey: nonEmpty.refine(isSigningKey, SIGNING_KEY_MESSAGE).optional(),
         })
         .prefault({}),
     })

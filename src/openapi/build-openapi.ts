@@ -523,8 +523,9 @@ function readinessSchema(): Schema {
             ready: { type: 'boolean' },
             reasons: {
               type: 'array',
-              items: { type: 'string' },
-              description: 'why it is not ready; never a secret or a connection string',
+              items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+              description:
+                'stable codes saying why it is not ready (e.g. `audit-store-not-durable`); the details are logged',
             },
             detail: { type: 'string' },
           },

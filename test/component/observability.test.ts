@@ -413,7 +413,8 @@ describe('readiness', () => {
     assert.equal(body.status, 'not-ready');
     const redis = body.checks.find((check) => check.name === 'rate-limit-store');
     assert.equal(redis?.ready, false);
-    assert.match(redis.reasons.join(' '), /Redis is not connected/);
+    assert.deepEqual(redis.reasons, ['rate-limit-store-disconnected']);
+    assert.match(gw.logs(), /Redis is not connected/);
     for (const hidden of ['secretpw', '127.0.0.1:1', 'redis://:']) {
       assert.ok(!text.includes(hidden), `readiness shows no ${hidden}`);
     }
@@ -451,7 +452,9 @@ describe('runbook situations (docs/operations.md)', () => {
     const readiness = await fetch(`${gw.url}/readyz`);
     assert.equal(readiness.status, 503);
     const reasons = JSON.stringify(await readiness.json());
-    assert.match(reasons, /audit records cannot be made durable/);
+    assert.match(reasons, /"reasons":\["audit-store-not-durable"\]/);
+    assert.ok(!reasons.includes(gw.auditPath), 'the file path is for the log only');
+    await logLine(gw, (line) => line.msg === 'not ready' && line.check === 'audit-store');
     const { families } = await scrape(gw);
     assert.ok(
       (sampleValue(families, 'rescind_audit_write_failures_total', { store: 'sqlite' }) ?? 0) >= 1,
@@ -469,7 +472,7 @@ describe('runbook situations (docs/operations.md)', () => {
       'rescind_audit_write_failures_total',
       'audit store failing',
       'audit store recovered',
-      'audit records cannot be made durable',
+      'audit-store-not-durable',
     ]) {
       assert.ok(doc.includes(shown), `the runbook mentions ${shown}`);
     }
