@@ -15,7 +15,12 @@ import { exchangeToken, type ExchangeOutcome, type ExchangedToken } from './exch
 import { exchangeResultOf } from './iam-failure.ts';
 import { scrubMessage } from './parse-iam-answer.ts';
 import { createTokenCache, type TokenCacheResult } from './token-cache.ts';
-import { tokenScopeKey, type TokenProvider, type TokenScope } from './token-provider.ts';
+import {
+  tokenScopeKey,
+  tokenScopeLabel,
+  type TokenProvider,
+  type TokenScope,
+} from './token-provider.ts';
 
 export interface TokenProviderOptions {
   readonly iam: Config['cloud']['iam'];
@@ -138,7 +143,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     scope: TokenScope,
     requestId: string,
   ): Promise<ExchangedToken> => {
-    const label = tokenScopeKey(scope);
+    const label = tokenScopeLabel(scope);
     const step = (own: string): Promise<ExchangedToken> =>
       exchangeLogged(label, 'assume_role', requestId, () =>
         exchangeToken({
@@ -167,14 +172,14 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 
   const exchangeFor = (scope: TokenScope, requestId: string): Promise<ExchangedToken> =>
     agency === undefined
-      ? passwordExchange(tokenScopeKey(scope), buildAuthScope(scope, iam.domain), requestId)
+      ? passwordExchange(tokenScopeLabel(scope), buildAuthScope(scope, iam.domain), requestId)
       : assumeRole(agency, scope, requestId);
 
   return {
     async getToken(scope, request) {
       const key = tokenScopeKey(scope);
       const { token } = countHit(
-        key,
+        tokenScopeLabel(scope),
         await cache.get(key, request, () => exchangeFor(scope, request.requestId)),
       );
       return { value: token.value, expiresAt: token.expiresAt };
@@ -183,7 +188,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     invalidate(scope, token) {
       const key = tokenScopeKey(scope);
       const dropped = cache.invalidate(key, token);
-      logger.debug({ scope: key, dropped }, 'IAM token invalidated');
+      logger.debug({ scope: tokenScopeLabel(scope), dropped }, 'IAM token invalidated');
     },
   };
 }

@@ -17,7 +17,12 @@ import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.t
 import { redactTokenInFault } from './redact-token.ts';
 import { resolveEndpoint } from './resolve-endpoint.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
-import type { RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
+import type {
+  ResolvedProject,
+  RevocationRequest,
+  RevocationResult,
+  Revoker,
+} from './revoker.ts';
 import { createSendUpstream, type SendUpstream } from './send-upstream.ts';
 import { isNetworkFailure, type UpstreamAnswer, type UpstreamResponse } from './upstream-answer.ts';
 import { USER_AGENT } from './user-agent.ts';
@@ -110,7 +115,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
       };
     }
     const plan = operation.upstream({ projectId: project.id, requestId, target: request.target });
-    const scope = tokenScopeOf(operation, project.id);
+    const scope = tokenScopeOf(operation, project);
 
     let attempts = 0;
     let retriesUsed = 0;
@@ -256,8 +261,10 @@ export function createRevoker(options: RevokerOptions): Revoker {
   return { revoke };
 }
 
-function tokenScopeOf(operation: OperationSpec, projectId: string): TokenScope {
-  return operation.tokenScope === 'domain' ? { kind: 'domain' } : { kind: 'project', projectId };
+function tokenScopeOf(operation: OperationSpec, project: ResolvedProject): TokenScope {
+  return operation.tokenScope === 'domain'
+    ? { kind: 'domain' }
+    : { kind: 'project', projectId: project.id, alias: project.alias };
 }
 
 /** `token` is the one the call carried: a service quoting it back must not pass it on. */

@@ -1,13 +1,15 @@
 // Small weaknesses a security review found in a running gateway, each reproduced here the way
-// the attacker did it: other methods on the operating endpoints, and request bodies in a
-// Content-Encoding the gateway does not read.
+// the attacker did it: other methods on the operating endpoints, request bodies in a
+// Content-Encoding the gateway does not read, project ids in the unauthenticated /metrics.
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
+import { DEFAULT_PROJECT, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { readTrail, KMS_PATH } from './support-audit-trail.ts';
+import { EU_CONFIG, EU_PROJECT } from './support-routes.ts';
 
 let gw: TestGateway;
 
@@ -107,4 +109,29 @@ describe('a request body in a Content-Encoding the gateway does not read', () =>
       );
     });
   }
+});
+
+describe('metrics name projects by alias', () => {
+  test('a revocation in the eu project is counted under project:eu, and /metrics holds no project id', async (t) => {
+    const eu = await startGateway({ config: EU_CONFIG });
+    t.after(() => eu.close());
+    const token = await eu.token('alice');
+    const grant = DEMO_RESOURCES.kmsGrants[0];
+    for (const query of ['', '?project=eu']) {
+      const answer = await fetch(
+        `${eu.url}/v1/kms/keys/${grant.keyId}/grants/${grant.grantId}${query}`,
+        { method: 'DELETE', headers: { authorization: `Bearer ${token}` } },
+      );
+      assert.notEqual(answer.status, 500);
+    }
+    const metrics = await (await fetch(`${eu.url}/metrics`)).text();
+    assert.match(metrics, /rescind_token_exchanges_total\{scope="project:eu",result="success"\} 1/);
+    assert.match(
+      metrics,
+      /rescind_token_exchanges_total\{scope="project:default",result="success"\} 1/,
+    );
+    for (const id of [EU_PROJECT, DEFAULT_PROJECT]) {
+      assert.ok(!metrics.includes(id), `no project id ${id} in /metrics`);
+    }
+  });
 });
