@@ -17,12 +17,7 @@ import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.t
 import { redactTokenInFault } from './redact-token.ts';
 import { resolveEndpoint } from './resolve-endpoint.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
-import type {
-  ResolvedProject,
-  RevocationRequest,
-  RevocationResult,
-  Revoker,
-} from './revoker.ts';
+import type { ResolvedProject, RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
 import { createSendUpstream, type SendUpstream } from './send-upstream.ts';
 import { isNetworkFailure, type UpstreamAnswer, type UpstreamResponse } from './upstream-answer.ts';
 import { USER_AGENT } from './user-agent.ts';
