@@ -114,6 +114,14 @@ export const configSchema = z.strictObject({
           /** At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive. */
           jwksCooldownSeconds: int(0, 3600).default(30),
           jwksCacheMaxAgeSeconds: int(1, 86_400).default(600),
+          /** The `typ` header every token must carry (e.g. `at+jwt`); unset: not checked. */
+          requiredType: nonEmpty.optional(),
+          /** Tokens older than this (since `iat`, which they then need) are refused; unset: no limit. */
+          maxTokenAgeSeconds: int(1, 31_536_000).optional(),
+          /** An `iat` later than now plus the clock tolerance is refused. */
+          refuseFutureIat: z.boolean().default(true),
+          /** Extension header parameters a token may list in `crit`; any other is refused. */
+          criticalHeaders: z.array(nonEmpty).default([]),
         })
         .prefault({}),
       trustedProxies: z
