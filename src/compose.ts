@@ -129,7 +129,7 @@ export async function composeDeps(
       auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
       revoker,
       readiness,
-      openapi: buildOpenApi(config.identity.mode),
+      openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),
     };
     return { deps, auditTrail, tokens, close };
   } catch (error) {

@@ -53,7 +53,7 @@ const projectSchema = z.strictObject({
   region: nonEmpty.optional(),
 });
 
-export const configSchema = z.strictObject({
+const configShape = z.strictObject({
   server: z
     .strictObject({
       host: nonEmpty.default(DEFAULT_HOST),
@@ -166,6 +166,8 @@ export const configSchema = z.strictObject({
               subjects: z.array(nonEmpty).default([]),
               groups: z.array(nonEmpty).default([]),
               allow: z.array(permission).min(1),
+              /** Project aliases the rule holds for; absent: every project. */
+              projects: z.array(z.string()).min(1).optional(),
             })
             .refine((rule) => rule.subjects.length + rule.groups.length > 0, {
               message: 'a rule needs at least one subject or group',
@@ -246,6 +248,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** Only one place knows both the rules and the projects: the whole configuration. */
+function checkRuleProjects(config: z.output<typeof configShape>, ctx: z.RefinementCtx): void {
+  config.authorization.rules.forEach((rule, index) => {
+    rule.projects?.forEach((alias, at) => {
+      if (!(alias in config.cloud.projects)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorization', 'rules', index, 'projects', at],
+          message: `names project "${alias}", which is not configured in cloud.projects`,
+        });
+      }
+    });
+  });
+}
+
+export const configSchema = configShape.superRefine(checkRuleProjects);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -68,12 +68,19 @@ export const AUDIT_QUERY_PARAMETERS: readonly {
   { name: 'cursor', description: 'opaque cursor from `nextCursor`', schema: text(512) },
 ];
 
-export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
+/**
+ * `projectAliases` are the configured ones (`cloud.projects`): the `project` parameter is
+ * documented as exactly that enum, so a client sees which projects this gateway serves.
+ */
+export function buildOpenApi(
+  identityMode: Config['identity']['mode'],
+  projectAliases: readonly string[] = ['default'],
+): Schema {
   const paths: Record<string, Schema> = {};
   for (const operation of OPERATIONS) {
     const item = (paths[operation.path] ??= {});
     if ('delete' in item) throw new Error(`two operations share DELETE ${operation.path}`);
-    item.delete = revocationOperation(operation);
+    item.delete = revocationOperation(operation, projectAliases);
   }
   paths[AUDIT_PATH] = { get: auditOperation() };
   paths['/healthz'] = { get: healthOperation() };
@@ -144,13 +151,13 @@ function securityScheme(identityMode: Config['identity']['mode']): Schema {
       };
 }
 
-function revocationOperation(operation: OperationSpec): Schema {
+function revocationOperation(operation: OperationSpec, projectAliases: readonly string[]): Schema {
   const pathParams = Object.entries(operation.pathParams);
   const queryParams = Object.entries(operation.queryParams);
   const parameters = [
     ...pathParams.map(([name, rule]) => parameter(name, 'path', rule, true)),
     ...queryParams.map(([name, rule]) => parameter(name, 'query', rule, true)),
-    parameter('project', 'query', PROJECT_ALIAS, false),
+    projectParameter(projectAliases),
     requestIdParameter(),
   ];
   const target = [...pathParams, ...queryParams];
@@ -311,6 +318,25 @@ function parameter(
   required: boolean,
 ): Schema {
   return { name, in: where, required, description: rule.description, schema: ruleSchema(rule) };
+}
+
+function projectParameter(aliases: readonly string[]): Schema {
+  const sorted = [...aliases].sort((a, b) =>
+    a === 'default' ? -1 : b === 'default' ? 1 : a < b ? -1 : 1,
+  );
+  return {
+    name: 'project',
+    in: 'query',
+    required: false,
+    description:
+      'a project alias this gateway is configured with; without it, `default`. Another value is 400 INVALID_REQUEST',
+    schema: {
+      type: 'string',
+      enum: sorted,
+      default: 'default',
+      pattern: PROJECT_ALIAS.pattern.source,
+    },
+  };
 }
 
 function ruleSchema(rule: ParamRule): Schema {
