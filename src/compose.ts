@@ -10,6 +10,7 @@ import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.
 import { createAuditQueryHandler } from './audit/query-routes.ts';
 import { createPolicy } from './authz/policy.ts';
 import type { Config } from './config/schema.ts';
+import { createAuditReadRecorder } from './http/audit-read-recorder.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
@@ -126,7 +127,10 @@ export async function composeDeps(
       policy: createPolicy(config.authorization.rules),
       rateLimit,
       auditTrail,
-      auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
+      auditQuery: createAuditQueryHandler(auditTrail.reader, {
+        logger,
+        recorder: createAuditReadRecorder(auditTrail),
+      }),
       revoker,
       readiness,
       openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),

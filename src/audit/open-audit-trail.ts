@@ -206,6 +206,7 @@ function outcomeFacts(outcome: AuditOutcome) {
     durationMs: outcome.durationMs,
     ...(outcome.attemptId !== undefined ? { attemptId: outcome.attemptId } : {}),
     ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    ...(outcome.records !== undefined ? { records: outcome.records } : {}),
   };
 }
 

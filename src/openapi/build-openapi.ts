@@ -525,6 +525,11 @@ function auditRecordSchema(): Schema {
           durationMs: { type: ['number', 'null'] },
           attemptId: { type: 'string' },
           reason: { type: 'string' },
+          records: {
+            type: 'integer',
+            minimum: 0,
+            description: 'reads of the trail (operation `audit.read`): records sent to the reader',
+          },
         },
       },
       prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
