@@ -15,6 +15,7 @@ import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createTokenProvider } from './iam/create-token-provider.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
 import { createCallerResolver } from './identity/create-caller-resolver.ts';
+import { configSecrets } from './observability/config-secrets.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { ReadinessCheck } from './observability/readiness.ts';
@@ -48,7 +49,9 @@ export async function composeDeps(
   };
 
   try {
-    const logger = overrides.logger ?? createLogger({ level: config.log.level });
+    // One list of the gateway's secrets, for the shared redaction wherever untrusted text goes.
+    const secrets = configSecrets(config);
+    const logger = overrides.logger ?? createLogger({ level: config.log.level, secrets });
     const metrics = overrides.metrics ?? createMetrics(new Registry());
     const clock = overrides.clock ?? Date.now;
 
@@ -117,6 +120,7 @@ export async function composeDeps(
       metrics,
       logger,
       clock,
+      secrets,
     });
 
     const deps: AppDeps = {

@@ -1,6 +1,7 @@
 // IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
+import { redactSecrets, type Secret } from '../redaction/redact-secrets.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
@@ -29,8 +30,8 @@ export interface ParseIamAnswerOptions {
   readonly sentAt: number;
   /** Epoch ms now, for an HTTP-date Retry-After. */
   readonly now: number;
-  /** Strings that must not survive into `upstream.message` (the password, a token). */
-  readonly secrets: readonly string[];
+  /** What must not survive into `upstream.message` (the password, a token), in any form. */
+  readonly secrets: readonly Secret[];
 }
 
 export type ParsedIamAnswer =
@@ -97,14 +98,12 @@ export function readIamError(json: Json | undefined): IamErrorFields {
 }
 
 /**
- * IAM's message, made safe to show: each secret replaced (Keystone's schema errors can quote
- * the request back, password included), control characters dropped, length bounded.
+ * IAM's message, made safe to show: every quote of a secret replaced, whole, cut short or
+ * encoded (Keystone's schema errors can quote the request back, password included), control
+ * characters dropped, length bounded.
  */
-export function scrubMessage(message: string, secrets: readonly string[]): string {
-  let text = message;
-  for (const secret of secrets) {
-    if (secret !== '') text = text.replaceAll(secret, '[REDACTED]');
-  }
+export function scrubMessage(message: string, secrets: readonly Secret[]): string {
+  let text = redactSecrets(message, secrets);
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
@@ -113,16 +112,16 @@ export function scrubMessage(message: string, secrets: readonly string[]): strin
 /** IAM's request id if it looks like one; it is echoed to callers, so it too may hold no secret. */
 function safeRequestId(
   value: string | null | undefined,
-  secrets: readonly string[],
+  secrets: readonly Secret[],
 ): string | undefined {
   if (value === null || value === undefined || !SAFE_REQUEST_ID.test(value)) return undefined;
-  return secrets.some((secret) => secret !== '' && value.includes(secret)) ? undefined : value;
+  return redactSecrets(value, secrets) === value ? value : undefined;
 }
 
 function upstreamOf(
   answer: IamAnswer,
   fields: IamErrorFields,
-  secrets: readonly string[],
+  secrets: readonly Secret[],
 ): Omit<UpstreamSummary, 'service'> {
   const requestId =
     safeRequestId(answer.headers.get('x-request-id'), secrets) ??

@@ -14,6 +14,7 @@ import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { isTokenRejected, mapUpstreamFault, summaryOf } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
+import type { Secret } from '../redaction/redact-secrets.ts';
 import { redactTokenInFault } from './redact-token.ts';
 import { resolveEndpoint } from './resolve-endpoint.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
@@ -37,6 +38,8 @@ export interface RevokerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Defaults to `rescind/<package version>`. */
   readonly userAgent?: string;
+  /** The gateway's own secrets (configSecrets): redacted from what the cloud says, like tokens. */
+  readonly secrets?: readonly Secret[];
 }
 
 /** The audit `reason` when success was inferred from a 404 (docs/api.md "Errors"). */
@@ -57,6 +60,7 @@ type Verdict =
 
 export function createRevoker(options: RevokerOptions): Revoker {
   const { upstream, tokens, metrics } = options;
+  const secrets = options.secrets ?? [];
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
@@ -176,7 +180,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         .labels(service, statusClassOf(answer))
         .observe(answer.durationMs / 1000);
 
-      const verdict = judge(answer, operation, token.value);
+      const verdict = judge(answer, operation, token.value, secrets);
       if (verdict.kind === 'success') {
         ticket.succeeded();
         return {
@@ -262,9 +266,14 @@ function tokenScopeOf(operation: OperationSpec, project: ResolvedProject): Token
     : { kind: 'project', projectId: project.id, alias: project.alias };
 }
 
-/** `token` is the one the call carried: a service quoting it back must not pass it on. */
-function judge(answer: UpstreamAnswer, operation: OperationSpec, token: string): Verdict {
-  const fault = redactTokenInFault(parseUpstreamError(answer), token);
+/** `token` is the one the call carried: a service quoting it (or a secret) back must not pass it on. */
+function judge(
+  answer: UpstreamAnswer,
+  operation: OperationSpec,
+  token: string,
+  secrets: readonly Secret[],
+): Verdict {
+  const fault = redactTokenInFault(parseUpstreamError(answer), token, secrets);
   if (isNetworkFailure(answer) || answer.status < 200 || answer.status > 299) {
     return { kind: 'fault', fault };
   }

@@ -10,7 +10,11 @@ import {
   type ReadinessCheck,
   type ReadinessCheckReport,
 } from '../../../src/observability/readiness.ts';
+import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { createSecretRedactor } from '../../../src/redaction/redact-secrets.ts';
 import { captureLogger } from './log-sink.ts';
+
+const KEY = generateCheckpointKey();
 
 const ready = (name: string): ReadinessCheck => ({
   name,
@@ -107,7 +111,7 @@ describe('checkReadiness', () => {
 });
 
 describe('configSecrets', () => {
-  it('lists the configured secrets, and the password inside a connection URL decoded', () => {
+  it('lists every configured secret as the shared redaction matches it', () => {
     const config = loadConfig({
       RESCIND_CONFIG: 'config/default.yaml',
       RESCIND_IAM_DOMAIN: 'acme',
@@ -117,11 +121,28 @@ describe('configSecrets', () => {
       RESCIND_JWT_ISSUER: 'https://sso.example.invalid',
       RESCIND_JWT_AUDIENCE: 'rescind',
       RESCIND_JWKS_URL: 'https://sso.example.invalid/jwks',
-      RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:p%40ss-word@127.0.0.1:6379/0',
+      RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:p%40ss-word-9@127.0.0.1:6379/0',
+      RESCIND_AUDIT_CHECKPOINT_KEY: KEY.privateKeyPem,
     });
-    const secrets = configSecrets(config);
-    assert.ok(secrets.includes('iam-password-1'));
-    assert.ok(secrets.includes('redis://:p%40ss-word@127.0.0.1:6379/0'));
-    assert.ok(secrets.includes('p@ss-word'));
+    const redactor = createSecretRedactor(configSecrets(config));
+    const pem = KEY.privateKeyPem
+      .split('\n')
+      .filter((line) => !line.startsWith('-----'))
+      .join('');
+    for (const [text, secret] of [
+      ['login as svc with iam-password-1', 'iam-password-1'],
+      ['AUTH p@ss-word-9 refused', 'p@ss-word'],
+      ['connect redis://:p%40ss-word-9@127.0.0.1:6379/0', 'p%40ss-word'],
+      [`key ${pem.slice(24, 40)}`, pem.slice(24, 40)],
+    ] as const) {
+      assert.ok(!redactor.redact(text).includes(secret), text);
+    }
+    // What is not secret stays readable: the host of a URL, a public key's header.
+    assert.equal(
+      redactor.redact('PostgreSQL at 127.0.0.1:6379/0'),
+      'PostgreSQL at 127.0.0.1:6379/0',
+    );
+    const publicBody = KEY.publicKeyPem.split('\n')[1] ?? '';
+    assert.equal(redactor.redact(publicBody.slice(0, 16)), publicBody.slice(0, 16));
   });
 });
