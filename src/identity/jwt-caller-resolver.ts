@@ -257,7 +257,7 @@ function toUnauthenticated(
     if (error.claim === 'typ') return bad('The token\'s "typ" header is not the one required.');
     const claim = NAMED_CLAIMS.has(error.claim) ? error.claim : 'a';
     if (error.reason === 'missing') return bad(`The token lacks the required "${claim}" claim.`);
-    if (claim === 'iat') return bad(ISSUED_IN_FUTURE);
+    if (claim === 'iat' && error.reason === 'check_failed') return bad(ISSUED_IN_FUTURE);
     if (claim === 'iss')
       return bad('The token was issued by an issuer this gateway does not trust.');
     if (claim === 'aud') return bad('The token is meant for another audience, not this gateway.');

@@ -162,3 +162,14 @@ describe('crit', () => {
     assert.equal((await resolver.authenticate(bearer(token))).subject, 'alice');
   });
 });
+
+describe('a malformed iat', () => {
+  test('is refused as invalid, not as being in the future', async () => {
+    const token = await sso.sign({ sub: 'alice', iat: 'yesterday' });
+    const problem = await assertUnauthenticated(
+      resolverWith({ maxTokenAgeSeconds: 600 }).authenticate(bearer(token)),
+      /"iat" claim is invalid/,
+    );
+    assert.doesNotMatch(problem.detail ?? '', /future/);
+  });
+});
