@@ -57,7 +57,7 @@ export type StreamEnd = 'complete' | 'client-gone' | 'stream-failed';
 export interface AuditReadRecorder {
   /** Durable before the page is sent; rejects (AUDIT_UNAVAILABLE) when it cannot be made so. */
   pageRead(req: Request, res: Response, filter: AuditReadFilter, count: number): Promise<void>;
-  /** Durable before the first record is sent; resolves to what records the stream's end. */
+  /** Durable before the first record is sent; resolves to the function that records the end. */
   streamStarting(
     req: Request,
     res: Response,
