@@ -47,7 +47,7 @@ function fromHttpError(error: unknown): ProblemError | undefined {
     });
   }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    // Only identity, gzip, deflate, br (and zstd where Node has it) are read, each once: a
+    // Only identity, gzip, deflate, br and zstd are read, each applied once: a
     // stacked `gzip, gzip` or an unknown coding is the caller's mistake, not a gateway fault.
     const field = type === 'encoding.unsupported' ? 'Content-Encoding' : 'Content-Type';
     return new ProblemError('INVALID_REQUEST', {
@@ -57,7 +57,7 @@ function fromHttpError(error: unknown): ProblemError | undefined {
           field,
           message:
             field === 'Content-Encoding'
-              ? 'must be identity, gzip, deflate or br, applied once'
+              ? 'must be identity, gzip, deflate, br or zstd, applied once'
               : 'has a charset the gateway does not read',
         },
       ],
