@@ -157,7 +157,8 @@ describe('metrics after a mixed workload', () => {
   });
 
   it('counts token exchanges by scope and result, and cache hits', () => {
-    const scope = `project:${DEFAULT_PROJECT}`;
+    // Projects are named by alias: /metrics is read without credentials.
+    const scope = 'project:default';
     assert.equal(
       sampleValue(families, 'rescind_token_exchanges_total', { scope, result: 'success' }),
       1,
@@ -201,7 +202,7 @@ describe('metrics after a mixed workload', () => {
       service: (value) => (SERVICES as readonly string[]).includes(value),
       status_class: (value) => /^([1-5]xx|network|timeout)$/.test(value),
       reason: (value) => /^(\d{3}|token-rejected|[a-z-]{1,32})$/.test(value),
-      scope: (value) => /^(domain|own-domain|project:[0-9a-f]{32})$/.test(value),
+      scope: (value) => /^(domain|own-domain|project:[a-z0-9][a-z0-9_-]{0,31})$/.test(value),
       store: (value) => ['sqlite', 'postgres', 'checkpoints'].includes(value),
       chain: (value) => value === 'test',
       policy: (value) => ['fail-closed', 'fail-open'].includes(value),
@@ -226,6 +227,7 @@ describe('metrics after a mixed workload', () => {
       'd'.repeat(64),
       'e'.repeat(64),
       '/v1/',
+      DEFAULT_PROJECT,
     ];
     for (const secret of secrets) assert.ok(!text.includes(secret), 'no secret or id in /metrics');
   });
@@ -492,7 +494,7 @@ describe('runbook situations (docs/operations.md)', () => {
     const { families } = await scrape(gw);
     assert.equal(
       sampleValue(families, 'rescind_token_exchanges_total', {
-        scope: `project:${DEFAULT_PROJECT}`,
+        scope: 'project:default',
         result: 'rejected',
       }),
       1,
