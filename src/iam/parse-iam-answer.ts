@@ -1,7 +1,7 @@
 // IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
-import { redactSecrets, type Secret } from '../redaction/redact-secrets.ts';
+import { redactText, type Secret } from '../redaction/redact-secrets.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
@@ -103,7 +103,7 @@ export function readIamError(json: Json | undefined): IamErrorFields {
  * characters dropped, length bounded.
  */
 export function scrubMessage(message: string, secrets: readonly Secret[]): string {
-  let text = redactSecrets(message, secrets);
+  let text = redactText(message, secrets);
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
@@ -115,7 +115,7 @@ function safeRequestId(
   secrets: readonly Secret[],
 ): string | undefined {
   if (value === null || value === undefined || !SAFE_REQUEST_ID.test(value)) return undefined;
-  return redactSecrets(value, secrets) === value ? value : undefined;
+  return redactText(value, secrets) === value ? value : undefined;
 }
 
 function upstreamOf(

@@ -57,7 +57,7 @@ export function createSecretRedactor(secrets: readonly Secret[]): SecretRedactor
 }
 
 /** One-off use with secrets that change (a token); matchers are cached per secret. */
-export function redactSecrets(text: string, secrets: readonly Secret[]): string {
+export function redactText(text: string, secrets: readonly Secret[]): string {
   if (text === '') return text;
   return redactWith(
     text,

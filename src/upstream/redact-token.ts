@@ -5,14 +5,14 @@
 // run that shares 16 characters with the token (96 bits of base64: never a coincidence), and 8
 // with the gateway's own secrets, in any form they may come back in.
 
-import { redactSecrets, tokenSecret, type Secret } from '../redaction/redact-secrets.ts';
+import { redactText, tokenSecret, type Secret } from '../redaction/redact-secrets.ts';
 import type { UpstreamFault } from './parse-upstream-error.ts';
 
 export { REDACTED } from '../redaction/redact-secrets.ts';
 
 /** `text` with every part of `token` it quotes replaced by `[REDACTED]`. */
 export function redactToken(text: string, token: string): string {
-  return redactSecrets(text, [tokenSecret(token)]);
+  return redactText(text, [tokenSecret(token)]);
 }
 
 /** The fault with `token` and `secrets` redacted from every text the cloud supplied. */
@@ -23,7 +23,7 @@ export function redactTokenInFault(
 ): UpstreamFault {
   const all = [tokenSecret(token), ...secrets];
   const { code, message, requestId, encodedAuthorizationMessage, ...rest } = fault;
-  const redact = (value: string) => redactSecrets(value, all);
+  const redact = (value: string) => redactText(value, all);
   return {
     ...rest,
     ...(code === undefined ? {} : { code: redact(code) }),

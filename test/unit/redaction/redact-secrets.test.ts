@@ -7,7 +7,7 @@ import {
   createSecretRedactor,
   formsOf,
   REDACTED,
-  redactSecrets,
+  redactText,
 } from '../../../src/redaction/redact-secrets.ts';
 
 const PASSWORD = 'Tr0ub4dor&3-horse+Battery/staple';
@@ -82,15 +82,15 @@ describe('createSecretRedactor', () => {
   });
 });
 
-describe('redactSecrets', () => {
+describe('redactText', () => {
   test('redacts a token quoted in part, with its own window size', () => {
     const token = `MIIB${'x7Qz'.repeat(40)}END`;
     const text = `bad token ${token.slice(30, 60)} in header`;
     assert.equal(
-      redactSecrets(text, [{ value: token, minShared: 16 }]),
+      redactText(text, [{ value: token, minShared: 16 }]),
       `bad token ${REDACTED} in header`,
     );
     const fifteen = token.slice(30, 45);
-    assert.equal(redactSecrets(fifteen, [{ value: token, minShared: 16 }]), fifteen);
+    assert.equal(redactText(fifteen, [{ value: token, minShared: 16 }]), fifteen);
   });
 });
