@@ -167,7 +167,12 @@ const configShape = z.strictObject({
               groups: z.array(nonEmpty).default([]),
               allow: z.array(permission).min(1),
               /** Project aliases the rule holds for; absent: every project. */
-              projects: z.array(z.string()).min(1).optional(),
+              projects: z
+                .array(
+                  z.string().regex(PROJECT_ALIAS.pattern, `must be ${PROJECT_ALIAS.description}`),
+                )
+                .min(1)
+                .optional(),
             })
             .refine((rule) => rule.subjects.length + rule.groups.length > 0, {
               message: 'a rule needs at least one subject or group',
@@ -253,7 +258,7 @@ const configShape = z.strictObject({
 function checkRuleProjects(config: z.output<typeof configShape>, ctx: z.RefinementCtx): void {
   config.authorization.rules.forEach((rule, index) => {
     rule.projects?.forEach((alias, at) => {
-      if (!(alias in config.cloud.projects)) {
+      if (!Object.hasOwn(config.cloud.projects, alias)) {
         ctx.addIssue({
           code: 'custom',
           path: ['authorization', 'rules', index, 'projects', at],

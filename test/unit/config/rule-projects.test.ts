@@ -65,3 +65,15 @@ describe('authorization.rules[].projects', () => {
     );
   });
 });
+
+describe('authorization.rules[].projects names', () => {
+  test('that are no alias, or name an inherited property, are refused', () => {
+    for (const alias of ['toString', 'constructor']) {
+      assert.throws(
+        () => loadWith([{ subjects: ['ml'], allow: ['*'], projects: [alias] }]),
+        /authorization\.rules\.0\.projects\.0/,
+        alias,
+      );
+    }
+  });
+});
