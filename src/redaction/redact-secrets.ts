@@ -46,10 +46,12 @@ export interface SecretRedactor {
 
 /** A redactor for `secrets` (empty values are ignored). Build once, use for every text. */
 export function createSecretRedactor(secrets: readonly Secret[]): SecretRedactor {
-  const matchers = secrets
-    .map(toSpec)
-    .filter((spec) => spec.value !== '')
-    .map(matcherOf);
+  const matchers = mergeMatchers(
+    secrets
+      .map(toSpec)
+      .filter((spec) => spec.value !== '')
+      .map(matcherOf),
+  );
   return {
     redact: (text) => redactWith(text, matchers),
     quotes: (text) => redactWith(text, matchers) !== text,
@@ -66,6 +68,24 @@ export function redactText(text: string, secrets: readonly Secret[]): string {
       .filter((spec) => spec.value !== '')
       .map(cachedMatcherOf),
   );
+}
+
+/**
+ * One matcher per window size: a log line's every string is checked, so the text is walked once
+ * per size, not once per secret.
+ */
+function mergeMatchers(matchers: readonly Matcher[]): Matcher[] {
+  const bySize = new Map<number, { windows: Set<string>; whole: string[] }>();
+  for (const matcher of matchers) {
+    let merged = bySize.get(matcher.minShared);
+    if (merged === undefined) {
+      merged = { windows: new Set(), whole: [] };
+      bySize.set(matcher.minShared, merged);
+    }
+    for (const window of matcher.windows) merged.windows.add(window);
+    merged.whole.push(...matcher.whole);
+  }
+  return [...bySize].map(([minShared, merged]) => ({ minShared, ...merged }));
 }
 
 function toSpec(secret: Secret): Required<SecretSpec> {
