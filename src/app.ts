@@ -12,7 +12,6 @@ import type { UnauthenticatedLimit } from './http/unauthenticated-limit.ts';
 import { authenticate, authorize, createRevocationPipeline } from './http/revocation-pipeline.ts';
 import type { CallerResolver } from './identity/caller.ts';
 import type { Logger } from './observability/logger.ts';
-import { configSecrets } from './observability/config-secrets.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { ReadinessCheck } from './observability/readiness.ts';
 import { OPERATIONS } from './operations/catalog.ts';
@@ -43,6 +42,7 @@ export function toExpressPath(path: string): string {
 }
 
 export const AUDIT_PATH = '/v1/audit';
+export const OPENAPI_PATH = '/openapi.json';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -83,12 +83,12 @@ export function createApp(deps: AppDeps): Express {
   );
   allowed.set(AUDIT_REPORT_PATH, ['GET', 'HEAD']);
 
-  app.use(
-    createHealthRoutes(deps.readiness, deps.metrics, { secrets: configSecrets(deps.config) }),
-  );
-  app.get('/openapi.json', (_req, res) => {
+  app.use(createHealthRoutes(deps.readiness, deps.metrics, { logger: deps.logger }));
+  app.get(OPENAPI_PATH, (_req, res) => {
     res.json(deps.openapi);
   });
+  // GET (and HEAD) only, like the probes: TRACE, POST… get the same 405 as elsewhere.
+  allowed.set(OPENAPI_PATH, ['GET', 'HEAD']);
   for (const [path, methods] of allowed) app.all(path, methodNotAllowed(methods));
 
   app.use(routeNotFound);

@@ -13,6 +13,7 @@ import { createPolicy } from './authz/policy.ts';
 import { EndpointConfigError } from './cloud/endpoint-config-error.ts';
 import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts';
 import type { Config } from './config/schema.ts';
+import { createAuditReadRecorder } from './http/audit-read-recorder.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createCredentials } from './credentials/create-credentials.ts';
 import { createUnauthenticatedLimit } from './http/unauthenticated-limit.ts';
@@ -20,6 +21,7 @@ import { createTokenProvider } from './iam/create-token-provider.ts';
 import { routeTokensByEndpoint } from './iam/route-tokens-by-endpoint.ts';
 import type { TokenProvider } from './iam/token-provider.ts';
 import { createCallerResolver } from './identity/create-caller-resolver.ts';
+import { configSecrets } from './observability/config-secrets.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { ReadinessCheck } from './observability/readiness.ts';
@@ -54,14 +56,16 @@ export async function composeDeps(
   };
 
   try {
-    const logger = overrides.logger ?? createLogger({ level: config.log.level });
+    // One list of the gateway's secrets, for the shared redaction wherever untrusted text goes.
+    const secrets = configSecrets(config);
+    const logger = overrides.logger ?? createLogger({ level: config.log.level, secrets });
     const metrics = overrides.metrics ?? createMetrics(new Registry());
     const clock = overrides.clock ?? Date.now;
 
     const callers = createCallerResolver(config.identity, { logger, clock });
     cleanups.push(() => callers.close?.());
 
-    // Every dependency /readyz reports on. Reasons are scrubbed of secrets and URLs there.
+    // Every dependency /readyz reports on. Callers see each one's code; its reasons are logged.
     const readiness: ReadinessCheck[] = [
       // The process cannot get this far with a configuration that failed to load or validate.
       { name: 'config', check: () => ({ ready: true, reasons: [], detail: 'loaded and valid' }) },
@@ -82,7 +86,7 @@ export async function composeDeps(
         check: () =>
           config.rateLimit.onStoreError === 'fail-open'
             ? { ready: true, reasons: [] }
-            : redis.readiness(),
+            : { ...redis.readiness(), code: 'rate-limit-store-disconnected' },
       });
       rateLimit = createCallerRateLimit({
         config: config.rateLimit,
@@ -120,7 +124,11 @@ export async function composeDeps(
     // made durable now. A store that needs a live probe of its own adds a check here.
     readiness.push({
       name: 'audit-store',
-      check: () => ({ ...auditTrail.readiness(), detail: config.audit.store }),
+      check: () => ({
+        ...auditTrail.readiness(),
+        code: 'audit-store-not-durable',
+        detail: config.audit.store,
+      }),
     });
 
     // loadConfig already refused a configuration that leaves a service without an endpoint.
@@ -143,6 +151,7 @@ export async function composeDeps(
       metrics,
       logger,
       clock,
+      secrets,
     });
 
     const deps: AppDeps = {
@@ -154,10 +163,13 @@ export async function composeDeps(
       rateLimit,
       unauthenticatedLimit,
       auditTrail,
-      auditQuery: createAuditQueryHandler(auditTrail.reader, { logger }),
+      auditQuery: createAuditQueryHandler(auditTrail.reader, {
+        logger,
+        recorder: createAuditReadRecorder(auditTrail),
+      }),
       revoker,
       readiness,
-      openapi: buildOpenApi(config.identity.mode),
+      openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),
     };
     return { deps, auditTrail, tokens, close };
   } catch (error) {

@@ -59,6 +59,8 @@ export interface AuditRecordOutcome {
   readonly reason?: string;
   readonly reasonTruncated?: true;
   readonly reasonLength?: number;
+  /** Reads of the audit trail (`operation: "audit.read"`): records sent to the reader. */
+  readonly records?: number;
   /**
    * Present when the outcome could not be made durable in time and was written later, once the
    * store recovered: the caller had meanwhile been answered `answeredStatus`/`answeredCode`.

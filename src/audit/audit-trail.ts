@@ -1,8 +1,16 @@
 // What the pipeline asks of the audit module (docs/api.md "Audit records"). Only the audit module writes audit
 // records; the pipeline hands it events and outcomes and awaits durability.
 
+/** `read`: a read of the audit trail itself (operation `audit.read`), not a revocation. */
 export type AuditResult =
-  'revoked' | 'failed' | 'denied' | 'invalid' | 'unauthenticated' | 'rate-limited' | 'unknown';
+  | 'revoked'
+  | 'failed'
+  | 'denied'
+  | 'invalid'
+  | 'unauthenticated'
+  | 'rate-limited'
+  | 'unknown'
+  | 'read';
 
 export const AUDIT_RESULTS: readonly AuditResult[] = [
   'revoked',
@@ -12,6 +20,7 @@ export const AUDIT_RESULTS: readonly AuditResult[] = [
   'unauthenticated',
   'rate-limited',
   'unknown',
+  'read',
 ];
 
 export interface AuditActor {
@@ -60,6 +69,8 @@ export interface AuditOutcome {
   readonly reason?: string;
   /** One record standing for many refused requests (unauthenticated floods). */
   readonly summary?: AuditSummary;
+  /** Reads of the audit trail: how many records the reader was sent. */
+  readonly records?: number;
 }
 
 /** How many requests a summary outcome record stands for, and when they arrived. */

@@ -55,6 +55,7 @@ export interface OutcomeFacts {
   readonly durationMs: number | null;
   readonly attemptId?: string;
   readonly reason?: string;
+  readonly records?: number;
   readonly deferred?: { readonly answeredStatus: number; readonly answeredCode: string };
   readonly closedBy?: string;
   readonly summary?: AuditSummary;
@@ -144,6 +145,7 @@ function buildOutcome(outcome: OutcomeFacts): AuditRecordOutcome {
   if (outcome.reason !== undefined) {
     putString(built, 'reason', text(outcome.reason), FIELD_BUDGETS.reason);
   }
+  if (outcome.records !== undefined) built.records = integer(outcome.records);
   if (outcome.deferred !== undefined) {
     built.deferred = {
       answeredStatus: integer(outcome.deferred.answeredStatus),

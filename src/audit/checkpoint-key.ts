@@ -36,6 +36,18 @@ export function parseSigningKey(pem: string): KeyObject {
   return key;
 }
 
+export const SIGNING_KEY_MESSAGE = 'must be an Ed25519 private key in PKCS#8 PEM';
+
+/** Whether `pem` parses as a checkpoint signing key (the config schema checks it at load). */
+export function isSigningKey(pem: string): boolean {
+  try {
+    parseSigningKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The Ed25519 public key of a PEM (a public key, or the private key it belongs to). */
 export function parseVerifyKey(pem: string): KeyObject {
   let key: KeyObject;

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import { checkpointKeyId } from './checkpoint-key.ts';
+import { OWNER_ONLY_FILE_MODE, tightenDescriptor } from './owner-only-files.ts';
 
 export interface Checkpoint {
   readonly chain: string;
@@ -68,8 +69,10 @@ export function checkpointSignatureValid(
 /** Appends one checkpoint line and fsyncs it (and the directory, when the file is new). */
 export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
   const isNew = statSync(path, { throwIfNoEntry: false }) === undefined;
-  const fd = openSync(path, 'a', 0o600);
+  const fd = openSync(path, 'a', OWNER_ONLY_FILE_MODE);
   try {
+    // The umask cannot widen 0600, but a file an earlier version left looser is tightened.
+    tightenDescriptor(fd);
     if (!isNew) repairTornTail(fd, path);
     writeSync(fd, `${canonicalJson(checkpoint)}\n`);
     fsyncSync(fd);

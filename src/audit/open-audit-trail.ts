@@ -257,6 +257,7 @@ function outcomeFacts(outcome: AuditOutcome) {
           },
         }
       : {}),
+    ...(outcome.records !== undefined ? { records: outcome.records } : {}),
   };
 }
 

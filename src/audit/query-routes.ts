@@ -3,7 +3,7 @@
 // match as one JSON record per line, read from the store in keyset batches and written with
 // backpressure, so a large trail streams in constant memory and stops when the client leaves.
 
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import { z } from 'zod';
 import { ProblemError } from '../problems/problem-error.ts';
@@ -47,9 +47,29 @@ const querySchema = z.strictObject({
   cursor: text(512).optional(),
 });
 
+/** The query as the reader asked it, and in which format: what a read's audit record names. */
+export type AuditReadFilter = AuditQuery & { readonly format: 'json' | 'ndjson' };
+
+/** How an NDJSON export ended: every match sent, the client left, or the store failed. */
+export type StreamEnd = 'complete' | 'client-gone' | 'stream-failed';
+
+/** Writes the audit records of reads (src/http/audit-read-recorder.ts). */
+export interface AuditReadRecorder {
+  /** Durable before the page is sent; rejects (AUDIT_UNAVAILABLE) when it cannot be made so. */
+  pageRead(req: Request, res: Response, filter: AuditReadFilter, count: number): Promise<void>;
+  /** Durable before the first record is sent; resolves to the function that records the end. */
+  streamStarting(
+    req: Request,
+    res: Response,
+    filter: AuditReadFilter,
+  ): Promise<(count: number, end: StreamEnd) => Promise<void>>;
+}
+
 export interface AuditQueryHandlerOptions {
   /** Where a stream that fails half-way is reported (the client only sees it cut short). */
   readonly logger?: Logger;
+  /** Audits every read; without one (tools, tests of the query alone) reads are not recorded. */
+  readonly recorder?: AuditReadRecorder;
 }
 
 export function createAuditQueryHandler(
@@ -62,11 +82,20 @@ export function createAuditQueryHandler(
       next(query);
       return;
     }
+    const { recorder } = options;
     if (req.accepts(['application/json', NDJSON_CONTENT_TYPE]) === NDJSON_CONTENT_TYPE) {
-      await streamNdjson(reader.stream(query), res, options.logger);
+      const ended = await recorder?.streamStarting(req, res, { ...query, format: 'ndjson' });
+      // The outcome (with the count) is made durable before the stream's last byte, so a
+      // reader who saw the whole export can find its record; a cut-short one gets it after.
+      await streamNdjson(reader.stream(query), res, {
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+        ended: ended ?? (() => Promise.resolve()),
+      });
       return;
     }
-    const page = await reader.page({ ...query, limit: query.limit ?? DEFAULT_AUDIT_PAGE_LIMIT });
+    const limited = { ...query, limit: query.limit ?? DEFAULT_AUDIT_PAGE_LIMIT };
+    const page = await reader.page(limited);
+    await recorder?.pageRead(req, res, { ...limited, format: 'json' }, page.items.length);
     res.json({ items: page.items, nextCursor: page.nextCursor });
   };
 }
@@ -105,6 +134,13 @@ function invalid(errors: { field: string; message: string }[]): ProblemError {
   });
 }
 
+interface StreamOptions {
+  /** Where a stream that fails half-way is reported (the client only sees it cut short). */
+  readonly logger?: Logger;
+  /** Awaited once with how many records were sent: before the end of a complete stream. */
+  readonly ended: (count: number, end: StreamEnd) => Promise<void>;
+}
+
 /**
  * The first batch is read before the status line, so a store that cannot be read still gets a
  * problem document; after that, a failure can only cut the stream short.
@@ -112,10 +148,17 @@ function invalid(errors: { field: string; message: string }[]): ProblemError {
 async function streamNdjson(
   records: AsyncIterable<AuditRecord>,
   res: Response,
-  logger: Logger | undefined,
+  options: StreamOptions,
 ): Promise<void> {
   const iterator = records[Symbol.asyncIterator]();
-  let next = await iterator.next();
+  let next: IteratorResult<AuditRecord>;
+  try {
+    next = await iterator.next();
+  } catch (error) {
+    // The store could not be read at all: the reader gets a problem and was sent nothing.
+    await options.ended(0, 'stream-failed');
+    throw error;
+  }
   res.status(200).type(NDJSON_CONTENT_TYPE);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // 'close' before the end means the client went away: stop reading the store.
@@ -125,20 +168,27 @@ async function streamNdjson(
   };
   const isGone = () => gone;
   res.on('close', leave);
+  let count = 0;
+  let end: StreamEnd = 'complete';
   try {
     while (next.done !== true && !isGone()) {
-      if (!res.write(`${JSON.stringify(next.value)}\n`)) await drained(res);
+      const written = res.write(`${JSON.stringify(next.value)}\n`);
+      count += 1;
+      if (!written) await drained(res);
       if (isGone()) break;
       next = await iterator.next();
     }
-    if (!isGone()) res.end();
+    if (isGone()) end = 'client-gone';
   } catch (error) {
-    logger?.error({ err: error }, 'audit stream failed');
-    res.destroy();
+    options.logger?.error({ err: error }, 'audit stream failed');
+    end = 'stream-failed';
   } finally {
     res.off('close', leave);
     await iterator.return?.();
   }
+  await options.ended(count, end);
+  if (end === 'complete') res.end();
+  else res.destroy();
 }
 
 /** Resolves when the response can take more, or when it closed (the client went away). */

@@ -8,9 +8,10 @@
 // changed identity fails the store until probe() finds a file at the path again; it never
 // creates one after start-up (see docs/audit-trail.md, "Deleted or replaced database file").
 
-import { mkdirSync, statSync, type BigIntStats } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { createOwnerOnlyFile, makeOwnerOnlyDirectory, tightenToOwner } from './owner-only-files.ts';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
@@ -119,7 +120,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
 
   // Only the first open may create the file; a reopen after a fault must find it.
   const create = !readOnly && options.mustExist !== true;
-  if (create) mkdirSync(dirname(path), { recursive: true });
+  if (create) {
+    makeOwnerOnlyDirectory(dirname(path));
+    createOwnerOnlyFile(path);
+  }
   let connection: Connection | null = connect({ create });
   let failure: string | null = null;
   let closed = false;
@@ -134,8 +138,12 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
       throw storeError(error, path);
     }
     try {
-      if (!readOnly) configureForDurability(db, path, mode.create);
-      else checkSchema(db, path);
+      if (!readOnly) {
+        configureForDurability(db, path, mode.create);
+        // WAL mode made the WAL and SHM files, with the database file's mode (now 0600); ones
+        // left looser by an earlier run are tightened too.
+        tightenToOwner([path, `${path}-wal`, `${path}-shm`]);
+      } else checkSchema(db, path);
       const identity = identityOf(path);
       if (identity === null) throw new AuditStoreError('unavailable', `${path} vanished`);
       return { db, identity, statements: new Map() };

@@ -5,11 +5,19 @@ export interface PolicyRule {
   readonly groups: readonly string[];
   /** Operation names, `prefix.*`, or `*`. */
   readonly allow: readonly string[];
+  /**
+   * Project aliases the rule holds for; absent, it holds for every project. A rule limited to
+   * projects grants nothing that is not done in a project (`audit.read`).
+   */
+  readonly projects?: readonly string[] | undefined;
 }
 
 export interface Policy {
-  /** Default deny: true only when some rule names the caller and grants the permission. */
-  allows(caller: Caller, permission: string): boolean;
+  /**
+   * Default deny: true only when some rule names the caller, grants the permission and holds
+   * for `project` (the alias the request targets; undefined for permissions outside projects).
+   */
+  allows(caller: Caller, permission: string, project?: string): boolean;
 }
 
 export function createPolicy(rules: readonly PolicyRule[]): Policy {
@@ -17,13 +25,15 @@ export function createPolicy(rules: readonly PolicyRule[]): Policy {
     subjects: new Set(rule.subjects),
     groups: new Set(rule.groups),
     allow: [...rule.allow],
+    projects: rule.projects === undefined ? undefined : new Set(rule.projects),
   }));
   return {
-    allows(caller, permission) {
+    allows(caller, permission, project) {
       return frozen.some(
         (rule) =>
           (rule.subjects.has(caller.subject) || caller.groups.some((g) => rule.groups.has(g))) &&
-          rule.allow.some((grant) => grants(grant, permission)),
+          rule.allow.some((grant) => grants(grant, permission)) &&
+          (rule.projects === undefined || (project !== undefined && rule.projects.has(project))),
       );
     },
   };

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
+import { isSigningKey, SIGNING_KEY_MESSAGE } from '../audit/checkpoint-key.ts';
 import { isValidCidr } from './cidr-syntax.ts';
 import {
   canCheckCredentials,
@@ -73,7 +74,7 @@ const projectSchema = z.strictObject({
     .optional(),
 });
 
-export const configSchema = z.strictObject({
+const configShape = z.strictObject({
   server: z
     .strictObject({
       host: nonEmpty.default(DEFAULT_HOST),
@@ -143,6 +144,14 @@ export const configSchema = z.strictObject({
           /** At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive. */
           jwksCooldownSeconds: int(0, 3600).default(30),
           jwksCacheMaxAgeSeconds: int(1, 86_400).default(600),
+          /** The `typ` header every token must carry (e.g. `at+jwt`); unset: not checked. */
+          requiredType: nonEmpty.optional(),
+          /** Tokens older than this (since `iat`, which they then need) are refused; unset: no limit. */
+          maxTokenAgeSeconds: int(1, 31_536_000).optional(),
+          /** An `iat` later than now plus the clock tolerance is refused. */
+          refuseFutureIat: z.boolean().default(true),
+          /** Extension header parameters a token may list in `crit`; any other is refused. */
+          criticalHeaders: z.array(nonEmpty).default([]),
         })
         .prefault({}),
       trustedProxies: z
@@ -187,6 +196,13 @@ export const configSchema = z.strictObject({
               subjects: z.array(nonEmpty).default([]),
               groups: z.array(nonEmpty).default([]),
               allow: z.array(permission).min(1),
+              /** Project aliases the rule holds for; absent: every project. */
+              projects: z
+                .array(
+                  z.string().regex(PROJECT_ALIAS.pattern, `must be ${PROJECT_ALIAS.description}`),
+                )
+                .min(1)
+                .optional(),
             })
             .refine((rule) => rule.subjects.length + rule.groups.length > 0, {
               message: 'a rule needs at least one subject or group',
@@ -263,7 +279,7 @@ export const configSchema = z.strictObject({
           intervalSeconds: int(1, 86_400).default(60),
           everyRecords: int(1, 1_000_000).default(1000),
           /** Ed25519 private key, PKCS#8 PEM. Without one, checkpoints are not written. */
-          signingKey: nonEmpty.optional(),
+          signingKey: nonEmpty.refine(isSigningKey, SIGNING_KEY_MESSAGE).optional(),
           /** Ed25519 public key, SPKI PEM: what audit:verify checks signatures with. */
           publicKey: nonEmpty.optional(),
         })
@@ -296,6 +312,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** Only one place knows both the rules and the projects: the whole configuration. */
+function checkRuleProjects(config: z.output<typeof configShape>, ctx: z.RefinementCtx): void {
+  config.authorization.rules.forEach((rule, index) => {
+    rule.projects?.forEach((alias, at) => {
+      if (!Object.hasOwn(config.cloud.projects, alias)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorization', 'rules', index, 'projects', at],
+          message: `names project "${alias}", which is not configured in cloud.projects`,
+        });
+      }
+    });
+  });
+}
+
+export const configSchema = configShape.superRefine(checkRuleProjects);
 
 /** The whole schema with the checks that span keys: what each credentials mode needs. */
 export const checkedConfigSchema = configSchema.superRefine(

@@ -46,7 +46,25 @@ function fromHttpError(error: unknown): ProblemError | undefined {
       errors: [{ field: 'body', message: 'must be empty or valid JSON' }],
     });
   }
-  if (error instanceof URIError || (typeof status === 'number' && status === 400)) {
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    // Only identity, gzip, deflate, br and zstd are read, each applied once: a
+    // stacked `gzip, gzip` or an unknown coding is the caller's mistake, not a gateway fault.
+    const field = type === 'encoding.unsupported' ? 'Content-Encoding' : 'Content-Type';
+    return new ProblemError('INVALID_REQUEST', {
+      detail: `The request body's ${field} is not one the gateway reads.`,
+      errors: [
+        {
+          field,
+          message:
+            field === 'Content-Encoding'
+              ? 'must be identity, gzip, deflate, br or zstd, applied once'
+              : 'has a charset the gateway does not read',
+        },
+      ],
+    });
+  }
+  // Any other refusal of the request's bytes (bad compressed data, aborted upload…).
+  if (error instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500)) {
     return new ProblemError('INVALID_REQUEST', {
       detail: 'The request could not be read (malformed encoding or body).',
     });

@@ -1,7 +1,8 @@
 import { Router, type RequestHandler } from 'express';
+import { methodNotAllowed } from './error-handler.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import {
-  checkReadiness,
+  createReadinessProbe,
   type CheckReadinessOptions,
   type ReadinessCheck,
 } from '../observability/readiness.ts';
@@ -12,7 +13,7 @@ export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', 
 /**
  * `/healthz` (the process runs and answers), `/readyz` (every dependency is ready; 503 lists the
  * reasons), `/metrics` (Prometheus text). None needs a caller identity: they are for the
- * platform, and say nothing a caller could use (reasons are scrubbed of secrets and URLs).
+ * platform, and say nothing a caller could use (reasons are stable codes; details are logged).
  */
 export function createHealthRoutes(
   checks: readonly ReadinessCheck[],
@@ -20,11 +21,12 @@ export function createHealthRoutes(
   options: CheckReadinessOptions = {},
 ): Router {
   const router = Router();
+  const probe = createReadinessProbe(checks, options);
   router.get('/healthz', noStore, (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', noStore, async (_req, res) => {
-    const result = await checkReadiness(checks, options);
+    const result = await probe();
     res
       .status(result.ready ? 200 : 503)
       .json({ status: result.ready ? 'ready' : 'not-ready', checks: result.checks });
@@ -32,6 +34,8 @@ export function createHealthRoutes(
   router.get('/metrics', noStore, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Only GET and HEAD: TRACE, OPTIONS and the rest get the same 405 as any gateway route.
+  for (const path of PROBE_PATHS) router.all(path, methodNotAllowed(['GET', 'HEAD']));
   return router;
 }
 

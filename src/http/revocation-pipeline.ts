@@ -86,13 +86,17 @@ export function authenticate(
   };
 }
 
+/** After validation on revocation routes, so the project the request targets is known. */
 export function authorize(permission: string, policy: Policy): RequestHandler {
   return function authorizeStep(_req, res, next) {
-    const caller = scopeOf(res).caller;
-    if (caller === undefined || !policy.allows(caller, permission)) {
+    const { caller, project } = scopeOf(res);
+    if (caller === undefined || !policy.allows(caller, permission, project?.alias)) {
       next(
         new ProblemError('FORBIDDEN', {
-          detail: `The caller may not perform ${permission}.`,
+          detail:
+            project === undefined
+              ? `The caller may not perform ${permission}.`
+              : `The caller may not perform ${permission} in project ${project.alias}.`,
         }),
       );
       return;

@@ -17,7 +17,12 @@ import { exchangeToken, type ExchangeOutcome, type ExchangedToken } from './exch
 import { exchangeResultOf } from './iam-failure.ts';
 import { scrubMessage } from './parse-iam-answer.ts';
 import { createTokenCache, type TokenCacheResult } from './token-cache.ts';
-import { tokenScopeKey, type TokenProvider, type TokenScope } from './token-provider.ts';
+import {
+  tokenScopeKey,
+  tokenScopeLabel,
+  type TokenProvider,
+  type TokenScope,
+} from './token-provider.ts';
 
 export interface TokenProviderOptions {
   readonly iam: Config['cloud']['iam'];
@@ -155,7 +160,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     scope: TokenScope,
     requestId: string,
   ): Promise<ExchangedToken> => {
-    const label = tokenScopeKey(scope);
+    const label = tokenScopeLabel(scope);
     const step = (own: string): Promise<ExchangedToken> =>
       exchangeLogged(label, 'assume_role', requestId, () =>
         exchangeToken({
@@ -187,7 +192,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     scope: TokenScope,
     requestId: string,
   ): Promise<ExchangedToken> =>
-    exchangeLogged(tokenScopeKey(scope), 'id_token', requestId, () =>
+    exchangeLogged(tokenScopeLabel(scope), 'id_token', requestId, () =>
       exchangeIdToken({
         endpoint: iam.endpoint,
         idpId: oidc.idpId,
@@ -203,14 +208,14 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     if (options.oidc !== undefined) return idTokenExchange(options.oidc, scope, requestId);
     if (agency !== undefined) return assumeRole(agency, scope, requestId);
     const { domain } = requirePassword(password);
-    return passwordExchange(tokenScopeKey(scope), buildAuthScope(scope, domain), requestId);
+    return passwordExchange(tokenScopeLabel(scope), buildAuthScope(scope, domain), requestId);
   };
 
   return {
     async getToken(scope, request) {
       const key = tokenScopeKey(scope);
       const { token } = countHit(
-        key,
+        tokenScopeLabel(scope),
         await cache.get(key, request, () => exchangeFor(scope, request.requestId)),
       );
       return { value: token.value, expiresAt: token.expiresAt };
@@ -219,7 +224,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     invalidate(scope, token) {
       const key = tokenScopeKey(scope);
       const dropped = cache.invalidate(key, token);
-      logger.debug({ scope: key, dropped }, 'IAM token invalidated');
+      logger.debug({ scope: tokenScopeLabel(scope), dropped }, 'IAM token invalidated');
     },
   };
 }

@@ -1,6 +1,7 @@
 // One call to IAM's token endpoint: POST {endpoint}/v3/auth/tokens?nocatalog=true with the
 // password or the assume_role method. Every failure leaves as a ProblemError (iam-failure.ts).
 import type { ProblemError } from '../problems/problem-error.ts';
+import { tokenSecret, type Secret } from '../redaction/redact-secrets.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseIamAnswer, type ExchangedToken } from './parse-iam-answer.ts';
 import { readBoundedText, type BoundedText } from './read-bounded-text.ts';
@@ -31,8 +32,8 @@ export interface ExchangeTokenRequest {
   readonly timeoutMs: number;
   /** The gateway request that caused the exchange, sent as X-Request-Id for correlation. */
   readonly requestId?: string;
-  /** Strings IAM's messages must not carry into a problem (the password). */
-  readonly secrets: readonly string[];
+  /** What IAM's messages must not carry into a problem (the password), in any form. */
+  readonly secrets: readonly Secret[];
   readonly clock: () => number;
 }
 
@@ -78,7 +79,9 @@ export async function exchangeToken(request: ExchangeTokenRequest): Promise<Exch
     throw networkFailure(error, signal, request.timeoutMs);
   }
   const secrets =
-    request.authToken === undefined ? request.secrets : [...request.secrets, request.authToken];
+    request.authToken === undefined
+      ? request.secrets
+      : [...request.secrets, tokenSecret(request.authToken)];
   const parsed = parseIamAnswer(
     { status, headers: answerHeaders, body },
     { sentAt, now: request.clock(), secrets },

@@ -2,11 +2,11 @@
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
 import { readErrorEnvelope, type ErrorEnvelope } from '../upstream/read-error-envelope.ts';
+import { redactText, type Secret } from '../redaction/redact-secrets.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
 import type { BoundedText } from './read-bounded-text.ts';
-import { redactToken } from '../upstream/redact-token.ts';
 
 /** A token as IAM issued it. `value` is a secret: never log, return or audit it. */
 export interface ExchangedToken {
@@ -31,8 +31,8 @@ export interface ParseIamAnswerOptions {
   readonly sentAt: number;
   /** Epoch ms now, for an HTTP-date Retry-After. */
   readonly now: number;
-  /** Strings that must not survive into `upstream.message` (the password, a token). */
-  readonly secrets: readonly string[];
+  /** What must not survive into `upstream.message` (the password, a token), in any form. */
+  readonly secrets: readonly Secret[];
 }
 
 export type ParsedIamAnswer =
@@ -64,17 +64,12 @@ function parseJson(body: BoundedText): Json | undefined {
 }
 
 /**
- * IAM's message, made safe to show: each secret replaced (Keystone's schema errors can quote
- * the request back, password included), control characters dropped, length bounded.
+ * IAM's message, made safe to show: every quote of a secret replaced, whole, cut short or
+ * encoded (Keystone's schema errors can quote the request back, password included), control
+ * characters dropped, length bounded.
  */
-export function scrubMessage(message: string, secrets: readonly string[]): string {
-  let text = message;
-  for (const secret of secrets) {
-    if (secret === '') continue;
-    text = text.replaceAll(secret, '[REDACTED]');
-    // A long secret (an ID token, a token) is also redacted when quoted only in part.
-    text = redactToken(text, secret);
-  }
+export function scrubMessage(message: string, secrets: readonly Secret[]): string {
+  let text = redactText(message, secrets);
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
@@ -83,16 +78,16 @@ export function scrubMessage(message: string, secrets: readonly string[]): strin
 /** IAM's request id if it looks like one; it is echoed to callers, so it too may hold no secret. */
 function safeRequestId(
   value: string | null | undefined,
-  secrets: readonly string[],
+  secrets: readonly Secret[],
 ): string | undefined {
   if (value === null || value === undefined || !SAFE_REQUEST_ID.test(value)) return undefined;
-  return secrets.some((secret) => secret !== '' && value.includes(secret)) ? undefined : value;
+  return redactText(value, secrets) === value ? value : undefined;
 }
 
 function upstreamOf(
   answer: IamAnswer,
   fields: ErrorEnvelope,
-  secrets: readonly string[],
+  secrets: readonly Secret[],
 ): Omit<UpstreamSummary, 'service'> {
   const requestId =
     safeRequestId(answer.headers.get('x-request-id'), secrets) ??
@@ -100,11 +95,11 @@ function upstreamOf(
   const message = fields.message === undefined ? undefined : scrubMessage(fields.message, secrets);
   const code = fields.code === undefined ? undefined : scrubMessage(fields.code, secrets);
   // An opaque blob: passed on whole, or not at all if it holds a secret.
-  const encoded = secrets.some(
-    (secret) => secret !== '' && fields.encodedAuthorizationMessage?.includes(secret) === true,
-  )
-    ? undefined
-    : fields.encodedAuthorizationMessage;
+  const encoded =
+    fields.encodedAuthorizationMessage !== undefined &&
+    redactText(fields.encodedAuthorizationMessage, secrets) === fields.encodedAuthorizationMessage
+      ? fields.encodedAuthorizationMessage
+      : undefined;
   return {
     status: answer.status,
     ...(code === undefined || code === '' ? {} : { code }),

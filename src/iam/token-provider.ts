@@ -3,7 +3,13 @@
  * target project; SCM's global `/v3` API takes an account (domain) scoped token.
  */
 export type TokenScope =
-  { readonly kind: 'project'; readonly projectId: string } | { readonly kind: 'domain' };
+  | {
+      readonly kind: 'project';
+      readonly projectId: string;
+      /** The configured alias; names the scope in metrics and logs instead of the id. */
+      readonly alias?: string;
+    }
+  | { readonly kind: 'domain' };
 
 export interface IamToken {
   /** The X-Subject-Token value. Never log it, return it or audit it. */
@@ -46,6 +52,16 @@ export interface TokenProvider {
   invalidate(scope: TokenScope, token: string): void;
 }
 
+/** The cache key: one token per project id, whichever alias asked for it. */
 export function tokenScopeKey(scope: TokenScope): string {
   return scope.kind === 'domain' ? 'domain' : `project:${scope.projectId}`;
+}
+
+/**
+ * The `scope` of metrics and logs: `project:<alias>`. `/metrics` is read without credentials,
+ * and a project id is an account identifier an attacker can use; the alias is the gateway's own
+ * name for it (the id only when a scope was built without one).
+ */
+export function tokenScopeLabel(scope: TokenScope): string {
+  return scope.kind === 'domain' ? 'domain' : `project:${scope.alias ?? scope.projectId}`;
 }

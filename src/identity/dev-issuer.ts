@@ -39,6 +39,10 @@ export interface DevSignOptions {
   readonly notBefore?: string | number;
   /** Overrides the `kid` header (e.g. one the JWKS does not hold). */
   readonly kid?: string;
+  /** Protected header members added or replaced (`typ`, `crit` and its parameters…). */
+  readonly header?: Readonly<Record<string, unknown>>;
+  /** Overrides `iat`, seconds from now (may be positive: issued in the future). */
+  readonly issuedAt?: number;
 }
 
 export interface DevIssuer {
@@ -109,14 +113,19 @@ async function signToken(
   const payload: Record<string, unknown> = {
     iss: context.issuer,
     aud: context.audience,
-    iat: now,
+    iat: now + (options.issuedAt ?? 0),
     exp: now + seconds(options.expiresIn ?? DEFAULT_LIFETIME_SECONDS),
     ...(options.notBefore !== undefined ? { nbf: now + seconds(options.notBefore) } : {}),
     ...claims,
   };
+  const header: Record<string, unknown> = { typ: 'JWT', ...options.header };
+  const crit = Array.isArray(header.crit) ? (header.crit as unknown[]) : [];
   return await new SignJWT(payload)
-    .setProtectedHeader({ alg: context.algorithm, typ: 'JWT', kid: options.kid ?? context.kid })
-    .sign(privateKey);
+    .setProtectedHeader({ ...header, alg: context.algorithm, kid: options.kid ?? context.kid })
+    .sign(privateKey, {
+      // jose refuses to sign a `crit` it does not know unless told the parameters are understood.
+      crit: Object.fromEntries(crit.map((name) => [String(name), true])),
+    });
 }
 
 function seconds(value: string | number): number {

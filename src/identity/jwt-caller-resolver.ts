@@ -13,6 +13,11 @@ import type { Logger } from '../observability/logger.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { Caller, CallerEvidence, CallerResolver } from './caller.ts';
 import { readEmail, readGroupsClaim, readSubject } from './identity-values.ts';
+import {
+  issuedInFuture,
+  strictVerifyOptions,
+  unrecognizedCriticalDetail,
+} from './jwt-strict-checks.ts';
 
 export type JwtIdentityConfig = Config['identity']['jwt'];
 
@@ -46,6 +51,7 @@ interface VerifiedToken {
   /** Epoch seconds, from the token. */
   readonly exp: number;
   readonly nbf: number | undefined;
+  readonly iat: number | undefined;
   /** Epoch ms after which the signature is checked again. */
   readonly recheckAt: number;
 }
@@ -79,6 +85,8 @@ export function createJwtCallerResolver(
   const ttlMs = options.verifiedTokenTtlMs ?? DEFAULT_VERIFIED_TOKEN_TTL_MS;
   const tolerance = config.clockToleranceSeconds;
   const verified = new Map<string, VerifiedToken>();
+  const maxAge = config.maxTokenAgeSeconds;
+  const strict = strictVerifyOptions(config);
 
   /** The caller of a token verified a moment ago, if its times still hold now. */
   function reuse(token: string): Caller | undefined {
@@ -89,7 +97,8 @@ export function createJwtCallerResolver(
     if (
       nowMs >= entry.recheckAt ||
       now >= entry.exp + tolerance ||
-      (entry.nbf !== undefined && now < entry.nbf - tolerance)
+      (entry.nbf !== undefined && now < entry.nbf - tolerance) ||
+      (maxAge !== undefined && entry.iat !== undefined && now - entry.iat - tolerance > maxAge)
     ) {
       // Verified again below, which also gives the precise refusal.
       verified.delete(token);
@@ -108,6 +117,7 @@ export function createJwtCallerResolver(
       caller,
       exp: payload.exp,
       nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined,
+      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
       recheckAt: clock() + ttlMs,
     });
   }
@@ -127,9 +137,13 @@ export function createJwtCallerResolver(
           clockTolerance: config.clockToleranceSeconds,
           currentDate: new Date(clock()),
           requiredClaims: ['exp', 'sub'],
+          ...strict,
         }));
       } catch (error) {
-        throw toUnauthenticated(error, logger);
+        throw toUnauthenticated(error, logger, () => unrecognizedCriticalDetail(token, config));
+      }
+      if (config.refuseFutureIat && issuedInFuture(payload, clock() / 1000, tolerance)) {
+        throw unauthenticated(ISSUED_IN_FUTURE, true);
       }
       const subject = readSubject(payload.sub);
       if (subject === undefined) {
@@ -220,19 +234,39 @@ function unauthenticated(detail: string, invalidToken = false): ProblemError {
 
 /** Claims whose names may appear in a detail; a token's own claim names never do. */
 const NAMED_CLAIMS = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'sub']);
+const ISSUED_IN_FUTURE = 'The token\'s "iat" claim is in the future: it was issued later than now.';
 
-/** Says what was wrong in general terms; never the token, never jose's own message. */
-function toUnauthenticated(error: unknown, logger: Logger): ProblemError {
+/**
+ * Says what was wrong in general terms; never the token, never jose's own message.
+ * `criticalDetail` names an unrecognized `crit` entry when that is why jose refused.
+ */
+function toUnauthenticated(
+  error: unknown,
+  logger: Logger,
+  criticalDetail: () => string | undefined,
+): ProblemError {
   const bad = (detail: string) => unauthenticated(detail, true);
-  if (error instanceof errors.JWTExpired) return bad('The token has expired.');
+  if (error instanceof errors.JWTExpired) {
+    return bad(
+      error.claim === 'iat'
+        ? 'The token is older than this gateway accepts (identity.jwt.maxTokenAgeSeconds).'
+        : 'The token has expired.',
+    );
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'typ') return bad('The token\'s "typ" header is not the one required.');
     const claim = NAMED_CLAIMS.has(error.claim) ? error.claim : 'a';
     if (error.reason === 'missing') return bad(`The token lacks the required "${claim}" claim.`);
+    if (claim === 'iat' && error.reason === 'check_failed') return bad(ISSUED_IN_FUTURE);
     if (claim === 'iss')
       return bad('The token was issued by an issuer this gateway does not trust.');
     if (claim === 'aud') return bad('The token is meant for another audience, not this gateway.');
     if (claim === 'nbf') return bad('The token is not valid yet.');
     return bad(`The token's "${claim}" claim is invalid.`);
+  }
+  if (error instanceof errors.JOSENotSupported) {
+    const detail = criticalDetail();
+    if (detail !== undefined) return bad(detail);
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
     return bad('The token is signed with an algorithm this gateway does not accept.');

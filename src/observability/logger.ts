@@ -1,11 +1,15 @@
 // The logger decides redaction, and only the logger (STYLE: "one writer per concern"). Every
 // line passes through redactSecrets: a value under a sensitive key (case-insensitive, at any
 // depth down to REDACT_DEPTH, in arrays and errors too) is censored, so a header map, a request
-// body or a config object logged whole cannot carry a secret out. One walk per line: pino's
+// body or a config object logged whole cannot carry a secret out. With the gateway's own secrets
+// given (`secrets`), every string of the line, the message included, also goes through the
+// shared redaction (src/redaction): a password a driver or the cloud quotes back, cut short,
+// base64- or percent-encoded, is replaced wherever it appears. One walk per line: pino's
 // path-based `redact` with wildcards at several depths costs about 50 times more per line. The
 // leak tests feed canary values through every path the service logs and search the output.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { createSecretRedactor, type Secret } from '../redaction/redact-secrets.ts';
 import { currentLogContext } from './log-context.ts';
 
 export type { Logger } from 'pino';
@@ -52,9 +56,17 @@ export interface LoggerOptions {
   readonly level: string;
   /** Defaults to stdout, written asynchronously and flushed when the process exits. */
   readonly destination?: DestinationStream;
+  /** The gateway's own secrets (configSecrets): scrubbed from every string of every line. */
+  readonly secrets?: readonly Secret[];
 }
 
+type TextRedaction = ((text: string) => string) | undefined;
+
 export function createLogger(options: LoggerOptions): Logger {
+  const secrets = options.secrets ?? [];
+  const redactor = secrets.length === 0 ? undefined : createSecretRedactor(secrets);
+  const text: TextRedaction =
+    redactor === undefined ? undefined : (value: string) => redactor.redact(value);
   return pino(
     {
       level: options.level,
@@ -62,8 +74,21 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
-        log: redactSecrets,
+        log: (line) => redactValue(line, 0, text) as Record<string, unknown>,
       },
+      ...(text === undefined
+        ? {}
+        : {
+            // The message and its %s arguments never pass the `log` formatter.
+            hooks: {
+              logMethod(args, method) {
+                const scrubbed = args.map((arg: unknown) =>
+                  typeof arg === 'string' ? text(arg) : arg,
+                ) as Parameters<typeof method>;
+                method.apply(this, scrubbed);
+              },
+            },
+          }),
       redact: { paths: BINDING_PATHS, censor: REDACTED },
       // redactSecrets has already turned every error into pino's serialized form; serializing
       // that again would name its type "Object".
@@ -79,15 +104,16 @@ export function createLogger(options: LoggerOptions): Logger {
  * returned as it is, and the caller's objects are never changed.
  */
 export function redactSecrets<T extends object>(value: T): T {
-  return redactValue(value, 0) as T;
+  return redactValue(value, 0, undefined) as T;
 }
 
-function redactValue(value: unknown, depth: number): unknown {
+function redactValue(value: unknown, depth: number, text: TextRedaction): unknown {
+  if (typeof value === 'string') return text === undefined ? value : text(value);
   if (typeof value !== 'object' || value === null || depth > REDACT_DEPTH) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item: unknown, index) => {
-      const redacted = redactValue(item, depth + 1);
+      const redacted = redactValue(item, depth + 1, text);
       if (redacted !== item) (copy ??= [...(value as unknown[])])[index] = redacted;
     });
     return copy ?? value;
@@ -95,21 +121,26 @@ function redactValue(value: unknown, depth: number): unknown {
   // An error becomes what pino's error serializer makes of it (type, message and stack with
   // its causes', own fields), and that is walked like any object.
   if (value instanceof Error)
-    return redactRecord({ ...pino.stdSerializers.err(value) }, depth, true);
+    return redactRecord({ ...pino.stdSerializers.err(value) }, depth, true, text);
   const prototype: unknown = Object.getPrototypeOf(value);
   // Plain objects only; other class instances (Buffers, Dates) hold no keyed secrets.
   if (prototype !== Object.prototype && prototype !== null) return value;
-  return redactRecord(value as Record<string, unknown>, depth, false);
+  return redactRecord(value as Record<string, unknown>, depth, false, text);
 }
 
-function redactRecord(record: Record<string, unknown>, depth: number, fresh: boolean): unknown {
+function redactRecord(
+  record: Record<string, unknown>,
+  depth: number,
+  fresh: boolean,
+  text: TextRedaction,
+): unknown {
   let copy: Record<string, unknown> | undefined = fresh ? record : undefined;
   for (const key of Object.keys(record)) {
     const item = record[key];
     const redacted =
       SENSITIVE.has(key.toLowerCase()) && item !== undefined && item !== null
         ? REDACTED
-        : redactValue(item, depth + 1);
+        : redactValue(item, depth + 1, text);
     if (redacted === item) continue;
     copy ??= { ...record };
     copy[key] = redacted;

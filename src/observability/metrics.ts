@@ -42,7 +42,7 @@ export const METRIC_SPECS = {
   tokenExchanges: {
     type: 'counter',
     name: 'rescind_token_exchanges_total',
-    help: 'IAM token exchanges by scope (project:<id>, domain, own-domain) and result (success, rejected, unavailable, throttled)',
+    help: 'IAM token exchanges by scope (project:<alias>, domain, own-domain) and result (success, rejected, unavailable, throttled)',
     labelNames: ['scope', 'result'] as const,
   },
   tokenCacheHits: {

@@ -1,18 +1,24 @@
-// `/readyz` (docs/api.md "Operating endpoints"): ready only when every dependency says so, with each one's reasons.
-// Reasons are shown to whoever can reach the port, so they pass through scrubReason: no known
-// secret, no URL (a connection string may carry a password), whatever a check lets slip.
+// `/readyz` (docs/api.md "Operating endpoints"): ready only when every dependency says so. Whoever
+// can reach the port reads the answer, so a check that is not ready is shown there by a stable
+// reason code only (`audit-store-not-durable`, `check-timed-out`…); what it actually said (a
+// file path, `host:port/db`, a driver's message) goes to the log, where operators look.
 
 import type { ReadinessReport } from '../audit/audit-trail.ts';
+import type { Logger } from './logger.ts';
 
 /** One dependency's readiness; `/readyz` is ready only when every check is. */
 export interface ReadinessCheck {
   readonly name: string;
-  /** Reasons must never contain secrets or connection strings (they are scrubbed anyway). */
   check(): Promise<ReadinessCheckReport> | ReadinessCheckReport;
 }
 
 export interface ReadinessCheckReport extends ReadinessReport {
-  /** What an operator may want to know even when ready (e.g. what start-up recovery did). */
+  /**
+   * The stable reason code callers see when the check is not ready (kebab-case, no free text);
+   * `<name>-unavailable` when the check gives none. `reasons` go to the log only.
+   */
+  readonly code?: string;
+  /** A fixed sentence of ours an operator may want even when ready (what start-up recovery did). */
   readonly detail?: string;
 }
 
@@ -21,6 +27,7 @@ export interface ReadinessResult {
   readonly checks: readonly {
     readonly name: string;
     readonly ready: boolean;
+    /** Stable reason codes; empty when ready. */
     readonly reasons: readonly string[];
     readonly detail?: string;
   }[];
@@ -29,31 +36,58 @@ export interface ReadinessResult {
 /** Probes give up after about a second; a check slower than this counts as not ready. */
 export const DEFAULT_READINESS_TIMEOUT_MS = 800;
 
+/** The codes every check may answer with, whatever it checks. */
+export const CHECK_TIMED_OUT = 'check-timed-out';
+export const CHECK_FAILED = 'check-failed';
+
 export interface CheckReadinessOptions {
   readonly timeoutMs?: number;
-  /** Values that must never be shown (passwords, connection strings), scrubbed from reasons. */
-  readonly secrets?: readonly string[];
+  /** Where each check's own reasons go, once per change (probes ask every few seconds). */
+  readonly logger?: Logger;
 }
 
-export async function checkReadiness(
+/** Runs every check; the same checks' reasons are logged when they change. */
+export function createReadinessProbe(
+  checks: readonly ReadinessCheck[],
+  options: CheckReadinessOptions = {},
+): () => Promise<ReadinessResult> {
+  const logged = new Map<string, string>();
+  return async () => {
+    const results = await Promise.all(
+      checks.map(async (check) => {
+        const report = await runCheck(check, options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS);
+        logChange(options.logger, logged, check.name, report);
+        return {
+          name: check.name,
+          ready: report.ready,
+          reasons: report.ready ? [] : [report.code ?? `${check.name}-unavailable`],
+          ...(report.detail === undefined ? {} : { detail: report.detail }),
+        };
+      }),
+    );
+    return { ready: results.every((result) => result.ready), checks: results };
+  };
+}
+
+/** One round of checks, without logging (tests, tools). */
+export function checkReadiness(
   checks: readonly ReadinessCheck[],
   options: CheckReadinessOptions = {},
 ): Promise<ReadinessResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
-  const secrets = options.secrets ?? [];
-  const results = await Promise.all(
-    checks.map(async (check) => {
-      const report = await runCheck(check, timeoutMs);
-      const scrub = (text: string) => scrubReason(text, secrets);
-      return {
-        name: check.name,
-        ready: report.ready,
-        reasons: report.reasons.map(scrub),
-        ...(report.detail === undefined ? {} : { detail: scrub(report.detail) }),
-      };
-    }),
-  );
-  return { ready: results.every((result) => result.ready), checks: results };
+  return createReadinessProbe(checks, options)();
+}
+
+function logChange(
+  logger: Logger | undefined,
+  logged: Map<string, string>,
+  name: string,
+  report: ReadinessCheckReport,
+): void {
+  const state = report.ready ? '' : JSON.stringify([report.code, report.reasons]);
+  if ((logged.get(name) ?? '') === state) return;
+  logged.set(name, state);
+  if (report.ready) logger?.info({ check: name }, 'readiness check is ready again');
+  else logger?.warn({ check: name, code: report.code, reasons: report.reasons }, 'not ready');
 }
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<ReadinessCheckReport> {
@@ -62,33 +96,21 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Readi
     timer = setTimeout(() => {
       resolve({
         ready: false,
+        code: CHECK_TIMED_OUT,
         reasons: [`the ${check.name} check did not answer in ${timeoutMs} ms`],
       });
     }, timeoutMs);
   });
   try {
     return await Promise.race([Promise.resolve().then(() => check.check()), timeout]);
-  } catch {
-    // A check's own error message may name what it connects to; say only that it failed.
-    return { ready: false, reasons: [`the ${check.name} check failed`] };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ready: false,
+      code: CHECK_FAILED,
+      reasons: [`the ${check.name} check threw: ${message}`],
+    };
   } finally {
     clearTimeout(timer);
   }
-}
-
-const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'",;)]*/gi;
-
-/**
- * Removes every known secret (also as URL-encoded) and every URL from a reason. A URL becomes
- * its scheme alone, `redis://…`: enough to tell which dependency, never where or with what.
- */
-export function scrubReason(reason: string, secrets: readonly string[]): string {
-  let text = reason;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      text = text.replaceAll(form, '[secret]');
-    }
-  }
-  return text.replace(URL_PATTERN, (url) => `${url.slice(0, url.indexOf('://'))}://…`);
 }

@@ -69,12 +69,19 @@ export const AUDIT_QUERY_PARAMETERS: readonly {
   { name: 'cursor', description: 'opaque cursor from `nextCursor`', schema: text(512) },
 ];
 
-export function buildOpenApi(identityMode: Config['identity']['mode']): Schema {
+/**
+ * `projectAliases` are the configured ones (`cloud.projects`): the `project` parameter is
+ * documented as exactly that enum, so a client sees which projects this gateway serves.
+ */
+export function buildOpenApi(
+  identityMode: Config['identity']['mode'],
+  projectAliases: readonly string[] = ['default'],
+): Schema {
   const paths: Record<string, Schema> = {};
   for (const operation of OPERATIONS) {
     const item = (paths[operation.path] ??= {});
     if ('delete' in item) throw new Error(`two operations share DELETE ${operation.path}`);
-    item.delete = revocationOperation(operation);
+    item.delete = revocationOperation(operation, projectAliases);
   }
   paths[AUDIT_PATH] = { get: auditOperation() };
   paths[AUDIT_REPORT_PATH] = { get: auditReportOperation() };
@@ -146,13 +153,13 @@ function securityScheme(identityMode: Config['identity']['mode']): Schema {
       };
 }
 
-function revocationOperation(operation: OperationSpec): Schema {
+function revocationOperation(operation: OperationSpec, projectAliases: readonly string[]): Schema {
   const pathParams = Object.entries(operation.pathParams);
   const queryParams = Object.entries(operation.queryParams);
   const parameters = [
     ...pathParams.map(([name, rule]) => parameter(name, 'path', rule, true)),
     ...queryParams.map(([name, rule]) => parameter(name, 'query', rule, true)),
-    parameter('project', 'query', PROJECT_ALIAS, false),
+    projectParameter(projectAliases),
     requestIdParameter(),
   ];
   const target = [...pathParams, ...queryParams];
@@ -353,6 +360,25 @@ function parameter(
   return { name, in: where, required, description: rule.description, schema: ruleSchema(rule) };
 }
 
+function projectParameter(aliases: readonly string[]): Schema {
+  const sorted = [...aliases].sort((a, b) =>
+    a === 'default' ? -1 : b === 'default' ? 1 : a < b ? -1 : 1,
+  );
+  return {
+    name: 'project',
+    in: 'query',
+    required: false,
+    description:
+      'a project alias this gateway is configured with; without it, `default`. Another value is 400 INVALID_REQUEST',
+    schema: {
+      type: 'string',
+      enum: sorted,
+      default: 'default',
+      pattern: PROJECT_ALIAS.pattern.source,
+    },
+  };
+}
+
 function ruleSchema(rule: ParamRule): Schema {
   const schema: Schema = { type: 'string', pattern: rule.pattern.source, examples: [rule.example] };
   if (rule.forbidden && rule.forbidden.length > 0) {
@@ -549,6 +575,11 @@ function auditRecordSchema(): Schema {
             type: 'string',
             description: 'the instance that closed an attempt its own writer left open for good',
           },
+          records: {
+            type: 'integer',
+            minimum: 0,
+            description: 'reads of the trail (operation `audit.read`): records sent to the reader',
+          },
         },
       },
       prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
@@ -573,8 +604,9 @@ function readinessSchema(): Schema {
             ready: { type: 'boolean' },
             reasons: {
               type: 'array',
-              items: { type: 'string' },
-              description: 'why it is not ready; never a secret or a connection string',
+              items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+              description:
+                'stable codes saying why it is not ready (e.g. `audit-store-not-durable`); the details are logged',
             },
             detail: { type: 'string' },
           },

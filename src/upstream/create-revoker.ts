@@ -20,9 +20,10 @@ import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { isTokenRejected, mapUpstreamFault, summaryOf } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
+import type { Secret } from '../redaction/redact-secrets.ts';
 import { redactTokenInFault } from './redact-token.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
-import type { RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
+import type { ResolvedProject, RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
 import { createSendUpstream, type SendUpstream } from './send-upstream.ts';
 import { isNetworkFailure, type UpstreamAnswer, type UpstreamResponse } from './upstream-answer.ts';
 import { USER_AGENT } from './user-agent.ts';
@@ -45,6 +46,8 @@ export interface RevokerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Defaults to `rescind/<package version>`. */
   readonly userAgent?: string;
+  /** The gateway's own secrets (configSecrets): redacted from what the cloud says, like tokens. */
+  readonly secrets?: readonly Secret[];
 }
 
 /** The audit `reason` when success was inferred from a 404 (docs/api.md "Errors"). */
@@ -66,6 +69,7 @@ type Verdict =
 export function createRevoker(options: RevokerOptions): Revoker {
   const { upstream, metrics } = options;
   const credentials = options.credentials ?? createTokenCredentials(requireTokens(options.tokens));
+  const secrets = options.secrets ?? [];
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
@@ -119,7 +123,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
       };
     }
     const plan = operation.upstream({ projectId: project.id, requestId, target: request.target });
-    const scope = tokenScopeOf(operation, project.id);
+    const scope = tokenScopeOf(operation, project);
 
     let attempts = 0;
     let retriesUsed = 0;
@@ -183,7 +187,7 @@ export function createRevoker(options: RevokerOptions): Revoker {
         .labels(service, statusClassOf(answer))
         .observe(answer.durationMs / 1000);
 
-      const verdict = judge(answer, operation, authorized.quotable);
+      const verdict = judge(answer, operation, authorized.quotable, secrets);
       if (verdict.kind === 'success') {
         ticket.succeeded();
         return {
@@ -268,13 +272,20 @@ function requireTokens(tokens: TokenProvider | undefined): TokenProvider {
   return tokens;
 }
 
-function tokenScopeOf(operation: OperationSpec, projectId: string): TokenScope {
-  return operation.tokenScope === 'domain' ? { kind: 'domain' } : { kind: 'project', projectId };
+function tokenScopeOf(operation: OperationSpec, project: ResolvedProject): TokenScope {
+  return operation.tokenScope === 'domain'
+    ? { kind: 'domain' }
+    : { kind: 'project', projectId: project.id, alias: project.alias };
 }
 
-/** `token` is the one the call carried: a service quoting it back must not pass it on. */
-function judge(answer: UpstreamAnswer, operation: OperationSpec, token: string): Verdict {
-  const fault = redactTokenInFault(parseUpstreamError(answer), token);
+/** `token` is the one the call carried: a service quoting it (or a secret) back must not pass it on. */
+function judge(
+  answer: UpstreamAnswer,
+  operation: OperationSpec,
+  token: string,
+  secrets: readonly Secret[],
+): Verdict {
+  const fault = redactTokenInFault(parseUpstreamError(answer), token, secrets);
   if (isNetworkFailure(answer) || answer.status < 200 || answer.status > 299) {
     return { kind: 'fault', fault };
   }

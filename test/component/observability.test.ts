@@ -157,7 +157,8 @@ describe('metrics after a mixed workload', () => {
   });
 
   it('counts token exchanges by scope and result, and cache hits', () => {
-    const scope = `project:${DEFAULT_PROJECT}`;
+    // Projects are named by alias: /metrics is read without credentials.
+    const scope = 'project:default';
     assert.equal(
       sampleValue(families, 'rescind_token_exchanges_total', { scope, result: 'success' }),
       1,
@@ -201,7 +202,7 @@ describe('metrics after a mixed workload', () => {
       service: (value) => (SERVICES as readonly string[]).includes(value),
       status_class: (value) => /^([1-5]xx|network|timeout)$/.test(value),
       reason: (value) => /^(\d{3}|token-rejected|[a-z-]{1,32})$/.test(value),
-      scope: (value) => /^(domain|own-domain|project:[0-9a-f]{32})$/.test(value),
+      scope: (value) => /^(domain|own-domain|project:[a-z0-9][a-z0-9_-]{0,31})$/.test(value),
       store: (value) => ['sqlite', 'postgres', 'checkpoints'].includes(value),
       chain: (value) => value === 'test',
       policy: (value) => ['fail-closed', 'fail-open'].includes(value),
@@ -226,6 +227,7 @@ describe('metrics after a mixed workload', () => {
       'd'.repeat(64),
       'e'.repeat(64),
       '/v1/',
+      DEFAULT_PROJECT,
     ];
     for (const secret of secrets) assert.ok(!text.includes(secret), 'no secret or id in /metrics');
   });
@@ -413,7 +415,8 @@ describe('readiness', () => {
     assert.equal(body.status, 'not-ready');
     const redis = body.checks.find((check) => check.name === 'rate-limit-store');
     assert.equal(redis?.ready, false);
-    assert.match(redis.reasons.join(' '), /Redis is not connected/);
+    assert.deepEqual(redis.reasons, ['rate-limit-store-disconnected']);
+    assert.match(gw.logs(), /Redis is not connected/);
     for (const hidden of ['secretpw', '127.0.0.1:1', 'redis://:']) {
       assert.ok(!text.includes(hidden), `readiness shows no ${hidden}`);
     }
@@ -451,7 +454,9 @@ describe('runbook situations (docs/operations.md)', () => {
     const readiness = await fetch(`${gw.url}/readyz`);
     assert.equal(readiness.status, 503);
     const reasons = JSON.stringify(await readiness.json());
-    assert.match(reasons, /audit records cannot be made durable/);
+    assert.match(reasons, /"reasons":\["audit-store-not-durable"\]/);
+    assert.ok(!reasons.includes(gw.auditPath), 'the file path is for the log only');
+    await logLine(gw, (line) => line.msg === 'not ready' && line.check === 'audit-store');
     const { families } = await scrape(gw);
     assert.ok(
       (sampleValue(families, 'rescind_audit_write_failures_total', { store: 'sqlite' }) ?? 0) >= 1,
@@ -469,7 +474,7 @@ describe('runbook situations (docs/operations.md)', () => {
       'rescind_audit_write_failures_total',
       'audit store failing',
       'audit store recovered',
-      'audit records cannot be made durable',
+      'audit-store-not-durable',
     ]) {
       assert.ok(doc.includes(shown), `the runbook mentions ${shown}`);
     }
@@ -489,7 +494,7 @@ describe('runbook situations (docs/operations.md)', () => {
     const { families } = await scrape(gw);
     assert.equal(
       sampleValue(families, 'rescind_token_exchanges_total', {
-        scope: `project:${DEFAULT_PROJECT}`,
+        scope: 'project:default',
         result: 'rejected',
       }),
       1,

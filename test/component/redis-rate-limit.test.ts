@@ -126,7 +126,7 @@ describe('the rate limit shared through Redis', () => {
     const readyz = await fetch(`${gw.url}/readyz`);
     assert.equal(readyz.status, 503);
     const readiness = await readyz.text();
-    assert.match(readiness, /rate-limit Redis is not connected/);
+    assert.match(readiness, /rate-limit-store-disconnected/);
     assert.equal(readiness.includes(String(own.port)), false, 'no URL on /readyz');
     assert.match(gw.logs(), /request refused \(fail-closed\)/);
 

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startServer, type RunningServer } from '../../src/http/start-server.ts';
 import { createDevIssuer } from '../../src/identity/dev-issuer.ts';
+import { configSecrets } from '../../src/observability/config-secrets.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import {
   DEMO_ACCOUNT,
@@ -117,7 +118,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       callback();
     },
   });
-  const logger = createLogger({ level: options.logLevel ?? 'debug', destination: sink });
+  // As compose.ts builds it: the configured secrets are scrubbed from every line.
+  const logger = createLogger({
+    level: options.logLevel ?? 'debug',
+    destination: sink,
+    secrets: configSecrets(config),
+  });
   const composition = await composeDeps(config, { logger });
   const server = await startServer(createApp(composition.deps), {
     host: '127.0.0.1',

@@ -18,6 +18,7 @@ export const RESULT_COLORS: Readonly<Record<AuditResult, string>> = {
   unauthenticated: '#6d4c41',
   'rate-limited': '#0277bd',
   unknown: '#757575',
+  read: '#546e7a',
 };
 
 export interface TimelineBucket {

@@ -105,3 +105,22 @@ describe('grants', () => {
     });
   }
 });
+
+describe('createPolicy: a rule limited to projects', () => {
+  const policy = createPolicy([
+    rule({ subjects: ['ml-eu'], allow: ['modelarts.deleteAuthorization'], projects: ['eu'] }),
+    rule({ subjects: ['everywhere'], allow: ['kms.revokeGrant'] }),
+  ]);
+
+  test('holds only for the projects it names', () => {
+    assert.equal(policy.allows(caller('ml-eu'), 'modelarts.deleteAuthorization', 'eu'), true);
+    assert.equal(policy.allows(caller('ml-eu'), 'modelarts.deleteAuthorization', 'default'), false);
+    assert.equal(policy.allows(caller('ml-eu'), 'modelarts.deleteAuthorization'), false);
+  });
+
+  test('a rule without projects holds in every project', () => {
+    for (const project of ['eu', 'default', undefined]) {
+      assert.equal(policy.allows(caller('everywhere'), 'kms.revokeGrant', project), true);
+    }
+  });
+});

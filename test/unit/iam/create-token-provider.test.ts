@@ -229,7 +229,7 @@ describe('agency (assume_role) exchange against the simulator', () => {
 describe('IAM failures', () => {
   test('answers UPSTREAM_AUTH_FAILED with what IAM said when the password is wrong', async (t) => {
     const { provider, exchanges } = await startProvider(t, {
-      iam: { password: 'not-the-right-password' },
+      iam: { password: 'not-the-right-pw-7f3a' },
     });
     const problem = await rejectsWith(
       provider.getToken(PROJECT, requestOptions()),

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +130,33 @@ describe('npm run config:check', () => {
     assert.match(stdout, /apig +http:\/\/127\.0\.0\.1:9 +\[cloud\.endpoints\.apig/);
     assert.doesNotMatch(stdout + stderr, /xx-moon-1\.myhuaweicloud/);
   });
+
+  it('exits 1 for a checkpoint key that does not parse, as start-up does, without printing it', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescind-config-check-'));
+    t.after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const keyFile = join(dir, 'checkpoint-key.pem');
+    // A key that looks right but is cut short, and an RSA key (not Ed25519).
+    const cut =
+      generateCheckpointKey().privateKeyPem.slice(0, 60) + '\n-----END PRIVATE KEY-----\n';
+    for (const pem of [cut, 'hunter2-not-a-key', rsaPrivateKeyPem()]) {
+      writeFileSync(keyFile, pem);
+      const { code, stdout, stderr } = configCheck({
+        ...REQUIRED,
+        RESCIND_IAM_PASSWORD: 'iam-secret-1234',
+        RESCIND_AUDIT_CHECKPOINT_KEY_FILE: keyFile,
+      });
+      assert.equal(code, 1, stdout);
+      assert.match(stderr, /audit\.checkpoints\.signingKey \(RESCIND_AUDIT_CHECKPOINT_KEY\)/);
+      assert.match(stderr, /Ed25519 private key in PKCS#8 PEM/);
+      assert.ok(!stderr.includes('hunter2') && !stderr.includes('MC4CAQ'), stderr);
+    }
+  });
 });
+
+function rsaPrivateKeyPem(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+}

@@ -3,10 +3,18 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { configSecrets } from '../../../src/observability/config-secrets.ts';
 import {
+  CHECK_FAILED,
+  CHECK_TIMED_OUT,
   checkReadiness,
-  scrubReason,
+  createReadinessProbe,
   type ReadinessCheck,
+  type ReadinessCheckReport,
 } from '../../../src/observability/readiness.ts';
+import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { createSecretRedactor } from '../../../src/redaction/redact-secrets.ts';
+import { captureLogger } from './log-sink.ts';
+
+const KEY = generateCheckpointKey();
 
 const ready = (name: string): ReadinessCheck => ({
   name,
@@ -28,7 +36,7 @@ describe('checkReadiness', () => {
     });
   });
 
-  it('is not ready when one check is not, and keeps its reasons', async () => {
+  it('is not ready when one check is not, and names it by a code', async () => {
     const result = await checkReadiness([
       ready('config'),
       {
@@ -40,11 +48,11 @@ describe('checkReadiness', () => {
     assert.deepEqual(result.checks[1], {
       name: 'audit-store',
       ready: false,
-      reasons: ['disk full'],
+      reasons: ['audit-store-unavailable'],
     });
   });
 
-  it('counts a check that throws as not ready, without its error message', async () => {
+  it('counts a check that throws as not ready, and shows only a code', async () => {
     const result = await checkReadiness([
       {
         name: 'rate-limit-store',
@@ -54,7 +62,7 @@ describe('checkReadiness', () => {
       },
     ]);
     assert.equal(result.ready, false);
-    assert.deepEqual(result.checks[0]?.reasons, ['the rate-limit-store check failed']);
+    assert.deepEqual(result.checks[0]?.reasons, [CHECK_FAILED]);
   });
 
   it('counts a check that does not answer in time as not ready', async () => {
@@ -63,49 +71,47 @@ describe('checkReadiness', () => {
       { timeoutMs: 20 },
     );
     assert.equal(result.ready, false);
-    assert.deepEqual(result.checks[0]?.reasons, ['the slow check did not answer in 20 ms']);
+    assert.deepEqual(result.checks[0]?.reasons, [CHECK_TIMED_OUT]);
     assert.equal(result.checks[1]?.ready, true);
   });
 
-  it('scrubs secrets and URLs from reasons and details', async () => {
-    const result = await checkReadiness(
+  it('shows callers stable codes, never a path or host:port/db, and logs the details once', async () => {
+    const captured = captureLogger();
+    let report: ReadinessCheckReport = {
+      ready: false,
+      code: 'audit-store-not-durable',
+      reasons: ['db.internal:5432/audit refused the login; /var/lib/rescind/audit.db is read-only'],
+    };
+    const probe = createReadinessProbe(
       [
-        {
-          name: 'audit-store',
-          check: () => ({
-            ready: false,
-            reasons: ['postgres://rescind:s3cr%40t@db.internal:5432/audit refused the login'],
-            detail: 'password s3cr@t was rejected',
-          }),
-        },
+        { name: 'audit-store', check: () => report },
+        { name: 'other', check: () => ({ ready: false, reasons: ['x at 10.0.0.7:6379'] }) },
       ],
-      { secrets: ['s3cr@t'] },
+      { logger: captured.logger },
     );
-    const shown = JSON.stringify(result);
-    assert.ok(!shown.includes('s3cr'), shown);
-    assert.ok(!shown.includes('db.internal'), shown);
-    assert.deepEqual(result.checks[0]?.reasons, ['postgres://… refused the login']);
-  });
-});
+    const first = await probe();
+    await probe();
+    const shown = JSON.stringify(first);
+    assert.ok(
+      !shown.includes('db.internal') && !shown.includes('/var/lib') && !shown.includes('10.0.0.7'),
+      shown,
+    );
+    assert.deepEqual(
+      first.checks.map((check) => check.reasons),
+      [['audit-store-not-durable'], ['other-unavailable']],
+    );
+    const warned = captured.lines().filter((line) => line.msg === 'not ready');
+    assert.equal(warned.length, 2, 'each check logged once while its reasons stay the same');
+    assert.match(JSON.stringify(warned[0]), /db\.internal:5432\/audit/);
 
-describe('scrubReason', () => {
-  it('keeps a reason that holds nothing secret', () => {
-    assert.equal(
-      scrubReason('audit records cannot be made durable: ./data/audit.db is read-only', ['pw12']),
-      'audit records cannot be made durable: ./data/audit.db is read-only',
-    );
-  });
-
-  it('replaces every URL by its scheme alone', () => {
-    assert.equal(
-      scrubReason('redis://:pw@127.0.0.1:1/0 and rediss://cache:6380 are down', []),
-      'redis://… and rediss://… are down',
-    );
+    report = { ready: true, reasons: [] };
+    await probe();
+    assert.ok(captured.lines().some((line) => line.msg === 'readiness check is ready again'));
   });
 });
 
 describe('configSecrets', () => {
-  it('lists the configured secrets, and the password inside a connection URL decoded', () => {
+  it('lists every configured secret as the shared redaction matches it', () => {
     const config = loadConfig({
       RESCIND_CONFIG: 'config/default.yaml',
       RESCIND_IAM_DOMAIN: 'acme',
@@ -115,11 +121,28 @@ describe('configSecrets', () => {
       RESCIND_JWT_ISSUER: 'https://sso.example.invalid',
       RESCIND_JWT_AUDIENCE: 'rescind',
       RESCIND_JWKS_URL: 'https://sso.example.invalid/jwks',
-      RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:p%40ss-word@127.0.0.1:6379/0',
+      RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:p%40ss-word-9@127.0.0.1:6379/0',
+      RESCIND_AUDIT_CHECKPOINT_KEY: KEY.privateKeyPem,
     });
-    const secrets = configSecrets(config);
-    assert.ok(secrets.includes('iam-password-1'));
-    assert.ok(secrets.includes('redis://:p%40ss-word@127.0.0.1:6379/0'));
-    assert.ok(secrets.includes('p@ss-word'));
+    const redactor = createSecretRedactor(configSecrets(config));
+    const pem = KEY.privateKeyPem
+      .split('\n')
+      .filter((line) => !line.startsWith('-----'))
+      .join('');
+    for (const [text, secret] of [
+      ['login as svc with iam-password-1', 'iam-password-1'],
+      ['AUTH p@ss-word-9 refused', 'p@ss-word'],
+      ['connect redis://:p%40ss-word-9@127.0.0.1:6379/0', 'p%40ss-word'],
+      [`key ${pem.slice(24, 40)}`, pem.slice(24, 40)],
+    ] as const) {
+      assert.ok(!redactor.redact(text).includes(secret), text);
+    }
+    // What is not secret stays readable: the host of a URL, a public key's header.
+    assert.equal(
+      redactor.redact('PostgreSQL at 127.0.0.1:6379/0'),
+      'PostgreSQL at 127.0.0.1:6379/0',
+    );
+    const publicBody = KEY.publicKeyPem.split('\n')[1] ?? '';
+    assert.equal(redactor.redact(publicBody.slice(0, 16)), publicBody.slice(0, 16));
   });
 });

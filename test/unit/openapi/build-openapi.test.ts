@@ -24,7 +24,8 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
 }
 
-const doc = buildOpenApi('jwt') as Doc;
+/** The snapshot's gateway serves two projects, as in the configuration example of the README. */
+const doc = buildOpenApi('jwt', ['eu', 'default']) as Doc;
 
 async function validate(document: object) {
   const validator = new Validator();
@@ -38,6 +39,21 @@ describe('the OpenAPI document', () => {
       assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
     });
   }
+
+  it('documents project as the enum of the configured aliases, default first', () => {
+    for (const item of Object.values(doc.paths)) {
+      if (item.delete === undefined) continue;
+      const project = item.delete.parameters?.find((entry) => entry.name === 'project');
+      assert.equal(project?.in, 'query');
+      assert.equal(project.required, false);
+      assert.deepEqual(project.schema.enum, ['default', 'eu']);
+      assert.equal(project.schema.default, 'default');
+    }
+    const single = buildOpenApi('jwt', ['default']) as Doc;
+    const [first] = Object.values(single.paths);
+    const project = first?.delete?.parameters?.find((entry) => entry.name === 'project');
+    assert.deepEqual(project?.schema.enum, ['default']);
+  });
 
   it('is refused by the validator when broken, so the check above can fail', async () => {
     const broken = structuredClone(doc);

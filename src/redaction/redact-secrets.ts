@@ -1,0 +1,202 @@
+// The one mechanism that keeps secrets out of text the gateway did not write itself: a cloud's
+// error message, a driver's error, a log line (README "Cloud credentials": passwords, tokens and
+// keys never reach a response, a log or the audit trail). Text that comes back from elsewhere
+// rarely quotes a secret whole: it is cut short (messages are capped), base64-encoded (a Basic
+// header, a decoded request echoed back) or percent-encoded (a connection string, a form body).
+// So every form of every secret is cut into windows of `minShared` characters, and any run of
+// the text that covers one of those windows is replaced: sharing that many characters with a
+// secret is never a coincidence for a password (8) and even less for a token (16).
+
+export const REDACTED = '[REDACTED]';
+
+/** Runs of this many characters shared with a password or key count as quoting it. */
+export const MIN_SHARED_SECRET = 8;
+
+export interface SecretSpec {
+  readonly value: string;
+  /** Shortest shared run that is redacted; Infinity: only the whole value. Default 8. */
+  readonly minShared?: number;
+  /** Also look for its base64 and percent-encoded forms. Default true. */
+  readonly encodings?: boolean;
+}
+
+export type Secret = string | SecretSpec;
+
+/** An IAM token is long and random: 16 shared characters (96 bits), in the form it was sent. */
+export const TOKEN_MIN_SHARED = 16;
+
+/** How a token is matched. */
+export function tokenSecret(token: string): Secret {
+  return { value: token, minShared: TOKEN_MIN_SHARED, encodings: false };
+}
+
+/** What one secret is matched by: its windows, and its whole forms (for short secrets). */
+interface Matcher {
+  readonly minShared: number;
+  readonly windows: ReadonlySet<string>;
+  readonly whole: readonly string[];
+}
+
+export interface SecretRedactor {
+  /** `text` with every part of every secret it quotes, in any form, replaced by REDACTED. */
+  redact(text: string): string;
+  /** Whether `text` quotes any part of any secret. */
+  quotes(text: string): boolean;
+}
+
+/** A redactor for `secrets` (empty values are ignored). Build once, use for every text. */
+export function createSecretRedactor(secrets: readonly Secret[]): SecretRedactor {
+  const matchers = mergeMatchers(
+    secrets
+      .map(toSpec)
+      .filter((spec) => spec.value !== '')
+      .map(matcherOf),
+  );
+  return {
+    redact: (text) => redactWith(text, matchers),
+    quotes: (text) => redactWith(text, matchers) !== text,
+  };
+}
+
+/** One-off use with secrets that change (a token); matchers are cached per secret. */
+export function redactText(text: string, secrets: readonly Secret[]): string {
+  if (text === '') return text;
+  return redactWith(
+    text,
+    secrets
+      .map(toSpec)
+      .filter((spec) => spec.value !== '')
+      .map(cachedMatcherOf),
+  );
+}
+
+/**
+ * One matcher per window size: a log line's every string is checked, so the text is walked once
+ * per size, not once per secret.
+ */
+function mergeMatchers(matchers: readonly Matcher[]): Matcher[] {
+  const bySize = new Map<number, { windows: Set<string>; whole: string[] }>();
+  for (const matcher of matchers) {
+    let merged = bySize.get(matcher.minShared);
+    if (merged === undefined) {
+      merged = { windows: new Set(), whole: [] };
+      bySize.set(matcher.minShared, merged);
+    }
+    for (const window of matcher.windows) merged.windows.add(window);
+    merged.whole.push(...matcher.whole);
+  }
+  return [...bySize].map(([minShared, merged]) => ({ minShared, ...merged }));
+}
+
+function toSpec(secret: Secret): Required<SecretSpec> {
+  const spec = typeof secret === 'string' ? { value: secret } : secret;
+  return {
+    value: spec.value,
+    minShared: spec.minShared ?? MIN_SHARED_SECRET,
+    encodings: spec.encodings ?? true,
+  };
+}
+
+function redactWith(text: string, matchers: readonly Matcher[]): string {
+  if (matchers.length === 0 || text === '') return text;
+  const covered = new Uint8Array(text.length);
+  let any = false;
+  for (const matcher of matchers) any = markWindows(text, matcher, covered) || any;
+  let result = any ? replaceCovered(text, covered) : text;
+  for (const matcher of matchers) {
+    for (const form of matcher.whole) {
+      if (result.includes(form)) result = result.replaceAll(form, REDACTED);
+    }
+  }
+  return result;
+}
+
+/** Marks every character of `text` inside a window the secret shares; true if any. */
+function markWindows(text: string, matcher: Matcher, covered: Uint8Array): boolean {
+  const size = matcher.minShared;
+  if (matcher.windows.size === 0 || text.length < size) return false;
+  let any = false;
+  for (let at = 0; at + size <= text.length; at += 1) {
+    if (!matcher.windows.has(text.slice(at, at + size))) continue;
+    covered.fill(1, at, at + size);
+    any = true;
+  }
+  return any;
+}
+
+function replaceCovered(text: string, covered: Uint8Array): string {
+  let out = '';
+  let at = 0;
+  while (at < text.length) {
+    const start = at;
+    while (at < text.length && covered[at] === 0) at += 1;
+    out += text.slice(start, at);
+    if (at === text.length) break;
+    while (at < text.length && covered[at] === 1) at += 1;
+    out += REDACTED;
+  }
+  return out;
+}
+
+function matcherOf(spec: Required<SecretSpec>): Matcher {
+  const forms = spec.encodings ? formsOf(spec.value) : [spec.value];
+  const windows = new Set<string>();
+  const whole: string[] = [];
+  for (const form of forms) {
+    if (form.length < spec.minShared) {
+      // A short secret is matched whole; a short encoding of one only when it is not so short
+      // that ordinary text would contain it by chance.
+      if (form === spec.value || form.length >= MIN_SHARED_SECRET) whole.push(form);
+      continue;
+    }
+    for (let at = 0; at + spec.minShared <= form.length; at += 1) {
+      windows.add(form.slice(at, at + spec.minShared));
+    }
+  }
+  return { minShared: spec.minShared, windows, whole };
+}
+
+/**
+ * The secret as it may appear in text: itself, percent-encoded (upper and lower hex, and as a
+ * form value), and base64 (standard and URL-safe) at each of the three byte alignments it can
+ * have inside a longer encoded value, keeping only the characters that depend on it alone.
+ */
+export function formsOf(secret: string): string[] {
+  const forms = new Set<string>([secret]);
+  const percent = encodeURIComponent(secret);
+  forms.add(percent);
+  forms.add(percent.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+  forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let offset = 0; offset < 3; offset += 1) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const first = Math.ceil((offset * 8) / 6);
+    const end = Math.floor(((offset + bytes.length) * 8) / 6);
+    const core = encoded.slice(first, end);
+    forms.add(core);
+    forms.add(core.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  forms.delete('');
+  return [...forms];
+}
+
+/**
+ * Matchers of the secrets seen most recently: a gateway holds one token per scope at a time, and
+ * cutting a ~9 KB token into windows on every answer was a measurable share of a revocation's
+ * CPU. A few dozen are kept.
+ */
+const CACHED = 32;
+const cache = new Map<string, Matcher>();
+
+function cachedMatcherOf(spec: Required<SecretSpec>): Matcher {
+  const key = `${String(spec.minShared)}:${String(spec.encodings)}:${spec.value}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const built = matcherOf(spec);
+  if (cache.size >= CACHED) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, built);
+  return built;
+}
