@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AuditTrail } from './audit/audit-trail.ts';
-import { AUDIT_REPORT_PATH, createAuditReportHandler } from './http/audit-report-route.ts';
+import { AUDIT_REPORT_PATH } from './http/audit-report-route.ts';
 import type { Policy } from './authz/policy.ts';
 import type { Config } from './config/schema.ts';
 import { createAccessLog } from './http/access-log.ts';
@@ -31,6 +31,8 @@ export interface AppDeps {
   readonly auditTrail: AuditTrail;
   /** `GET /v1/audit`, mounted after authentication and the `audit.read` check. */
   readonly auditQuery: RequestHandler;
+  /** `GET /v1/audit/report`, mounted like `auditQuery`. */
+  readonly auditReport: RequestHandler;
   readonly revoker: Revoker;
   readonly readiness: readonly ReadinessCheck[];
   readonly openapi: object;
@@ -76,10 +78,10 @@ export function createApp(deps: AppDeps): Express {
   allowed.set(AUDIT_PATH, ['GET', 'HEAD']);
   app.get(
     AUDIT_REPORT_PATH,
-    authenticate(deps.callers),
+    authenticate(deps.callers, deps.unauthenticatedLimit),
     deps.rateLimit,
     authorize('audit.read', deps.policy),
-    createAuditReportHandler(deps.config.audit),
+    deps.auditReport,
   );
   allowed.set(AUDIT_REPORT_PATH, ['GET', 'HEAD']);
 

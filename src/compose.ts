@@ -14,6 +14,7 @@ import { EndpointConfigError } from './cloud/endpoint-config-error.ts';
 import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts';
 import type { Config } from './config/schema.ts';
 import { createAuditReadRecorder } from './http/audit-read-recorder.ts';
+import { createAuditReportHandler } from './http/audit-report-route.ts';
 import { createCallerRateLimit } from './http/rate-limit.ts';
 import { createCredentials } from './credentials/create-credentials.ts';
 import { createUnauthenticatedLimit } from './http/unauthenticated-limit.ts';
@@ -154,6 +155,7 @@ export async function composeDeps(
       secrets,
     });
 
+    const readRecorder = createAuditReadRecorder(auditTrail);
     const deps: AppDeps = {
       config,
       logger,
@@ -163,10 +165,8 @@ export async function composeDeps(
       rateLimit,
       unauthenticatedLimit,
       auditTrail,
-      auditQuery: createAuditQueryHandler(auditTrail.reader, {
-        logger,
-        recorder: createAuditReadRecorder(auditTrail),
-      }),
+      auditQuery: createAuditQueryHandler(auditTrail.reader, { logger, recorder: readRecorder }),
+      auditReport: createAuditReportHandler(config.audit, { clock, recorder: readRecorder }),
       revoker,
       readiness,
       openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),

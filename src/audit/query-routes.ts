@@ -48,7 +48,7 @@ const querySchema = z.strictObject({
 });
 
 /** The query as the reader asked it, and in which format: what a read's audit record names. */
-export type AuditReadFilter = AuditQuery & { readonly format: 'json' | 'ndjson' };
+export type AuditReadFilter = AuditQuery & { readonly format: 'json' | 'ndjson' | 'html' };
 
 /** How an NDJSON export ended: every match sent, the client left, or the store failed. */
 export type StreamEnd = 'complete' | 'client-gone' | 'stream-failed';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { scopeOf } from './request-scope.ts';
 import { ProblemError } from '../problems/problem-error.ts';
+import type { AuditReadRecorder } from '../audit/query-routes.ts';
 import { collectReport } from '../audit/report/collect-report.ts';
 import type { ReportPeriod } from '../audit/report/report-data.ts';
 import { openConfiguredReportSource, type ReportSource } from '../audit/report/report-source.ts';
@@ -20,6 +21,8 @@ const querySchema = z.strictObject({ since: timestamp.optional(), until: timesta
 
 export interface AuditReportHandlerOptions {
   readonly clock?: () => number;
+  /** Audits the read (format `html`) before the page is sent, like GET /v1/audit. */
+  readonly recorder?: AuditReadRecorder;
 }
 
 export function createAuditReportHandler(
@@ -37,6 +40,7 @@ export function createAuditReportHandler(
     }
     let html: string;
     let policy: string;
+    let shown: number;
     try {
       const caller = scopeOf(res).caller;
       const data = await collectReport(source, {
@@ -45,11 +49,14 @@ export function createAuditReportHandler(
         generatedBy: `${caller?.subject ?? 'unknown caller'} (GET ${AUDIT_REPORT_PATH})`,
       });
       ({ html, contentSecurityPolicy: policy } = renderReport(data));
+      shown = data.records.length + data.recordsLeftOut;
     } catch (error) {
       throw error instanceof ProblemError ? error : unavailable(error);
     } finally {
       await source.close();
     }
+    // Durable before the page leaves (fail closed): a ProblemError AUDIT_UNAVAILABLE otherwise.
+    await options.recorder?.pageRead(req, res, { ...period, format: 'html' }, shown);
     // The page's own policy replaces the gateway's default one: it allows the report's inline
     // script and style by hash, and nothing else.
     res.setHeader('Content-Security-Policy', policy);

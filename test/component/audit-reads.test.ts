@@ -49,6 +49,24 @@ describe('reads of the audit trail are audited', () => {
     assert.deepEqual(record.project, { alias: null, id: null });
   });
 
+  test('an HTML report leaves one audit.read record with the period and the records it covered', async () => {
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const answer = await fetch(`${gw.url}/v1/audit/report?since=${since}`, {
+      headers: { authorization: `Bearer ${auditor}`, 'x-request-id': 'read-report-1' },
+    });
+    assert.equal(answer.status, 200);
+    await answer.text();
+
+    const records = readTrail(gw.auditPath, 'read-report-1');
+    assert.equal(records.length, 1);
+    const [record] = records;
+    assert.equal(record?.operation, 'audit.read');
+    assert.equal(record.actor.subject, 'auditor');
+    assert.deepEqual(record.target, { since, format: 'html' });
+    assert.equal(record.outcome?.result, 'read');
+    assert.ok((record.outcome.records ?? 0) >= 10, 'the five revocations, attempts and outcomes');
+  });
+
   test('an NDJSON export leaves an attempt before the first record and an outcome with the count', async () => {
     const before = readTrail(gw.auditPath).length;
     const answer = await read({ actor: 'alice' }, 'read-export-1', 'application/x-ndjson');
