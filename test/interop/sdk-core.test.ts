@@ -387,7 +387,7 @@ describe("the gateway reads at least what the official SDK core reads from IAM's
           password: {
             user: {
               name: DEMO_ACCOUNT.user,
-              password: 'not-the-password',
+              password: 'wrong-pw-7Xq2',
               domain: { name: DEMO_ACCOUNT.domain },
             },
           },
@@ -413,7 +413,7 @@ describe("the gateway reads at least what the official SDK core reads from IAM's
         headers: response.headers,
         body: { text: await response.text(), complete: true },
       },
-      { sentAt: Date.now(), now: Date.now(), secrets: ['not-the-password'] },
+      { sentAt: Date.now(), now: Date.now(), secrets: ['wrong-pw-7Xq2'] },
     );
     assert.ok(!parsed.ok);
     const upstream = parsed.error.upstream;
