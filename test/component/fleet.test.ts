@@ -23,7 +23,7 @@ import {
   type Simulator,
 } from '../../src/simulator/index.ts';
 import { AUDIENCE, ISSUER } from '../helpers/gateway.ts';
-import { usePostgres, useRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
+import { usePostgresAndRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,8 @@ let dir: string;
 let databaseUrl: string;
 let env: Record<string, string>;
 const gateways: GatewayProcess[] = [];
+/** Closes what before() got to, last first: registered the moment each resource exists. */
+const cleanups: (() => Promise<void> | void)[] = [];
 const key = generateCheckpointKey();
 
 /** `node src/main.ts` with the fleet's variables and its own instance id; resolves once listening. */
@@ -133,11 +135,20 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
   let limited: Answer[] = [];
 
   before(async () => {
-    [postgres, redis] = await Promise.all([usePostgres(), useRedis()]);
+    // Both servers or neither: a missing one ends the file at once with the install hint.
+    ({ postgres, redis } = await usePostgresAndRedis());
+    cleanups.push(
+      () => postgres.close(),
+      () => redis.close(),
+    );
     databaseUrl = await postgres.createDatabase();
     sim = await startSimulator({ autoReseed: true });
+    cleanups.push(() => sim.close());
     issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
     dir = mkdtempSync(join(tmpdir(), 'rescind-fleet-'));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     const jwks = join(dir, 'jwks.json');
     writeFileSync(jwks, JSON.stringify(issuer.jwks));
     const config = join(dir, 'rescind.yaml');
@@ -180,10 +191,11 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
       RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem,
       RESCIND_RATE_LIMIT_REDIS_URL: redis.url,
     };
-    gateways.push(
-      ...(await Promise.all(
-        Array.from({ length: INSTANCES }, (_, index) => startGatewayProcess(`fleet-${index + 1}`)),
-      )),
+    // Each is kept as soon as it listens, so that after() stops it even if another fails.
+    await Promise.all(
+      Array.from({ length: INSTANCES }, async (_, index) => {
+        gateways.push(await startGatewayProcess(`fleet-${index + 1}`));
+      }),
     );
   });
 
@@ -194,10 +206,7 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
         await gw.exited;
       }
     }
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-    await redis.close();
-    await postgres.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   test('revokes thousands of times concurrently over four instances', async (t) => {
