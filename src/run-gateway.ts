@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { composeDeps } from './compose.ts';
 import { ConfigError } from './config/config-error.ts';
+import { explainConfigError } from './config/explain-config-error.ts';
 import { loadConfig } from './config/load-config.ts';
 import { startServer } from './http/start-server.ts';
 
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(explainConfigError(error, process.env));
       process.exit(1);
     }
     throw error;
