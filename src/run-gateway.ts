@@ -7,6 +7,7 @@ import { composeDeps } from './compose.ts';
 import { ConfigError } from './config/config-error.ts';
 import { explainConfigError } from './config/explain-config-error.ts';
 import { loadConfig } from './config/load-config.ts';
+import { explainListenError } from './http/explain-listen-error.ts';
 import { startServer } from './http/start-server.ts';
 
 async function main(): Promise<void> {
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('rescind failed to start:', error instanceof Error ? error.message : error);
+  const hint = explainListenError(error);
+  console.error(
+    'rescind failed to start:',
+    hint ?? (error instanceof Error ? error.message : error),
+  );
   process.exit(1);
 });

@@ -112,8 +112,7 @@ async function demo(): Promise<void> {
 }
 
 demo().catch((error: unknown) => {
-  const port = Number(process.env.RESCIND_PORT ?? DEFAULT_DEMO_PORT);
-  const hint = explainListenError(error, '127.0.0.1', port);
+  const hint = explainListenError(error);
   console.error('demo failed:', hint ?? (error instanceof Error ? error.message : error));
   process.exit(1);
 });

@@ -157,6 +157,6 @@ test('npm run demo on a taken port says to set RESCIND_PORT, and ends at once', 
   assert.equal(run.status, 1, run.stdout + run.stderr);
   assert.match(
     run.stderr,
-    new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already taken: set RESCIND_PORT`),
+    new RegExp(`127\\.0\\.0\\.1:${port} is already taken: set RESCIND_PORT`),
   );
 });
