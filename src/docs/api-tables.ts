@@ -23,7 +23,9 @@ function successOf(operation: OperationSpec): string {
 }
 
 function ruleText(rule: ParamRule): string {
-  const refused = (rule.forbidden ?? []).map((entry) => `; not ${JSON.stringify(entry.value)} in any letter case`);
+  const refused = (rule.forbidden ?? []).map(
+    (entry) => `; not ${JSON.stringify(entry.value)} in any letter case`,
+  );
   return `${code(rule.pattern.source)}${refused.join('')}`;
 }
 
