@@ -84,7 +84,7 @@ export const configSchema = z.strictObject({
         projectSchema,
       )
       .refine((projects) => 'default' in projects, {
-        message: 'a project aliased "default" is required (RESCIND_PROJECT_ID)',
+        message: 'a project aliased "default" is required',
       }),
     endpoints: z
       .strictObject({
