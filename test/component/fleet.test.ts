@@ -63,6 +63,8 @@ let dir: string;
 let databaseUrl: string;
 let env: Record<string, string>;
 const gateways: GatewayProcess[] = [];
+/** Every gateway process started, listening or not: after() stops them all. */
+const spawned: { child: ChildProcess; exited: Promise<number | null> }[] = [];
 /** Closes what before() got to, last first: registered the moment each resource exists. */
 const cleanups: (() => Promise<void> | void)[] = [];
 const key = generateCheckpointKey();
@@ -74,6 +76,8 @@ async function startGatewayProcess(id: string): Promise<GatewayProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // Kept from the moment it exists: a sibling that fails to start must not leave this one behind.
+  spawned.push({ child, exited });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
@@ -191,16 +195,15 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
       RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem,
       RESCIND_RATE_LIMIT_REDIS_URL: redis.url,
     };
-    // Each is kept as soon as it listens, so that after() stops it even if another fails.
-    await Promise.all(
-      Array.from({ length: INSTANCES }, async (_, index) => {
-        gateways.push(await startGatewayProcess(`fleet-${index + 1}`));
-      }),
+    gateways.push(
+      ...(await Promise.all(
+        Array.from({ length: INSTANCES }, (_, index) => startGatewayProcess(`fleet-${index + 1}`)),
+      )),
     );
   });
 
   after(async () => {
-    for (const gw of gateways) {
+    for (const gw of spawned) {
       if (gw.child.exitCode === null && gw.child.signalCode === null) {
         gw.child.kill('SIGKILL');
         await gw.exited;
