@@ -20,7 +20,7 @@ const { values, usage } = parseFlags(`${COMMAND} --`, {
   seed: { type: 'string', help: 'random seed (random)' },
   from: {
     type: 'string',
-    help: 'record the output of `node scripts/crash-test.ts --json` instead of running it',
+    help: 'record the output of `npm run crash-test -- --json` instead of running it',
   },
   'no-write': { type: 'boolean', help: 'print only; leave docs/benchmarks.* alone' },
 });
@@ -64,7 +64,7 @@ if (from === undefined) {
   // `--json > FILE` creates the file as the run starts and last writes it as the run ends.
   const { birthtimeMs, mtimeMs } = statSync(from);
   seconds = birthtimeMs > 0 && mtimeMs > birthtimeMs ? (mtimeMs - birthtimeMs) / 1000 : null;
-  command = `node scripts/crash-test.ts --trials ${summary.trials} --parallel ${parallel} --json (recorded with ${COMMAND} -- --from)`;
+  command = `npm run crash-test -- --trials ${summary.trials} --parallel ${parallel} --json (recorded with ${COMMAND} -- --from)`;
   console.log(`recording ${from} (written ${statSync(from).mtime.toISOString()})`);
 }
 

@@ -2,7 +2,7 @@
 // functions by self time, and self time per module (a package in node_modules, a file of src/,
 // or Node's internals), which is where a hot spot shows first.
 //
-//   node bench/profile-summary.ts <file.cpuprofile> [--top N]
+//   node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]
 
 import { readFileSync } from 'node:fs';
 import { numberFlag } from './lib/args.ts';
@@ -25,7 +25,9 @@ interface CpuProfile {
 
 const file = process.argv[2];
 if (file === undefined || file.startsWith('--')) {
-  console.error('usage: node bench/profile-summary.ts <file.cpuprofile> [--top N]');
+  console.error(
+    'usage: node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]',
+  );
   process.exit(2);
 }
 const topIndex = process.argv.indexOf('--top');
@@ -33,7 +35,7 @@ const top = numberFlag(
   { top: topIndex === -1 ? undefined : process.argv[topIndex + 1] },
   'top',
   30,
-  'usage: node bench/profile-summary.ts <file.cpuprofile> [--top N]',
+  'usage: node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]',
 );
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;

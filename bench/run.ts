@@ -54,7 +54,7 @@ const { values, usage } = parseFlags(`${COMMAND} --`, {
   'cpu-prof': { type: 'boolean', help: 'write a V8 CPU profile of each gateway to bench/results/' },
   entry: {
     type: 'string',
-    help: 'src (node src/main.ts, default) or dist (compiled first, as the container runs it)',
+    help: 'src (src/main.ts as npm start runs it, default) or dist (compiled first, as the container runs it)',
   },
   'node-flags': {
     type: 'string',

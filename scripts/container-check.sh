@@ -3,18 +3,23 @@
 # Proves the container image builds and runs. Takes a few minutes the first time (then the
 # Debian rootfs, the Node base and the build layers are cached), so it is not part of `npm test`.
 #
-#   scripts/container-check.sh [--keep] [--rebuild-base] [--base IMAGE] [--no-compose]
+#   scripts/container-check.sh [--setup] [--keep] [--clean] [--rebuild-base] [--base IMAGE] [--no-compose]
 #
+#   --setup          may change this machine: install missing Debian packages (docker.io,
+#                    docker-compose, debootstrap, curl) and start a dockerd of its own; without
+#                    it the check asks first on a terminal, and elsewhere refuses and fails
 #   --base IMAGE     use this NODE_BASE (e.g. node:24-bookworm-slim from a registry) instead of
 #                    building rescind/node24-base:local from Debian packages and the npm registry
 #   --rebuild-base   debootstrap and build the local base again
 #   --keep           leave the check's containers, network and volume behind for inspection
-#   --no-compose     skip the compose run (done when `docker compose` or docker-compose exists)
+#   --clean          remove the untagged images this run's build left (the classic builder's
+#                    build-stage layers, kept by default as the next run's cache)
+#   --no-compose     skip the compose stage; without it, a compose stage that cannot run fails
 #
-# It needs nothing but the npm registry and a Debian mirror: without a running Docker engine it
-# installs docker.io (when root) and starts dockerd itself without touching the host's firewall
-# or routing (scripts/container/lib.sh), and stops it again at the end. Every request it makes
-# goes to 127.0.0.1 (ports the containers publish on loopback). It checks:
+# It needs nothing but the npm registry and a Debian mirror: without a running Docker engine, and
+# with --setup (as root), it installs docker.io and starts dockerd itself without touching the
+# host's firewall or routing (scripts/container/lib.sh), and stops it again at the end. Every
+# request it makes goes to 127.0.0.1 (ports the containers publish on loopback). It checks:
 #
 #   static     docker-compose.yml and deploy/ parse and describe configurations that load
 #   base       a Node 24 base assembles from Debian + npm (even when no engine can run)
@@ -25,13 +30,14 @@
 #              as uid 10001 under tini, revokes a KMS grant, writes the audit file into the
 #              volume, drains and exits 0 on SIGTERM, and the trail verifies from the volume alone
 #   compose    docker-compose.yml's gateway, simulator and sso come up and revoke (SQLite store,
-#              no Redis: the postgres and redis images need a registry)
+#              no Redis: the postgres and redis images need a registry); needs `docker compose`
+#              or docker-compose (--setup installs Debian's docker-compose), else FAIL
 #
 # Environment: IMAGE (rescind:local), BASE_IMAGE, NODE_VERSION, NPM_VERSION, DEBIAN_SUITE,
 # DEBIAN_MIRROR (see scripts/container/build-base.sh), BUILD_CA_FILE (a PEM that build-time npm
 # must trust; by default the CAs this machine added to /usr/local/share/ca-certificates when npm
 # here is configured with a CA file), RESCIND_CONTAINER_WORK (/var/tmp/rescind-container),
-# RESCIND_NO_INSTALL=1 (never apt-get install).
+# RESCIND_NO_INSTALL=1 (never apt-get install, even with --setup).
 set -uo pipefail
 
 # shellcheck source=scripts/container/lib.sh
@@ -44,10 +50,13 @@ set +e
 IMAGE=${IMAGE:-rescind:local}
 NODE_BASE=""
 KEEP=""
+CLEAN=""
 COMPOSE_RUN=1
 while (($# > 0)); do
   case $1 in
+    --setup) RESCIND_SETUP=1 ;;
     --keep) KEEP=1 ;;
+    --clean) CLEAN=1 ;;
     --rebuild-base) REBUILD_BASE=1 ;;
     --no-compose) COMPOSE_RUN="" ;;
     --base)
@@ -55,7 +64,7 @@ while (($# > 0)); do
       shift
       ;;
     -h | --help)
-      sed -n '3,12p' "$0"
+      sed -n '3,23p' "$0"
       exit 0
       ;;
     *) die "unknown argument: $1 (see --help)" ;;
@@ -71,6 +80,7 @@ SSO=$RUN-sso
 GW=$RUN-gateway
 SCRATCH=$RESCIND_WORK/$RUN
 COMPOSE=()
+COMPOSE_DONE=""
 STARTED=$(now)
 RESULTS=()
 FACTS=()
@@ -84,6 +94,10 @@ fail() {
   RESULTS+=("FAIL  $1")
   say "FAIL  $1"
   FAILED=1
+}
+skip() {
+  RESULTS+=("SKIP  $1")
+  say "SKIP  $1"
 }
 # check NAME COMMAND...: PASS when the command succeeds.
 check() {
@@ -160,6 +174,33 @@ wait_healthy() {
   return 1
 }
 
+# The untagged images this run's build created that no tagged image is built on: with the
+# classic builder, the build stage's layers (hundreds of MB). Kept as the next run's build cache
+# unless --clean; either way the summary says what they hold and how to remove them.
+IMAGES_BEFORE=""
+clean_build_images() {
+  [[ -n ${DOCKER_ORIGIN:-} ]] || return 0
+  local ancestors leftovers=() id bytes=0 size
+  ancestors=$(docker images -q --no-trunc --filter dangling=false | xargs -r -n 1 docker history -q --no-trunc 2>/dev/null | sort -u)
+  while IFS= read -r id; do
+    [[ -z $id ]] && continue
+    grep -qx "$id" <<<"$IMAGES_BEFORE" && continue
+    grep -qx "$id" <<<"$ancestors" && continue
+    [[ -n $(docker image inspect --format '{{join .RepoTags ""}}' "$id" 2>/dev/null) ]] && continue
+    leftovers+=("$id")
+    size=$(docker image inspect --format '{{.Size}}' "$id" 2>/dev/null || echo 0)
+    bytes=$((bytes > size ? bytes : size))
+  done < <(docker images -aq --no-trunc | sort -u)
+  ((${#leftovers[@]})) || return 0
+  local mb=$((bytes / 1000000))
+  if [[ -n $CLEAN ]]; then
+    docker rmi "${leftovers[@]}" >>"$RUN_LOG" 2>&1
+    fact "build images: removed ${#leftovers[@]} untagged image(s) of this build (--clean), up to $mb MB"
+  else
+    fact "build images: ${#leftovers[@]} untagged image(s) of this build kept as cache (up to $mb MB); --clean removes them, or: docker rmi ${leftovers[*]}"
+  fi
+}
+
 # ------------------------------------------------------------------------------------------
 mkdir -p "$RESCIND_WORK" "$SCRATCH"
 : >"$RUN_LOG"
@@ -184,8 +225,13 @@ step "Docker engine"
 if ensure_docker; then
   fact "engine: $(docker version --format 'server {{.Server.Version}}, client {{.Client.Version}}' 2>/dev/null), $DOCKER_ORIGIN${DOCKERD_PID:+ (dockerd ${DOCKERD_FLAGS[*]}, storage driver $DOCKERD_DRIVER)}"
   pass "docker engine answers ($DOCKER_ORIGIN)"
+  IMAGES_BEFORE=$(docker images -aq --no-trunc | sort -u)
 else
   fail "docker engine: $DOCKER_PROBLEM"
+  if [[ -z $RESCIND_SETUP ]]; then
+    summary
+    exit 1
+  fi
   step "Without an engine: assembling the base's parts (rootfs, Node) and running Node in it"
   if (prepare_rootfs && fetch_node) >"$SCRATCH/base.log" 2>&1; then
     mkdir -p "$SCRATCH/rootfs"
@@ -200,10 +246,18 @@ else
   summary
   exit 1
 fi
-if docker compose version >/dev/null 2>&1; then
-  COMPOSE=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  COMPOSE=(docker-compose)
+find_compose() {
+  if docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+  elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+  fi
+}
+find_compose
+# Debian's docker.io brings no compose tool; its docker-compose package is one.
+if [[ -n $COMPOSE_RUN ]] && ((${#COMPOSE[@]} == 0)) && is_root &&
+  ensure_packages docker-compose:docker-compose; then
+  find_compose
 fi
 compose() { "${COMPOSE[@]}" -p "$RUN" -f "$RESCIND_REPO/docker-compose.yml" "$@"; }
 if ((${#COMPOSE[@]})); then
@@ -389,11 +443,19 @@ if [[ -n $COMPOSE_RUN ]] && ((${#COMPOSE[@]})); then
     check "compose: a call without a token is refused (HTTP $status)" [ "$status" = 401 ]
     compose down -v --remove-orphans >>"$RUN_LOG" 2>&1
     COMPOSE=()
+    COMPOSE_DONE=1
   else
     tail -n 20 "$RUN_LOG"
     fail "compose up failed"
   fi
 fi
 
+if [[ -z $COMPOSE_RUN ]]; then
+  skip "compose: not run (--no-compose)"
+elif ((${#COMPOSE[@]} == 0)) && [[ $COMPOSE_DONE != 1 ]]; then
+  fail "compose: not run, no \`docker compose\` or docker-compose here (--setup installs docker-compose; --no-compose skips the stage)"
+fi
+
+clean_build_images
 summary
 exit "$FAILED"

@@ -3,14 +3,14 @@
 // that the attempts the dead process left open were closed as `unknown`, and that the chain
 // verifies(docs/api.md "Audit records"). Exit 0 with no violation, 1 with any, 2 on bad flags.
 //
-//   node scripts/crash-test.ts [--trials N] [--parallel N] [--concurrency N] [--seed S] [--json]
+//   npm run crash-test -- [--trials N] [--parallel N] [--concurrency N] [--seed S] [--json]
 
 import { parseArgs } from 'node:util';
 import { killLiveGateways } from './crash/gateway-process.ts';
 import { runCrashTrials, type CrashSummary, type TrialResult } from './crash/run-crash-trials.ts';
 
 const USAGE =
-  'usage: node scripts/crash-test.ts [--trials N (20)] [--parallel N (2)] [--concurrency N (16)] [--seed S] [--json]';
+  'usage: npm run crash-test -- [--trials N (20)] [--parallel N (2)] [--concurrency N (16)] [--seed S] [--json]';
 
 function count(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

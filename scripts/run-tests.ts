@@ -1,6 +1,6 @@
 // The test launcher. A bare `node --test <glob>` that matches nothing, or whose tests are all
 // skipped, exits 0; this one refuses both. It takes an optional list of path prefixes to run a
-// subset (`node scripts/run-tests.ts test/unit`).
+// subset (`npm run test:only -- test/unit`).
 import { globSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { run } from 'node:test';

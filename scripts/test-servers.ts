@@ -1,11 +1,11 @@
 // The test suite's PostgreSQL and Redis, for CI and for anyone who wants one pair of servers
 // for a whole run instead of one per test file (test/helpers/servers.ts does the work):
 //
-//   eval "$(node scripts/test-servers.ts start)"   # starts both, prints `export RESCIND_TEST_*=…`
-//   node scripts/run-tests.ts                        # the tests use them
-//   node scripts/test-servers.ts stop              # stops them by PID, removes their directories
+//   eval "$(npm run -s test:servers -- start)"   # starts both, prints `export RESCIND_TEST_*=…`
+//   npm run test:only                           # the tests use them
+//   npm run test:servers -- stop                # stops them by PID, removes their directories
 //
-//   node scripts/test-servers.ts run -- npm test   # the three steps in one
+//   npm run test:servers -- run -- npm test     # the three steps in one
 //
 // Both servers listen on 127.0.0.1 only, keep their data in throwaway directories, and are
 // stopped by the PIDs recorded in the state file (--state DIR, default $TMPDIR/rescind-test-servers).
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   alive,
+  bothOrNeither,
   POSTGRES_URL_VARIABLE,
   REDIS_URL_VARIABLE,
   startPostgres,
@@ -30,8 +31,8 @@ interface State {
   readonly redis: { readonly pid: number; readonly dir: string; readonly url: string };
 }
 
-const USAGE = `usage: node scripts/test-servers.ts start|stop [--state DIR]
-       node scripts/test-servers.ts run [--state DIR] -- COMMAND [ARGS...]`;
+const USAGE = `usage: npm run test:servers -- start|stop [--state DIR]
+       npm run test:servers -- run [--state DIR] -- COMMAND [ARGS...]`;
 
 const { values, positionals } = parseArgs({
   options: { state: { type: 'string' }, help: { type: 'boolean' } },
@@ -47,10 +48,10 @@ function elapsed(since: number): string {
 
 async function start(detached: boolean): Promise<State> {
   const began = performance.now();
-  const [postgres, redis] = await Promise.all([
+  const [postgres, redis] = await bothOrNeither(
     startPostgres({ detached }),
     startRedis({ detached }),
-  ]);
+  );
   const state: State = {
     postgres: { pid: postgres.pid() ?? 0, dir: postgres.dir, url: postgres.url() },
     redis: { pid: redis.pid() ?? 0, dir: redis.dir, url: redis.url() },

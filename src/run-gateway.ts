@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { composeDeps } from './compose.ts';
 import { ConfigError } from './config/config-error.ts';
+import { explainConfigError } from './config/explain-config-error.ts';
 import { loadConfig } from './config/load-config.ts';
+import { explainListenError } from './http/explain-listen-error.ts';
 import { startServer } from './http/start-server.ts';
 
 async function main(): Promise<void> {
@@ -14,7 +16,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(explainConfigError(error, process.env));
       process.exit(1);
     }
     throw error;
@@ -37,6 +39,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('rescind failed to start:', error instanceof Error ? error.message : error);
+  const hint = explainListenError(error);
+  console.error(
+    'rescind failed to start:',
+    hint ?? (error instanceof Error ? error.message : error),
+  );
   process.exit(1);
 });

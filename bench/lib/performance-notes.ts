@@ -5,7 +5,7 @@ export const PERFORMANCE_NOTES = `## Performance notes
 ### How the hot spots were found
 
 \`npm run bench -- --cpu-prof\` writes a V8 CPU profile of each gateway process to
-\`bench/results/profiles/\`; \`node bench/profile-summary.ts <file>\` lists self time by module and
+\`bench/results/profiles/\`; \`node_modules/.bin/node bench/profile-summary.ts <file>\` lists self time by module and
 by function, and total time of the gateway's own functions. Share of the gateway's main-thread
 busy time in the first profile (before any change), at ~1,600 revocations/s:
 
@@ -54,7 +54,7 @@ start-up 436 ms. After: section 1 above (same command, same machine).
    only filter; a page costs ~1.6 ms at p50 on 1,000,000 records (section 2).
 6. **Store drivers loaded only when configured** (\`src/compose.ts\`,
    \`src/audit/open-audit-store.ts\`): \`ioredis\` and \`pg\` are imported when the Redis rate-limit
-   store or the PostgreSQL audit store is configured. Idle RSS 138 → 127 MB (\`node src/main.ts\`),
+   store or the PostgreSQL audit store is configured. Idle RSS 138 → 127 MB (\`npm start\`),
    104 → 97 MB (compiled), start-up ~440 → ~400 ms.
 7. **Trace ids from a pool of random bytes** (\`src/observability/trace-context.ts\`), each byte
    used once, like \`crypto.randomUUID\`'s own cache.

@@ -195,12 +195,12 @@ export async function renderBenchmarks(sections: Record<string, unknown>): Promi
     '',
     '## How the benchmark is run',
     '',
-    '- Each server is a process of its own: the cloud simulator (`node src/simulator/cli.ts ' +
+    '- Each server is a process of its own: the cloud simulator (`npm run simulator -- ' +
       '--auto-reseed`, so the same grant can be revoked forever), the passthrough ' +
       '(`bench/servers/passthrough.ts`: http-proxy-middleware on a bare Node server, the same ' +
       'keep-alive agent settings as the gateway), nginx (the Debian package, one worker, ' +
       '`proxy_pass` with upstream keep-alive, started by hand from a config in a temp dir) and ' +
-      'the gateway exactly as `npm start` runs it (`node src/main.ts`, RESCIND_* variables, ' +
+      'the gateway exactly as `npm start` runs it (`src/main.ts`, RESCIND_* variables, ' +
       'port 0). The load generator (autocannon) is a process of its own too.',
     '- The workload is one revocation: KMS revoke-grant. The simulator and the two baseline ' +
       'proxies receive what the cloud receives (`POST /v1.0/{project}/kms/revoke-grant` with a ' +

@@ -7,13 +7,15 @@
 #   3. docker build deploy/base/Dockerfile: security updates, tini, node and npm in /usr/local.
 #
 # Every step is cached: an existing rootfs image or base image with the same Node version is
-# reused. Usage: scripts/container/build-base.sh [--rebuild]
+# reused. Usage: scripts/container/build-base.sh [--rebuild] [--setup]; --setup lets it install
+# missing Debian packages (debootstrap, docker.io) and start a dockerd (see lib.sh), else it asks
+# on a terminal, or refuses.
 #
 # Environment: BASE_IMAGE (rescind/node24-base:local), NODE_VERSION (the `node` devDependency's),
 # NPM_VERSION (11), DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (http://deb.debian.org/debian),
 # DEBIAN_SECURITY_MIRROR (http://deb.debian.org/debian-security), RESCIND_CONTAINER_WORK
 # (/var/tmp/rescind-container), BUILD_NETWORK (docker build --network; `host` when dockerd was
-# started without NAT), RESCIND_NO_INSTALL (do not apt-get install missing tools).
+# started without NAT), RESCIND_NO_INSTALL (never apt-get install, even with --setup).
 set -euo pipefail
 
 # shellcheck source=scripts/container/lib.sh
@@ -169,10 +171,17 @@ build_base_image() {
 }
 
 main() {
-  if [[ ${1:-} == --rebuild ]]; then
-    REBUILD_BASE=1
-    rm -f "$ROOTFS_TAR"
-  fi
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --rebuild)
+        REBUILD_BASE=1
+        rm -f "$ROOTFS_TAR"
+        ;;
+      --setup) RESCIND_SETUP=1 ;;
+      *) die "unknown argument: $arg (usage: build-base.sh [--rebuild] [--setup])" ;;
+    esac
+  done
   mkdir -p "$RESCIND_WORK"
   trap stop_dockerd EXIT
   ensure_docker || die "$DOCKER_PROBLEM"

@@ -1,5 +1,5 @@
 // Static checks of the deployment files, needing neither Docker nor a cluster (part of
-// scripts/container-check.sh; run alone with `node scripts/container/check-manifests.ts`):
+// scripts/container-check.sh; run alone with `node_modules/.bin/node scripts/container/check-manifests.ts`):
 //
 // - docker-compose.yml and every YAML file under deploy/ parse;
 // - the gateway configurations they describe load as the gateway would load them: compose's

@@ -30,6 +30,26 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
+# Changing the machine — installing Debian packages, starting a dockerd — needs consent:
+# RESCIND_SETUP=1 (the scripts' --setup flag), or a "y" when asked on a terminal. Without it,
+# nothing is installed or started, and the caller is told how to allow it.
+# RESCIND_NO_INSTALL=1 refuses even with consent.
+RESCIND_SETUP=${RESCIND_SETUP:-}
+may_set_up() {
+  local what=$1 answer
+  [[ -n ${RESCIND_NO_INSTALL:-} ]] && return 1
+  [[ -n $RESCIND_SETUP ]] && return 0
+  if [[ -t 0 && -t 2 ]]; then
+    read -r -p "$what? [y/N] " answer
+    if [[ $answer == [yY]* ]]; then
+      RESCIND_SETUP=1
+      return 0
+    fi
+  fi
+  warn "not done without consent: $what (rerun with --setup to allow it)"
+  return 1
+}
+
 # Installs Debian packages that are missing, when allowed (root, and RESCIND_NO_INSTALL unset).
 # Usage: ensure_packages <command>:<package> ...
 ensure_packages() {
@@ -38,7 +58,7 @@ ensure_packages() {
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   ((${#missing[@]} == 0)) && return 0
-  if [[ -n ${RESCIND_NO_INSTALL:-} ]] || ! is_root; then
+  if ! is_root || ! may_set_up "install the Debian packages ${missing[*]} (apt-get)"; then
     warn "missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})"
     return 1
   fi
@@ -102,7 +122,11 @@ ensure_docker() {
     return 1
   fi
   if ! ensure_packages docker:docker.io dockerd:docker.io; then
-    DOCKER_PROBLEM="the docker.io package is not installed and could not be installed"
+    DOCKER_PROBLEM="no Docker engine answers and docker.io is not installed (--setup installs it)"
+    return 1
+  fi
+  if ! may_set_up "start a dockerd of this check's own (${DOCKERD_FLAGS[*]})"; then
+    DOCKER_PROBLEM="no Docker engine answers (--setup starts one of the check's own)"
     return 1
   fi
   local driver

@@ -12,13 +12,17 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   readonly code = 'RESCIND_CONFIG_INVALID';
   readonly problems: readonly ConfigProblem[];
+  /** The configuration file that was read, when the problems come from loading one. */
+  readonly file: string | undefined;
 
-  constructor(problems: readonly ConfigProblem[]) {
+  constructor(problems: readonly ConfigProblem[], file?: string) {
+    const source = file === undefined ? '' : ` (read from ${file} and the RESCIND_* variables)`;
     super(
-      `invalid configuration:\n${problems.map((problem) => `  - ${formatProblem(problem)}`).join('\n')}`,
+      `invalid configuration${source}:\n${problems.map((problem) => `  - ${formatProblem(problem)}`).join('\n')}`,
     );
     this.name = 'ConfigError';
     this.problems = problems;
+    this.file = file;
   }
 }
 

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { EndpointConfigError } from '../cloud/endpoint-config-error.ts';
 import { resolveEndpoints } from '../cloud/resolve-endpoints.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
+import { describeIssue, describeValue } from './describe-issue.ts';
 import {
   CONFIG_FILE_VARIABLE,
   ENV_VARIABLES,
@@ -35,9 +36,9 @@ export function loadConfig(env: Env): Config {
 
   // Validate even when the file or a variable was unusable, so every problem is listed at once;
   // a key already reported is not reported twice.
-  const parsed = checkedConfigSchema.safeParse(raw);
+  const parsed = checkedConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) addSchemaProblems(problems, parsed.error.issues, []);
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, configFilePath(env));
   const config = deepFreeze(resolveDerivedDefaults(parsed.data));
   // Every project's service needs an endpoint, from the region table or the configuration.
   const endpoints = resolveEndpoints(config.cloud);
@@ -55,9 +56,9 @@ export function loadAuditConfig(env: Env): Config['audit'] {
   const relevant = problems.filter(
     (problem) => problem.key === '(file)' || problem.key.startsWith('audit.'),
   );
-  const parsed = configSchema.shape.audit.safeParse(raw);
+  const parsed = configSchema.shape.audit.safeParse(raw, { reportInput: true });
   if (!parsed.success) addSchemaProblems(relevant, parsed.error.issues, ['audit']);
-  if (relevant.length > 0 || !parsed.success) throw new ConfigError(relevant);
+  if (relevant.length > 0 || !parsed.success) throw new ConfigError(relevant, configFilePath(env));
   return deepFreeze(resolveAuditDefaults(parsed.data));
 }
 
@@ -75,7 +76,7 @@ function addSchemaProblems(
   const reported = new Set(problems.map((problem) => problem.key));
   for (const issue of issues) {
     const prefixed = { ...issue, path: [...prefix, ...issue.path] } as z.core.$ZodIssue;
-    for (const problem of toProblems(prefixed)) {
+    for (const problem of describeIssue(prefixed, { root: configSchema, variableFor })) {
       if (!reported.has(problem.key)) problems.push(problem);
     }
   }
@@ -171,11 +172,10 @@ function convert(variable: EnvVariable, value: string, problems: ConfigProblem[]
         .filter((item) => item.length > 0);
     case 'integer': {
       if (!/^\s*-?\d+\s*$/.test(value)) {
-        const shown = variable.secret ? '' : `, got "${value}"`;
         problems.push({
           key: variable.key.join('.'),
           variable: variable.name,
-          message: `must be an integer${shown}`,
+          message: `must be a whole number, got ${describeValue(value, variable.secret)}`,
         });
         return undefined;
       }
@@ -200,27 +200,6 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
       node = next as Record<string, unknown>;
     }
   }
-}
-
-function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-  const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((unknownKey) => ({
-      key: [...path, unknownKey].join('.'),
-      message: 'is not a known key',
-    }));
-  }
-  const variable = variableFor(path);
-  return [
-    {
-      key: path.length > 0 ? path.join('.') : '(root)',
-      ...(variable ? { variable } : {}),
-      message:
-        issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
-          ? 'is required'
-          : issue.message,
-    },
-  ];
 }
 
 /** The variable that sets this key, or the nearest enclosing key's (cloud.projects.default). */

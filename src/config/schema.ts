@@ -109,7 +109,7 @@ const configShape = z.strictObject({
         projectSchema,
       )
       .refine((projects) => 'default' in projects, {
-        message: 'a project aliased "default" is required (RESCIND_PROJECT_ID)',
+        message: 'a project aliased "default" is required',
       }),
     /**
      * Service endpoints for every project, over the region table (docs/upstream.md

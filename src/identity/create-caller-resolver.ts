@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallerResolver } from './caller.ts';
 import { createJwtCallerResolver } from './jwt-caller-resolver.ts';
+import { LOOPBACK_TRUST_WARNING, loopbackCidrs } from './loopback-trust-warning.ts';
 import { createTrustedHeadersCallerResolver } from './trusted-headers-caller-resolver.ts';
 
 export interface CallerResolverOptions {
@@ -18,7 +19,11 @@ export function createCallerResolver(
   switch (identity.mode) {
     case 'jwt':
       return createJwtCallerResolver(identity.jwt, options);
-    case 'trusted-headers':
+    case 'trusted-headers': {
+      const loopback = loopbackCidrs(identity.trustedProxies);
+      if (loopback.length > 0)
+        options.logger.warn({ trustedProxies: loopback }, LOOPBACK_TRUST_WARNING);
       return createTrustedHeadersCallerResolver(identity.trustedProxies);
+    }
   }
 }

@@ -54,7 +54,7 @@ export const KMS_GRANT_ID: ParamRule = {
 
 export const ALL_USERS_FLAG: ParamRule = {
   pattern: /^true$/,
-  description: 'must be "true": confirms the revocation of every user\'s authorization',
+  description: '"true", which confirms the revocation of every user\'s authorization',
   example: 'true',
 };
 

@@ -1,7 +1,7 @@
 // `npm run simulator`: the cloud simulator as a process, seeded with the demo world, printing
 // where it listens and the settings a gateway needs to use it. Stops on SIGINT/SIGTERM.
 //
-//   node src/simulator/cli.ts [--host 127.0.0.1] [--port 8081] [--seed demo|none]
+//   npm run simulator -- [--host 127.0.0.1] [--port 8081] [--seed demo|none]
 //                             [--token-lifetime <seconds>] [--auto-reseed]
 //   Environment: SIM_HOST, SIM_PORT (flags win).
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import type { SimulatorOptions } from './simulator-types.ts';
 
 const DEFAULT_CLI_PORT = 8081;
 
-const USAGE = `usage: node src/simulator/cli.ts [--host H] [--port P] [--seed demo|none] [--token-lifetime S] [--auto-reseed]`;
+const USAGE = `usage: npm run simulator -- [--host H] [--port P] [--seed demo|none] [--token-lifetime S] [--auto-reseed]`;
 
 /** The usage line and every fault kind, as `--help` prints them. */
 function helpText(): string {

@@ -6,7 +6,21 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
+
+/** Every id the simulator was seeded with, as strings. */
+function seededIds(resources: object): string[] {
+  return Object.values(resources).flatMap((entries: Record<string, unknown>[]) =>
+    entries.flatMap((entry) =>
+      Object.entries(entry)
+        .filter(([name, value]) => name !== 'projectId' && typeof value === 'string')
+        .map(([, value]) => value as string),
+    ),
+  );
+}
 
 interface Printed {
   readonly token: string;
@@ -38,7 +52,7 @@ async function curl(
   for (const [, name, value] of expanded.matchAll(/-H "([^:]+): ([^"]+)"/g)) {
     if (name !== undefined && value !== undefined) headers[name] = value;
   }
-  const url = /(http:\/\/127\.0\.0\.1:\d+\S*)/.exec(expanded)?.[1];
+  const url = /'(http:\/\/127\.0\.0\.1:\d+[^\s']*)'/.exec(expanded)?.[1];
   assert.ok(url, `a URL in ${line}`);
   const response = await fetch(url, { method, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -77,8 +91,17 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
   });
 
   const printed = parse(output);
-  const [revoke, forbidden, anonymous, audit] = printed.curls;
-  assert.ok(revoke && forbidden && anonymous && audit, `four curl commands in:\n${output}`);
+  const [revoke, revokeEu, forbidden, anonymous, audit] = printed.curls;
+  assert.ok(
+    revoke && revokeEu && forbidden && anonymous && audit,
+    `five curl commands in:\n${output}`,
+  );
+  for (const line of printed.curls) {
+    // A shell would take an unquoted `?` as a glob and `&` as "run in the background".
+    assert.match(line, / '[^' ]+'$/, `the URL is quoted: ${line}`);
+    assert.ok(line.includes(`-w '\\n'`), `the answer ends with a newline: ${line}`);
+  }
+  for (const id of seededIds(DEMO_RESOURCES)) assert.ok(output.includes(id), `${id} is printed`);
 
   const first = await curl(revoke, printed.token);
   assert.equal(first.status, 200);
@@ -86,6 +109,9 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
   const second = await curl(revoke, printed.token);
   assert.equal(second.status, 404);
   assert.equal(second.body.code, 'NOT_FOUND');
+  const eu = await curl(revokeEu, printed.token);
+  assert.equal(eu.status, 200, JSON.stringify(eu.body));
+  assert.equal(eu.body.project, 'eu');
   assert.equal((await curl(forbidden, printed.token)).body.code, 'FORBIDDEN');
   assert.equal((await curl(anonymous, printed.token)).body.code, 'UNAUTHENTICATED');
   const trail = await curl(audit, printed.token);
@@ -123,4 +149,31 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
 
   demo.kill('SIGTERM');
   assert.equal(await exited, 0, 'Ctrl-C/SIGTERM drains and exits 0');
+});
+
+test('npm run demo on a taken port says to set RESCIND_PORT, and ends at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-demo-port-'));
+  const taken = createServer();
+  taken.listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  t.after(() => {
+    taken.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { port } = taken.address() as { port: number };
+  const run = spawnSync(process.execPath, ['src/demo/main.ts'], {
+    env: {
+      ...process.env,
+      RESCIND_PORT: String(port),
+      RESCIND_DEMO_DIR: dir,
+      RESCIND_LOG_LEVEL: 'warn',
+    },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(`127\\.0\\.0\\.1:${port} is already taken: set RESCIND_PORT`),
+  );
 });

@@ -23,7 +23,7 @@ import {
   type Simulator,
 } from '../../src/simulator/index.ts';
 import { AUDIENCE, ISSUER } from '../helpers/gateway.ts';
-import { usePostgres, useRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
+import { usePostgresAndRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,10 @@ let dir: string;
 let databaseUrl: string;
 let env: Record<string, string>;
 const gateways: GatewayProcess[] = [];
+/** Every gateway process started, listening or not: after() stops them all. */
+const spawned: { child: ChildProcess; exited: Promise<number | null> }[] = [];
+/** Closes what before() got to, last first: registered the moment each resource exists. */
+const cleanups: (() => Promise<void> | void)[] = [];
 const key = generateCheckpointKey();
 
 /** `node src/main.ts` with the fleet's variables and its own instance id; resolves once listening. */
@@ -72,6 +76,8 @@ async function startGatewayProcess(id: string): Promise<GatewayProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // Kept from the moment it exists: a sibling that fails to start must not leave this one behind.
+  spawned.push({ child, exited });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
@@ -133,11 +139,20 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
   let limited: Answer[] = [];
 
   before(async () => {
-    [postgres, redis] = await Promise.all([usePostgres(), useRedis()]);
+    // Both servers or neither: a missing one ends the file at once with the install hint.
+    ({ postgres, redis } = await usePostgresAndRedis());
+    cleanups.push(
+      () => postgres.close(),
+      () => redis.close(),
+    );
     databaseUrl = await postgres.createDatabase();
     sim = await startSimulator({ autoReseed: true });
+    cleanups.push(() => sim.close());
     issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
     dir = mkdtempSync(join(tmpdir(), 'rescind-fleet-'));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     const jwks = join(dir, 'jwks.json');
     writeFileSync(jwks, JSON.stringify(issuer.jwks));
     const config = join(dir, 'rescind.yaml');
@@ -188,16 +203,13 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
   });
 
   after(async () => {
-    for (const gw of gateways) {
+    for (const gw of spawned) {
       if (gw.child.exitCode === null && gw.child.signalCode === null) {
         gw.child.kill('SIGKILL');
         await gw.exited;
       }
     }
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-    await redis.close();
-    await postgres.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   test('revokes thousands of times concurrently over four instances', async (t) => {

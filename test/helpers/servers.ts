@@ -2,15 +2,16 @@
 // stopped by PID. CI starts one of each for the whole run (`node scripts/test-servers.ts start`,
 // which exports RESCIND_TEST_POSTGRES_URL and RESCIND_TEST_REDIS_URL); when those are not set —
 // `npm test` on a workstation — each test file that needs a server starts its own here, so the
-// suite needs nothing but the Debian packages (`apt-get install postgresql redis-server`). A
-// server that cannot be started fails the tests that need it: nothing is skipped.
+// suite needs nothing but the Debian packages (`apt-get install postgresql redis-server`) or the
+// servers on PATH (test/helpers/server-binaries.ts). A server that cannot be started fails the
+// tests that need it at once, with what to install: nothing is skipped, and nothing waits.
 //
 // Servers this process starts die with it even when it is killed (setpriv --pdeathsig), and
 // PostgreSQL, which refuses to run as root, runs as the `postgres` user when the tests run as
 // root.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   chownSync,
@@ -20,6 +21,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -30,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { findPostgresBin, findRedisServer } from './server-binaries.ts';
 
 export const POSTGRES_URL_VARIABLE = 'RESCIND_TEST_POSTGRES_URL';
 export const REDIS_URL_VARIABLE = 'RESCIND_TEST_REDIS_URL';
@@ -90,7 +93,7 @@ export interface RedisServer {
  * initdb takes a second or two, a copy milliseconds), started on a free loopback port.
  */
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
-  const bin = postgresBinDir();
+  const bin = findPostgresBin();
   const owner = postgresOwner();
   const template = postgresTemplate(bin, owner);
   sweepAbandoned();
@@ -202,7 +205,7 @@ export async function startRedis(options: ServerProcessOptions = {}): Promise<Re
   const logFile = join(dir, 'redis.log');
   let child: ServerChild | null = null;
   const start = async () => {
-    child = spawnServer(null, redisServerBinary(), args, logFile, options.detached ?? false);
+    child = spawnServer(null, findRedisServer(), args, logFile, options.detached ?? false);
     await waitUntil(
       child,
       () => redisAnswers(port),
@@ -242,8 +245,12 @@ export async function startRedis(options: ServerProcessOptions = {}): Promise<Re
  * process needs it first.
  */
 function postgresTemplate(bin: string, owner: Owner | null): string {
-  const version = bin.split('/').at(-2) ?? 'pg';
-  const template = join(tmpdir(), `rescind-pg-template-${version}-${process.getuid?.() ?? 0}`);
+  // One template per PostgreSQL build (found on PATH or under /usr/lib/postgresql/<version>).
+  const build = createHash('sha256')
+    .update(realpathSync(join(bin, 'postgres')))
+    .digest('hex')
+    .slice(0, 12);
+  const template = join(tmpdir(), `rescind-pg-template-${build}-${process.getuid?.() ?? 0}`);
   if (existsSync(join(template, 'password'))) return template;
   const building = mkdtempSync(join(tmpdir(), 'rescind-pg-template-'));
   const password = randomBytes(12).toString('hex');
@@ -368,6 +375,48 @@ export async function useRedis(): Promise<TestRedis> {
   return { url: own.url(), close: () => own.close() };
 }
 
+export interface TestServers {
+  readonly postgres: TestPostgres;
+  readonly redis: TestRedis;
+}
+
+/** The run's PostgreSQL and Redis, started side by side (see bothOrNeither). */
+export async function usePostgresAndRedis(): Promise<TestServers> {
+  const [postgres, redis] = await bothOrNeither(usePostgres(), useRedis());
+  return { postgres, redis };
+}
+
+/**
+ * Both servers, or neither: when one cannot be had, the other is closed before the failure is
+ * thrown, so the caller ends at once with the helper's message instead of waiting on a server
+ * nobody will stop (Promise.all would leave it running).
+ */
+export async function bothOrNeither<A extends Closable, B extends Closable>(
+  first: Promise<A>,
+  second: Promise<B>,
+): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  const results: PromiseSettledResult<Closable>[] = [a, b];
+  await Promise.all(
+    results.map((result) =>
+      result.status === 'fulfilled'
+        ? result.value.close().catch(() => undefined)
+        : Promise.resolve(),
+    ),
+  );
+  const failures = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as unknown] : [],
+  );
+  throw failures.length === 1
+    ? failures[0]
+    : new AggregateError(failures, failures.map((error) => String(error)).join('\n'));
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
 // --- processes ---
 
 interface ServerChild {
@@ -428,7 +477,9 @@ function spawnServer(
   if (child.pid === undefined) throw new Error(`cannot start ${file}`);
   child.on('error', () => undefined);
   const exited = once(child, 'exit').then(() => undefined);
-  if (detached) child.unref();
+  // A server never keeps the test process alive: a test that fails before closing it still lets
+  // the process end, and the server dies with it (--pdeathsig) unless detached.
+  child.unref();
   return { pid: child.pid, exited, child };
 }
 
@@ -508,31 +559,6 @@ function childrenOf(parent: number): number[] {
     }
   }
   return pids;
-}
-
-function postgresBinDir(): string {
-  const configured = process.env.RESCIND_TEST_POSTGRES_BIN;
-  if (configured !== undefined && configured !== '') return configured;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root)
-    ? readdirSync(root)
-        .filter((version) => existsSync(join(root, version, 'bin', 'initdb')))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  const newest = versions[0];
-  if (newest === undefined) {
-    throw new Error(
-      'PostgreSQL is not installed: apt-get install -y postgresql (or set RESCIND_TEST_POSTGRES_BIN to the directory holding initdb and postgres)',
-    );
-  }
-  return join(root, newest, 'bin');
-}
-
-function redisServerBinary(): string {
-  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('Redis is not installed: apt-get install -y redis-server');
 }
 
 async function freePort(): Promise<number> {

@@ -82,7 +82,11 @@ describe('loadConfig', () => {
   it('refuses a port that is not a number instead of turning it into NaN', () => {
     const problems = problemsOf({ ...REQUIRED, RESCIND_PORT: '80a' });
     assert.deepEqual(problems, [
-      { key: 'server.port', variable: 'RESCIND_PORT', message: 'must be an integer, got "80a"' },
+      {
+        key: 'server.port',
+        variable: 'RESCIND_PORT',
+        message: 'must be a whole number, got the string "80a"',
+      },
     ]);
   });
 

@@ -60,6 +60,19 @@ describe('parameter rules (docs/api.md "Routes")', () => {
     });
   }
 
+  it('words every refusal as one sentence ("must be …", never "must be must be")', () => {
+    const rules = [ALL_USERS_FLAG, CSR_ID, KMS_GRANT_ID, KMS_KEY_ID, PROJECT_ALIAS, RESOURCE_ID];
+    for (const rule of rules) {
+      const problem = checkParam(rule, '!') ?? '';
+      assert.match(problem, /^must be /);
+      assert.doesNotMatch(problem, /must be must be/);
+    }
+    assert.equal(
+      checkParam(ALL_USERS_FLAG, 'false'),
+      'must be "true", which confirms the revocation of every user\'s authorization',
+    );
+  });
+
   it('explains that mass revocation has its own route', () => {
     assert.match(checkParam(USER_ID, 'all') ?? '', /allUsers=true/);
   });
