@@ -136,7 +136,8 @@ describe('a test file that needs a missing server', () => {
 
 describe('npm test without a test server', () => {
   it('stops before type-checking, naming the missing package', async (t) => {
-    const test = (JSON.parse(readFileSync('package.json', 'utf8')) as PackageJson).scripts.test;
+    const test =
+      (JSON.parse(readFileSync('package.json', 'utf8')) as PackageJson).scripts.test ?? '';
     const steps = test.split(' && ');
     assert.ok(
       steps.indexOf('node scripts/check-test-servers.ts') === 1 &&
