@@ -21,12 +21,19 @@ const SECRET_KEYS = new Set(
   ENV_VARIABLES.filter((variable) => variable.secret).map((variable) => variable.key.join('.')),
 );
 /** Keys whose values are never echoed, whether or not a variable sets them. */
-const SECRET_NAME = /password|secret|token|key$|url$/i;
+const SECRET_NAME = /password|secret|token|key$/i;
+/** A URL may carry a password in its userinfo (`scheme://user:pass@host`). */
+const URL_WITH_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
 const MAX_ECHO = 80;
 
 /** Whether the value at this key path may never appear in a message. */
 export function isSecretKey(path: readonly string[]): boolean {
   return SECRET_KEYS.has(path.join('.')) || SECRET_NAME.test(path.at(-1) ?? '');
+}
+
+/** Whether this value, given at this key path, may never appear in a message. */
+export function isSecretValue(path: readonly string[], value: unknown): boolean {
+  return isSecretKey(path) || (typeof value === 'string' && URL_WITH_USERINFO.test(value));
 }
 
 /** The problems one schema issue stands for (usually one; an unknown-keys issue names each). */
@@ -51,7 +58,7 @@ export function describeIssue(issue: Issue, context: IssueContext): ConfigProble
     {
       key: path.length > 0 ? path.join('.') : '(root)',
       ...(variable === undefined ? {} : { variable }),
-      message: describeMessage(issue, isSecretKey(path)),
+      message: describeMessage(issue, isSecretValue(path, issue.input)),
     },
   ];
 }
@@ -62,16 +69,23 @@ function isSection(expected: string): boolean {
 
 /**
  * A section that is absent as a whole (`cloud`): what an empty one lacks, key by key, rather than
- * the section's name and whichever of its variables comes first.
+ * the section's name and whichever of its variables comes first. The whole schema judges the
+ * empty section, so checks that span keys (what a credentials mode needs) speak too.
  */
 function describeMissingSection(path: Path, context: IssueContext): ConfigProblem[] {
-  const schema = schemaAt(context.root, path);
-  if (schema === undefined) return [];
-  const parsed = (schema as z.ZodType).safeParse({}, { reportInput: true });
+  if (schemaAt(context.root, path) === undefined) return [];
+  const parsed = (context.root as z.ZodType).safeParse(emptySectionAt(path), {
+    reportInput: true,
+  });
   if (parsed.success) return [];
-  return parsed.error.issues.flatMap((inner) =>
-    describeIssue({ ...inner, path: [...path, ...inner.path] }, context),
-  );
+  return parsed.error.issues
+    .filter((inner) => path.every((key, index) => inner.path[index] === key))
+    .flatMap((inner) => describeIssue(inner, context));
+}
+
+/** `{a: {b: {}}}` for the path `a.b`. */
+function emptySectionAt(path: Path): Record<PropertyKey, unknown> {
+  return path.reduceRight<Record<PropertyKey, unknown>>((inner, key) => ({ [key]: inner }), {});
 }
 
 function describeMessage(issue: Issue, secret: boolean): string {

@@ -76,7 +76,7 @@ function addSchemaProblems(
   const reported = new Set(problems.map((problem) => problem.key));
   for (const issue of issues) {
     const prefixed = { ...issue, path: [...prefix, ...issue.path] } as z.core.$ZodIssue;
-    for (const problem of describeIssue(prefixed, { root: configSchema, variableFor })) {
+    for (const problem of describeIssue(prefixed, { root: checkedConfigSchema, variableFor })) {
       if (!reported.has(problem.key)) problems.push(problem);
     }
   }

@@ -50,7 +50,7 @@ for (const mode of ['oidc', 'access-key', 'metadata'] as const) {
     });
     assert.match(output, new RegExp(`Cloud credentials: ${mode} `));
     const token = /export TOKEN='([^']+)'/.exec(output)?.[1] ?? '';
-    const url = /(http:\/\/127\.0\.0\.1:\d+\/v1\/kms\/keys\/\S+)/.exec(output)?.[1] ?? '';
+    const url = /'(http:\/\/127\.0\.0\.1:\d+\/v1\/kms\/keys\/[^']+)'/.exec(output)?.[1] ?? '';
     const response = await fetch(url, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${token}` },

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -38,7 +38,7 @@ function executable(dir: string, name: string): string {
 }
 
 /** Runs one test file the way the suite does, without the run's shared servers. */
-async function runTestFile(file: string, env: Record<string, string>) {
+async function runTestFile(file: string, env: Record<string, string>, args = ['--test']) {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       (entry): entry is [string, string] =>
@@ -49,7 +49,7 @@ async function runTestFile(file: string, env: Record<string, string>) {
     ),
   );
   const started = performance.now();
-  const child = spawn(process.execPath, ['--test', file], {
+  const child = spawn(process.execPath, [...args, file], {
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -133,3 +133,33 @@ describe('a test file that needs a missing server', () => {
     assert.match(run.output, /apt-get install -y redis-server/);
   });
 });
+
+describe('npm test without a test server', () => {
+  it('stops before type-checking, naming the missing package', async (t) => {
+    const test =
+      (JSON.parse(readFileSync('package.json', 'utf8')) as PackageJson).scripts.test ?? '';
+    const steps = test.split(' && ');
+    assert.ok(
+      steps.indexOf('node scripts/check-test-servers.ts') === 1 &&
+        steps.indexOf('npm run typecheck') > 1,
+      test,
+    );
+    const run = await runTestFile(
+      'scripts/check-test-servers.ts',
+      { RESCIND_TEST_POSTGRES_BIN: tempDir(t), RESCIND_TEST_REDIS_BIN: tempDir(t) },
+      [],
+    );
+    assert.equal(run.code, 1, run.output);
+    assert.match(run.output, /apt-get install -y postgresql/);
+    assert.match(run.output, /apt-get install -y redis-server/);
+  });
+
+  it('passes when both are found', async () => {
+    const run = await runTestFile('scripts/check-test-servers.ts', {}, []);
+    assert.equal(run.code, 0, run.output);
+  });
+});
+
+interface PackageJson {
+  readonly scripts: Record<string, string>;
+}

@@ -4,6 +4,7 @@
 
 import type { AuditRecord } from '../audit-record.ts';
 import { verifyChain, type VerifyResult } from '../verify-chain.ts';
+import { createWitnessCheck, type Witnessed, type WitnessFinding } from '../witness.ts';
 import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import { createSummaryBuilder } from './report-summary.ts';
 import type { ReportSource } from './report-source.ts';
@@ -23,6 +24,8 @@ export interface CollectOptions {
   readonly generatedAt: string;
   readonly maxRecords?: number;
   readonly track?: PassTracker;
+  /** Checkpoint lines kept off the box (audit:verify --witness): the store must hold each. */
+  readonly witness?: readonly Witnessed[];
 }
 
 export async function collectReport(
@@ -30,7 +33,7 @@ export async function collectReport(
   options: CollectOptions,
 ): Promise<ReportData> {
   const track: PassTracker = options.track ?? ((_pass, items) => items);
-  const verification = await verify(source, track);
+  const verification = await verify(source, track, options.witness);
   const maxRecords = options.maxRecords ?? DEFAULT_REPORT_MAX_RECORDS;
   const summary = createSummaryBuilder();
   const records: AuditRecord[] = [];
@@ -52,11 +55,19 @@ export async function collectReport(
   };
 }
 
-async function verify(source: ReportSource, track: PassTracker): Promise<ReportVerification> {
-  const result = await verifyChain(track('verify', source.verifiable()), {
+async function verify(
+  source: ReportSource,
+  track: PassTracker,
+  witnessed: readonly Witnessed[] | undefined,
+): Promise<ReportVerification> {
+  const witness =
+    witnessed === undefined ? undefined : createWitnessCheck(witnessed, source.publicKeys);
+  const records = track('verify', source.verifiable());
+  const chained = await verifyChain(witness?.tap(records) ?? records, {
     ...(source.checkpoints !== undefined ? { checkpoints: source.checkpoints } : {}),
     ...(source.publicKeys !== undefined ? { publicKey: source.publicKeys } : {}),
   });
+  const result = witness === undefined ? chained : heldAgainstWitness(chained, witness.finding());
   if (result.ok && source.checkpointsDamage !== undefined) {
     return {
       ...summaryOf(result, source),
@@ -84,11 +95,28 @@ async function verify(source: ReportSource, track: PassTracker): Promise<ReportV
   };
 }
 
-function summaryOf(
+/** Only the witness catches a trail cut back, records and checkpoints alike, to an earlier point. */
+function heldAgainstWitness(
   result: VerifyResult,
+  finding: WitnessFinding,
+): VerifyResult & { witnessed: number } {
+  if (!result.ok || finding.ok) return { ...result, witnessed: finding.witnessed };
+  return {
+    ...result,
+    ok: false,
+    reason: finding.reason,
+    ...(finding.chain !== undefined ? { chain: finding.chain } : {}),
+    ...(finding.seq !== undefined ? { firstBadSeq: finding.seq } : {}),
+    witnessed: finding.witnessed,
+  };
+}
+
+function summaryOf(
+  result: VerifyResult & { witnessed?: number },
   source: ReportSource,
 ): Omit<ReportVerification, 'ok' | 'reason' | 'firstBad'> {
   return {
+    ...(result.witnessed !== undefined ? { witnessed: result.witnessed } : {}),
     chains: result.chains,
     records: result.records,
     checkpointsHeld: source.checkpoints?.length ?? 0,

@@ -116,6 +116,13 @@ function checkpointState(verification: ReportVerification): string {
     : `${counts}; their signatures were not checked (no public key)`;
 }
 
+function witnessState(verification: ReportVerification): string {
+  if (verification.witnessed === undefined) {
+    return 'none given (npm run audit:report -- --witness FILE holds the store against a log of checkpoints kept off the box)';
+  }
+  return `${verification.witnessed} witnessed checkpoints compared with the store`;
+}
+
 function renderVerification(verification: ReportVerification): SafeHtml {
   const chains = verification.chains.map(
     (chain) =>
@@ -127,7 +134,7 @@ function renderVerification(verification: ReportVerification): SafeHtml {
 <ul>
 <li>${verification.ok ? `Records verified: ${verification.records} (the whole trail, not only the period)` : `Records read: ${verification.records}; verification stopped at the first bad one`}.</li>
 <li>Signed checkpoints: ${checkpointState(verification)}.</li>
-<li>Witness copies of the checkpoints: not compared by this report.</li>
+<li>Witness copies of the checkpoints: ${witnessState(verification)}.</li>
 </ul>
 <table><thead><tr><th>chain</th><th class="n">records</th><th class="n">head seq</th><th>head hash</th><th class="n">checkpoints matched</th></tr></thead>
 <tbody>${chains}</tbody></table>

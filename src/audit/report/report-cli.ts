@@ -6,6 +6,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { readWitness, type Witnessed } from '../witness.ts';
 import { loadAuditConfig } from '../../config/load-config.ts';
 import { fileProgress, storeProgress } from '../audit-progress.ts';
 import { createProgress, withProgress } from '../progress.ts';
@@ -26,6 +27,8 @@ const USAGE = `usage: npm run audit:report -- [--since TIME] [--until TIME] [--o
   --until TIME      records before TIME
   --out FILE        where to write the HTML (default audit-report.html)
   --max-records N   list at most N records in the table (default ${DEFAULT_REPORT_MAX_RECORDS}); all are counted
+  --witness FILE    a log file (or NDJSON) of "audit checkpoint" lines kept off the box: the
+                    store must hold every witnessed (chain, seq, hash), as for audit:verify
 
 exit 0: written, trail intact; 1: written, trail broken; 2: nothing written`;
 
@@ -37,6 +40,7 @@ interface Options {
   readonly out: string;
   readonly from?: string;
   readonly maxRecords: number;
+  readonly witness?: string;
 }
 
 function parseOptions(argv: readonly string[]): Options | 'help' {
@@ -48,6 +52,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
       out: { type: 'string' },
       from: { type: 'string' },
       'max-records': { type: 'string' },
+      witness: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -69,6 +74,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
     period,
     out: values.out ?? 'audit-report.html',
     ...(values.from !== undefined ? { from: values.from } : {}),
+    ...(values.witness !== undefined ? { witness: values.witness } : {}),
     maxRecords,
   };
 }
@@ -137,6 +143,7 @@ async function writeReport(options: Options, source: ReportSource): Promise<numb
       generatedAt: new Date().toISOString(),
       maxRecords: options.maxRecords,
       track: progressOf(source),
+      ...(options.witness !== undefined ? { witness: await readWitnessFile(options.witness) } : {}),
     });
   } catch (error) {
     console.error(`audit:report: cannot read ${source.label}: ${messageOf(error)}`);
@@ -152,6 +159,12 @@ async function writeReport(options: Options, source: ReportSource): Promise<numb
     `audit:report: wrote ${options.out}: ${data.summary.records} records in the period; ${verdictOf(data.verification)}`,
   );
   return data.verification.ok ? 0 : 1;
+}
+
+async function readWitnessFile(path: string): Promise<Witnessed[]> {
+  const witnessed = await readWitness(path);
+  if (witnessed.length === 0) throw new Error(`${path} holds no "audit checkpoint" lines`);
+  return witnessed;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -14,6 +14,8 @@ export interface ReportPeriod {
 
 export interface ReportVerification {
   readonly ok: boolean;
+  /** Witnessed checkpoints held against the store; absent when no witness was given. */
+  readonly witnessed?: number;
   /** audit:verify's own words: `intact: …`, or what is wrong. */
   readonly reason: string;
   /** Where the trail first differs from an intact one. */

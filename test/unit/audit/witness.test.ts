@@ -24,6 +24,7 @@ import {
 import { recompute } from './chain-fixture.ts';
 
 const VERIFY = new URL('../../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const REPORT = new URL('../../../src/audit/report/report-cli.ts', import.meta.url).pathname;
 
 interface Result {
   readonly code: number;
@@ -31,12 +32,12 @@ interface Result {
   readonly stderr: string;
 }
 
-async function verify(args: string[], env: Record<string, string>): Promise<Result> {
+async function verify(args: string[], env: Record<string, string>, cli = VERIFY): Promise<Result> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
   );
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY, ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
       env: { ...base, ...env },
     });
     return { code: 0, stdout, stderr };
@@ -177,6 +178,32 @@ describe('the witness of the audit trail', () => {
       witnessed.stderr,
       /BROKEN at seq 10 of chain test-instance: the store lacks seq 10 of chain test-instance, which the witness \(line \d+\) saw checkpointed/,
     );
+  });
+
+  test('the report of a cut-back trail reads intact without the witness and BROKEN with it', async (t) => {
+    const setup = await setUp(t);
+    rewriteStore(setup.database, 6, []);
+    cutCheckpointsBackToFirst(setup.checkpoints);
+
+    const plainFile = join(setup.dir, 'plain.html');
+    const plain = await verify(['--out', plainFile], setup.env, REPORT);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(readFileSync(plainFile, 'utf8'), /Witness copies of the checkpoints: none given/);
+
+    const witnessedFile = join(setup.dir, 'witnessed.html');
+    const witnessed = await verify(
+      ['--out', witnessedFile, '--witness', setup.log],
+      setup.env,
+      REPORT,
+    );
+    assert.equal(witnessed.code, 1, witnessed.stderr);
+    const html = readFileSync(witnessedFile, 'utf8');
+    assert.match(
+      html,
+      /The audit trail is BROKEN: the first bad record is seq 10 of chain test-instance/,
+    );
+    assert.match(html, /the store lacks seq 10 of chain test-instance/i);
+    assert.match(html, /3 witnessed checkpoints compared with the store/);
   });
 
   test('rewriting everything after an earlier checkpoint passes plain verify and is caught by the witness', async (t) => {

@@ -112,6 +112,13 @@ describe('configuration error messages', () => {
       messageOf(typed, 'cloud.iam.password'),
       'must be a string, got a number (not shown: a secret)',
     );
+    // A URL with userinfo is not echoed under any key: it may hold a password.
+    const jwks = problemsOf('cloud: { iam: { endpoint: "ftp://iam:canary-url-password@iam" } }\n');
+    assert.equal(
+      messageOf(jwks, 'cloud.iam.endpoint'),
+      'must be an http(s) URL, got a string (not shown: a secret)',
+    );
+    assert.ok(!JSON.stringify(jwks).includes('canary-url-password'));
     assert.ok(!JSON.stringify([...problems, ...typed]).includes('canary-db-password'));
     assert.ok(!JSON.stringify(typed).includes('12345678'));
   });

@@ -88,7 +88,9 @@ describe('credentials modes', () => {
         RESCIND_DOMAIN_ID: DOMAIN_ID,
         RESCIND_METADATA_URL: 'file:///etc/passwd',
       }),
-      ['cloud.credentials.metadataUrl (RESCIND_METADATA_URL): must be an http(s) URL'],
+      [
+        'cloud.credentials.metadataUrl (RESCIND_METADATA_URL): must be an http(s) URL, got the string "file:///etc/passwd"',
+      ],
     );
   });
 
