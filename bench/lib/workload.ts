@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import { DEMO_ACCOUNT, DEMO_PROJECTS, DEMO_RESOURCES } from '../../src/simulator/index.ts';
 import type { LoadSpec } from './load.ts';
 import { gatewayPort } from './processes.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readCheckpoints } from '../../src/audit/checkpoint.ts';
 import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_PROJECTS,

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CREDENTIAL_MODES, type CredentialMode } from '../config/credentials-schema.ts';
-import { createDevIssuer } from '../identity/dev-issuer.ts';
+import { createDevIssuer } from './dev-issuer.ts';
 import { DEMO_ACCESS_KEY, DEMO_ACCOUNT, type SimulatorOptions } from '../simulator/index.ts';
 
 export const DEMO_IDP_ID = 'demo-cce-cluster';

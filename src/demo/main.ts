@@ -11,7 +11,7 @@ import { composeDeps } from '../compose.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { explainListenError } from '../http/explain-listen-error.ts';
 import { startServer } from '../http/start-server.ts';
-import { createDevIssuer, type DevIssuer } from '../identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { DEMO_ACCOUNT, DEMO_PROJECTS, startSimulator } from '../simulator/index.ts';
 import {
   credentialModeFromArgs,

@@ -103,6 +103,14 @@ export function parseFaultSpec(input: unknown): FaultSpec {
   for (const k of Object.keys(raw))
     if (!allowed.has(k)) problems.push(`unknown key "${k}" for kind ${kind}`);
 
+  problems.push(...commonProblems(raw), ...kindProblems(kind, raw));
+  if (problems.length > 0) throw new FaultSpecError(problems);
+  return raw as FaultSpec;
+}
+
+/** Checks (and normalizes in `raw`) the keys every kind takes. */
+function commonProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
   if (raw.count === 'Infinity') raw.count = Infinity;
   if (
     raw.count !== undefined &&
@@ -121,6 +129,12 @@ export function parseFaultSpec(input: unknown): FaultSpec {
   if (raw.takesEffect !== undefined && typeof raw.takesEffect !== 'boolean') {
     problems.push('takesEffect must be a boolean');
   }
+  return problems;
+}
+
+/** Checks the keys that belong to `kind`. */
+function kindProblems(kind: FaultKind, raw: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
   if (kind === 'status' && !isStatus(raw.status))
     problems.push('status must be an integer from 200 to 599');
   if (kind !== 'status' && raw.status !== undefined && !isStatus(raw.status)) {
@@ -166,8 +180,7 @@ export function parseFaultSpec(input: unknown): FaultSpec {
   ) {
     problems.push(`delayMs must be a number from 0 to ${MAX_DELAY_MS}`);
   }
-  if (problems.length > 0) throw new FaultSpecError(problems);
-  return raw as FaultSpec;
+  return problems;
 }
 
 interface QueuedFault {

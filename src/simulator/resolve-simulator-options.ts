@@ -79,16 +79,8 @@ function checkItems(
   });
 }
 
-export function resolveSimulatorOptions(options: SimulatorOptions = {}): SimulatorConfig {
-  const problems: string[] = [];
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key)) problems.push(`unknown option "${key}"`);
-  }
-  const o = options;
-  if (o.host !== undefined && !isText(o.host)) problems.push('host must be a non-empty string');
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65_535)) {
-    problems.push('port must be an integer from 0 to 65535');
-  }
+/** The accounts, agencies and projects the simulator knows. */
+function checkDirectory(problems: string[], o: SimulatorOptions): void {
   if (o.accounts !== undefined) {
     checkItems(problems, 'accounts', o.accounts, [
       'domain',
@@ -113,6 +105,19 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Simulat
       });
     }
   }
+}
+
+export function resolveSimulatorOptions(options: SimulatorOptions = {}): SimulatorConfig {
+  const problems: string[] = [];
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) problems.push(`unknown option "${key}"`);
+  }
+  const o = options;
+  if (o.host !== undefined && !isText(o.host)) problems.push('host must be a non-empty string');
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65_535)) {
+    problems.push('port must be an integer from 0 to 65535');
+  }
+  checkDirectory(problems, o);
   if (
     o.tokenLifetimeSeconds !== undefined &&
     !(Number.isFinite(o.tokenLifetimeSeconds) && o.tokenLifetimeSeconds > 0)

@@ -15,9 +15,9 @@ import { resolveSimulatorOptions } from './resolve-simulator-options.ts';
 import { SimCredentials } from './sim-credentials.ts';
 import { isSigned, verifySignature } from './verify-signature.ts';
 import { ResourceStore } from './resource-store.ts';
-import { answerCall, matchRoute } from './services.ts';
+import { answerCall, matchRoute, type RouteMatch } from './services.ts';
 import type { SimContext, SimRequest } from './sim-context.ts';
-import type { Simulator, SimulatorOptions, TokenScope } from './simulator-types.ts';
+import type { RecordedCall, Simulator, SimulatorOptions, TokenScope } from './simulator-types.ts';
 import { TokenStore } from './token-store.ts';
 import type { TokenRecord } from './token-store.ts';
 
@@ -51,32 +51,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     baseUrl: () => url,
   };
 
-  const control: ControlTarget = {
-    listCalls: (filter) => log.list(filter),
-    clearCalls: () => {
-      log.clear();
-    },
-    injectFault: (fault) => {
-      faults.add(fault);
-      return faults.pending;
-    },
-    clearFaults: () => {
-      faults.clear();
-    },
-    addResources: (batch) => {
-      resources.addAll(batch);
-    },
-    has: (kind, ids) => resources.has(kind, ids),
-    revokeAllTokens: () => {
-      tokens.revokeAll();
-    },
-    stats: () => ({
-      issuedTokens: tokens.issued,
-      calls: log.counts(),
-      recordedCalls: log.size,
-      pendingFaults: faults.pending,
-    }),
-  };
+  const control = createControlTarget(log, faults, resources, tokens);
 
   // Cleanup is registered as the resources come to exist: open sockets (hung calls included)
   // and delay timers are what close() must end.
@@ -111,44 +86,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
 
-    const query = queryString === '' ? {} : Object.fromEntries(new URLSearchParams(queryString));
-    const segments = decodeSegments(path);
-    const match = matchRoute(method, segments);
-    const header = req.headers['x-auth-token'];
-    const received = Array.isArray(header) ? header.join(', ') : header;
-    const known = received === undefined ? undefined : tokens.lookup(received);
-    // The store's instance of a known token, so 100,000 records share one 9 KB string.
-    const token = known?.token ?? received;
-    // Every signed call is verified as it arrives, whatever answers it, and the verdict recorded.
-    const signature = isSigned(req.headers)
-      ? verifySignature(
-          { method, rawPath: path, rawQuery: queryString, headers: req.headers, body },
-          credentials,
-          config.clock(),
-        )
-      : undefined;
-    const call = log.record({
-      service: match.service,
-      method,
-      path,
-      query,
-      headers: copyHeaders(req.headers, token),
-      body,
-      ...(token === undefined ? {} : { token, tokenScope: scopeOf(known) }),
-      ...(signature === undefined ? {} : { signature }),
-      status: 0,
-    });
-    const simReq: SimRequest = {
-      method,
-      path,
-      segments,
-      query,
-      headers: req.headers,
-      body,
-      token,
-      requestId,
-      ...(signature === undefined ? {} : { signature }),
-    };
+    const { call, simReq, match } = receiveCall(
+      { log, tokens, credentials, clock: config.clock },
+      req,
+      { method, path, queryString, body, requestId },
+    );
     const finish = (answer: SimResponse): void => {
       call.status = answer.status;
       send(res, requestId, answer);
@@ -272,6 +214,96 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return closing;
     },
   };
+}
+
+/** What the /__sim/ control API may do to the running simulator. */
+function createControlTarget(
+  log: CallLog,
+  faults: FaultQueue,
+  resources: ResourceStore,
+  tokens: TokenStore,
+): ControlTarget {
+  return {
+    listCalls: (filter) => log.list(filter),
+    clearCalls: () => {
+      log.clear();
+    },
+    injectFault: (fault) => {
+      faults.add(fault);
+      return faults.pending;
+    },
+    clearFaults: () => {
+      faults.clear();
+    },
+    addResources: (batch) => {
+      resources.addAll(batch);
+    },
+    has: (kind, ids) => resources.has(kind, ids),
+    revokeAllTokens: () => {
+      tokens.revokeAll();
+    },
+    stats: () => ({
+      issuedTokens: tokens.issued,
+      calls: log.counts(),
+      recordedCalls: log.size,
+      pendingFaults: faults.pending,
+    }),
+  };
+}
+
+interface ReceivedCall {
+  readonly call: RecordedCall;
+  readonly simReq: SimRequest;
+  readonly match: RouteMatch;
+}
+
+/** Routes, authenticates and records one call, as the cloud would see it arrive. */
+function receiveCall(
+  sim: { log: CallLog; tokens: TokenStore; credentials: SimCredentials; clock: () => number },
+  req: IncomingMessage,
+  parts: { method: string; path: string; queryString: string; body: string; requestId: string },
+): ReceivedCall {
+  const { log, tokens, credentials, clock } = sim;
+  const { method, path, queryString, body, requestId } = parts;
+  const query = queryString === '' ? {} : Object.fromEntries(new URLSearchParams(queryString));
+  const segments = decodeSegments(path);
+  const match = matchRoute(method, segments);
+  const header = req.headers['x-auth-token'];
+  const received = Array.isArray(header) ? header.join(', ') : header;
+  const known = received === undefined ? undefined : tokens.lookup(received);
+  // The store's instance of a known token, so 100,000 records share one 9 KB string.
+  const token = known?.token ?? received;
+  // Every signed call is verified as it arrives, whatever answers it, and the verdict recorded.
+  const signature = isSigned(req.headers)
+    ? verifySignature(
+        { method, rawPath: path, rawQuery: queryString, headers: req.headers, body },
+        credentials,
+        clock(),
+      )
+    : undefined;
+  const call = log.record({
+    service: match.service,
+    method,
+    path,
+    query,
+    headers: copyHeaders(req.headers, token),
+    body,
+    ...(token === undefined ? {} : { token, tokenScope: scopeOf(known) }),
+    ...(signature === undefined ? {} : { signature }),
+    status: 0,
+  });
+  const simReq: SimRequest = {
+    method,
+    path,
+    segments,
+    query,
+    headers: req.headers,
+    body,
+    token,
+    requestId,
+    ...(signature === undefined ? {} : { signature }),
+  };
+  return { call, simReq, match };
 }
 
 function readBody(req: IncomingMessage): Promise<{ body: string; tooLarge: boolean }> {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createDevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer } from '../../src/demo/dev-issuer.ts';
 import { AUDIENCE, ISSUER, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import {
   assertNothingInternal,

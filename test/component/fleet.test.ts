@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_PROJECTS,

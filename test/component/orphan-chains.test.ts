@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_PROJECTS,

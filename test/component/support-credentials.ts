@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CredentialMode } from '../../src/config/credentials-schema.ts';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCESS_KEY,
   DEMO_ACCOUNT,

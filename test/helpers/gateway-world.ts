@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_PROJECTS,

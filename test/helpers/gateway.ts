@@ -13,7 +13,7 @@ import { composeDeps, type Composition } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startServer, type RunningServer } from '../../src/http/start-server.ts';
-import { createDevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer } from '../../src/demo/dev-issuer.ts';
 import { configSecrets } from '../../src/observability/config-secrets.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import {

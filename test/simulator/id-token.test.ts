@@ -2,7 +2,7 @@
 // key, unexpired and for the right audience, gets a scoped token; anything else does not.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import { DEMO_ACCOUNT, startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { PROJECT_ID } from './sim-client.ts';
 

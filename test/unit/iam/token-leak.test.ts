@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TokenScope } from '../../../src/iam/token-provider.ts';
-import { createDevIssuer } from '../../../src/identity/dev-issuer.ts';
+import { createDevIssuer } from '../../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
   DEMO_AGENCY,

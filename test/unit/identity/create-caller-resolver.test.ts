@@ -13,7 +13,7 @@ import { scopeOf } from '../../../src/http/request-scope.ts';
 import { authenticate } from '../../../src/http/revocation-pipeline.ts';
 import type { CallerResolver } from '../../../src/identity/caller.ts';
 import { createCallerResolver } from '../../../src/identity/create-caller-resolver.ts';
-import { createDevIssuer, type DevIssuer } from '../../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../../src/demo/dev-issuer.ts';
 import { capturingLogger, evidenceOf } from './support.ts';
 
 const ISSUER = 'https://sso.example.invalid';

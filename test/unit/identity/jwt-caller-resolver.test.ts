@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../../src/config/config-error.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import type { CallerResolver } from '../../../src/identity/caller.ts';
-import { createDevIssuer, type DevIssuer } from '../../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../../src/demo/dev-issuer.ts';
 import { createJwtCallerResolver } from '../../../src/identity/jwt-caller-resolver.ts';
 import {
   assertUnauthenticated,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { configSchema } from '../../../src/config/schema.ts';
-import { createDevIssuer, type DevIssuer } from '../../../src/identity/dev-issuer.ts';
+import { createDevIssuer, type DevIssuer } from '../../../src/demo/dev-issuer.ts';
 import { createJwtCallerResolver } from '../../../src/identity/jwt-caller-resolver.ts';
 import { assertUnauthenticated, bearer, capturingLogger } from './support.ts';
 
