@@ -170,6 +170,7 @@ export async function composeDeps(
       revoker,
       readiness,
       openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),
+      clock,
     };
     return { deps, auditTrail, tokens, close };
   } catch (error) {

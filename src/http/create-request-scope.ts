@@ -16,8 +16,11 @@ export function acceptRequestId(value: string | string[] | undefined): string {
   return typeof value === 'string' && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-/** Creates the request scope: request id (echoed on every response), trace context, logger. */
-export function createRequestScope(logger: Logger): RequestHandler {
+/**
+ * Creates the request scope: request id (echoed on every response), trace context, logger.
+ * `receivedAt` comes from `clock`, the clock the revoker counts the request's deadline with.
+ */
+export function createRequestScope(logger: Logger, clock: () => number = Date.now): RequestHandler {
   return function requestScope(req, res, next) {
     const requestId = acceptRequestId(req.headers['x-request-id']);
     const traceparent = req.headers.traceparent;
@@ -27,7 +30,7 @@ export function createRequestScope(logger: Logger): RequestHandler {
       requestId,
       trace,
       startedAt: performance.now(),
-      receivedAt: Date.now(),
+      receivedAt: clock(),
       log: logger.child({ requestId, traceId: trace.traceId }),
       outcomeRecorded: false,
       attempts: 0,
