@@ -20,7 +20,7 @@ import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { isTokenRejected, mapUpstreamFault, summaryOf } from './map-upstream-fault.ts';
 import { parseUpstreamError, type UpstreamFault } from './parse-upstream-error.ts';
-import type { Secret } from '../redaction/redact-secrets.ts';
+import type { Secret } from '../text/redact-secrets.ts';
 import { redactTokenInFault } from './redact-token.ts';
 import { decideRetry, isServiceFailure, isUnknownOutcome } from './retry-policy.ts';
 import type { ResolvedProject, RevocationRequest, RevocationResult, Revoker } from './revoker.ts';
