@@ -74,7 +74,7 @@ export function scrubMessage(message: string, secrets: readonly Secret[]): strin
     controls: 'space',
     trim: true,
     maxLength: MAX_MESSAGE_LENGTH,
-    ellipsis: true,
+    ellipsis: 'within',
   });
 }
 

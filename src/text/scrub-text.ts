@@ -23,8 +23,8 @@ export interface ScrubOptions {
   readonly trim?: boolean;
   /** At most this many characters are kept. */
   readonly maxLength?: number;
-  /** A cut text ends in `…` (within `maxLength`). Default false: it is simply cut. */
-  readonly ellipsis?: boolean;
+  /** How a cut text shows it was cut. Default `none`. */
+  readonly ellipsis?: Ellipsis;
 }
 
 /** `text` with its control characters replaced and its length bounded, as `options` say. */
@@ -36,11 +36,19 @@ export function scrubText(text: string, options: ScrubOptions): string {
   if (options.trim === true) scrubbed = scrubbed.trim();
   return options.maxLength === undefined
     ? scrubbed
-    : boundLength(scrubbed, options.maxLength, options.ellipsis === true);
+    : boundLength(scrubbed, options.maxLength, options.ellipsis);
 }
 
-/** `text` cut to `max` characters; with `ellipsis`, a cut text ends in `…`. */
-export function boundLength(text: string, max: number, ellipsis = false): string {
+/**
+ * How a cut text ends: `none`, simply cut; `within`, its last kept character becomes `…` (the
+ * result is at most `max` long); `after`, `max` characters and then `…` (for logs and messages,
+ * where only the kept part is bounded).
+ */
+export type Ellipsis = 'none' | 'within' | 'after';
+
+/** `text` cut to `max` characters, ending as `ellipsis` says when it was cut. */
+export function boundLength(text: string, max: number, ellipsis: Ellipsis = 'none'): string {
   if (text.length <= max) return text;
-  return ellipsis ? `${text.slice(0, max - 1)}…` : text.slice(0, max);
+  if (ellipsis === 'within') return `${text.slice(0, max - 1)}…`;
+  return ellipsis === 'after' ? `${text.slice(0, max)}…` : text.slice(0, max);
 }

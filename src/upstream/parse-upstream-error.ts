@@ -5,6 +5,7 @@
 
 import { MAX_UPSTREAM_MESSAGE_CHARS } from '../problems/render-problem.ts';
 import { safeRequestId } from '../text/safe-request-id.ts';
+import { boundLength } from '../text/scrub-text.ts';
 import { readErrorEnvelope } from './read-error-envelope.ts';
 import {
   headerValue,
@@ -87,7 +88,7 @@ export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
       ...(envelope.code === undefined ? {} : { code: envelope.code }),
       ...(envelope.message === undefined
         ? {}
-        : { message: envelope.message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS) }),
+        : { message: boundLength(envelope.message, MAX_UPSTREAM_MESSAGE_CHARS) }),
       ...(envelope.encodedAuthorizationMessage === undefined
         ? {}
         : { encodedAuthorizationMessage: envelope.encodedAuthorizationMessage }),

@@ -55,7 +55,9 @@ export function readErrorEnvelope(json: Json): ErrorEnvelope {
     ...(requestId === undefined ? {} : { requestId }),
     ...(encoded === undefined
       ? {}
-      : { encodedAuthorizationMessage: encoded.trim().slice(0, MAX_ENCODED_AUTHORIZATION_CHARS) }),
+      : {
+          encodedAuthorizationMessage: boundLength(encoded.trim(), MAX_ENCODED_AUTHORIZATION_CHARS),
+        }),
   };
 }
 

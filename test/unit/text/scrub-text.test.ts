@@ -15,9 +15,11 @@ describe('scrubText', () => {
   });
 
   test('a cut text may end in an ellipsis, within maxLength', () => {
-    const cut = scrubText('abcdef', { controls: 'space', maxLength: 4, ellipsis: true });
+    const cut = scrubText('abcdef', { controls: 'space', maxLength: 4, ellipsis: 'within' });
     assert.equal(cut, 'abc…');
-    assert.equal(boundLength('abcd', 4, true), 'abcd');
+    assert.equal(boundLength('abcd', 4, 'within'), 'abcd');
+    assert.equal(boundLength('abcdef', 4, 'after'), 'abcd…');
+    assert.equal(boundLength('abcdef', 4), 'abcd');
   });
 
   test('hasControlCharacters sees C0 and DEL, not printable or non-ASCII text', () => {
