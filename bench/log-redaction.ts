@@ -5,7 +5,7 @@
 
 import { Writable } from 'node:stream';
 import { createLogger } from '../src/observability/logger.ts';
-import type { Secret } from '../src/redaction/redact-secrets.ts';
+import type { Secret } from '../src/text/redact-secrets.ts';
 
 const LINES = 100_000;
 const LINE = {

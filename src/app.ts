@@ -7,7 +7,7 @@ import type { Config } from './config/schema.ts';
 import { createAccessLog } from './http/access-log.ts';
 import { createErrorHandler, methodNotAllowed, routeNotFound } from './http/error-handler.ts';
 import { createHealthRoutes } from './http/health-routes.ts';
-import { createRequestScope } from './http/request-id.ts';
+import { createRequestScope } from './http/create-request-scope.ts';
 import type { UnauthenticatedLimit } from './http/unauthenticated-limit.ts';
 import { authenticate, authorize, createRevocationPipeline } from './http/revocation-pipeline.ts';
 import type { CallerResolver } from './identity/caller.ts';
@@ -36,6 +36,8 @@ export interface AppDeps {
   readonly revoker: Revoker;
   readonly readiness: readonly ReadinessCheck[];
   readonly openapi: object;
+  /** Epoch ms; the request's arrival time (and so its deadline) is read from it. */
+  readonly clock?: () => number;
 }
 
 /** Paths as Express spells them: `/v1/kms/keys/{keyId}` → `/v1/kms/keys/:keyId`. */
@@ -56,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   // A revocation's answer is an event, not a representation: no validators, no caching.
   app.set('etag', false);
 
-  app.use(createRequestScope(deps.logger));
+  app.use(createRequestScope(deps.logger, deps.clock));
   app.use(createAccessLog(deps.metrics));
   app.use(helmet());
   app.use('/v1', noStore);

@@ -98,6 +98,7 @@ export async function composeDeps(
       revoker,
       readiness,
       openapi: buildOpenApi(config.identity.mode, Object.keys(config.cloud.projects)),
+      clock,
     };
     return { deps, auditTrail, tokens, close };
   } catch (error) {

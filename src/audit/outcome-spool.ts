@@ -14,6 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { AuditRecordContent } from './audit-record.ts';
+import { AUDIT_RECORD_CONTENT_SCHEMA } from './audit-record-schema.ts';
 
 export interface OutcomeSpool {
   readonly path: string;
@@ -73,15 +74,8 @@ function parseOutcome(line: string): AuditRecordContent | null {
   } catch {
     return null;
   }
-  if (typeof value !== 'object' || value === null) return null;
-  const content = value as Record<string, unknown>;
-  const ok =
-    typeof content.id === 'string' &&
-    typeof content.time === 'string' &&
-    typeof content.requestId === 'string' &&
-    typeof content.operation === 'string' &&
-    content.phase === 'outcome' &&
-    typeof content.outcome === 'object' &&
-    content.outcome !== null;
-  return ok ? (value as AuditRecordContent) : null;
+  const parsed = AUDIT_RECORD_CONTENT_SCHEMA.safeParse(value);
+  if (!parsed.success) return null;
+  const content: AuditRecordContent = parsed.data;
+  return content.phase === 'outcome' && content.outcome !== undefined ? content : null;
 }

@@ -7,45 +7,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import { z } from 'zod';
 import { ProblemError } from '../problems/problem-error.ts';
-import {
-  DEFAULT_AUDIT_PAGE_LIMIT,
-  MAX_AUDIT_PAGE_LIMIT,
-  type AuditQuery,
-  type AuditReader,
-} from './audit-reader.ts';
+import { DEFAULT_AUDIT_PAGE_LIMIT, type AuditQuery, type AuditReader } from './audit-reader.ts';
+import { AUDIT_QUERY_SCHEMA } from './audit-query-schema.ts';
 import type { AuditRecord } from './audit-record.ts';
-import { AUDIT_RESULTS, type AuditResult } from './audit-trail.ts';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
-
-const text = (max: number) =>
-  z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' });
-
-const querySchema = z.strictObject({
-  operation: text(128).optional(),
-  actor: text(256).optional(),
-  result: z
-    .enum(AUDIT_RESULTS as [AuditResult, ...AuditResult[]], {
-      error: `must be one of ${AUDIT_RESULTS.join(', ')}`,
-    })
-    .optional(),
-  requestId: text(200).optional(),
-  since: timestamp.optional(),
-  until: timestamp.optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, `must be an integer from 1 to ${MAX_AUDIT_PAGE_LIMIT}`)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1, `must be an integer from 1 to ${MAX_AUDIT_PAGE_LIMIT}`)
-        .max(MAX_AUDIT_PAGE_LIMIT, `must be an integer from 1 to ${MAX_AUDIT_PAGE_LIMIT}`),
-    )
-    .optional(),
-  cursor: text(512).optional(),
-});
 
 /** The query as the reader asked it, and in which format: what a read's audit record names. */
 export type AuditReadFilter = AuditQuery & { readonly format: 'json' | 'ndjson' | 'html' };
@@ -101,7 +67,7 @@ export function createAuditQueryHandler(
 }
 
 function parseQuery(raw: unknown): AuditQuery | ProblemError {
-  const parsed = querySchema.safeParse(raw);
+  const parsed = AUDIT_QUERY_SCHEMA.safeParse(raw);
   if (parsed.success) {
     const { since, until } = parsed.data;
     if (since !== undefined && until !== undefined && Date.parse(since) > Date.parse(until)) {

@@ -7,6 +7,7 @@ import type { ConfigProblem } from './config-error.ts';
 import { ENV_VARIABLES } from './env-table.ts';
 import { nearestKey } from './nearest-key.ts';
 import { knownKeysAt, schemaAt } from './schema-at.ts';
+import { boundLength } from '../text/scrub-text.ts';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -159,7 +160,7 @@ export function describeValue(value: unknown, secret: boolean): string {
     case 'string':
       if (secret) return 'a string (not shown: a secret)';
       if (value === '') return 'an empty string';
-      return `the string ${JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value)}`;
+      return `the string ${JSON.stringify(boundLength(value, MAX_ECHO, 'after'))}`;
     case 'number':
       return secret ? 'a number (not shown: a secret)' : `the number ${value}`;
     case 'boolean':

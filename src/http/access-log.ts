@@ -4,6 +4,7 @@ import { createLogContext } from '../observability/log-context.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { PROBE_PATHS } from './health-routes.ts';
 import { scopeOf } from './request-scope.ts';
+import { boundLength } from '../text/scrub-text.ts';
 
 /** A path is the caller's text: bounded, so a flood of long URLs cannot flood the log too. */
 const MAX_LOGGED_PATH = 256;
@@ -25,8 +26,7 @@ export function createAccessLog(metrics: Metrics): RequestHandler {
       context.end();
       const durationMs = performance.now() - scope.startedAt;
       const operation = scope.operation?.name;
-      const path =
-        req.path.length > MAX_LOGGED_PATH ? `${req.path.slice(0, MAX_LOGGED_PATH)}…` : req.path;
+      const path = boundLength(req.path, MAX_LOGGED_PATH, 'after');
       const level = PROBE_PATHS.has(req.path) && res.statusCode < 500 ? 'debug' : 'info';
       scope.log[level](
         {

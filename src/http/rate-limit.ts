@@ -32,20 +32,11 @@ class RateLimitStoreError extends Error {
 }
 
 /**
- * Per-caller rate limit (docs/api.md "Callers and permissions"), keyed by the authenticated subject — never the IP, which
- * many callers behind one proxy share. It runs after authentication.
- *
- * Headers: `RateLimit` and `RateLimit-Policy` of draft-ietf-httpapi-ratelimit-headers-08, the
- * newest draft express-rate-limit speaks and the first in the structured-field form later drafts
- * keep (draft-7's `limit=, remaining=, reset=` list was dropped); its partition key is a
- * truncated hash of the caller's own subject. `Retry-After` on refusal. Refusals are not written
- * by express-rate-limit: they go to the error handler as 429 RATE_LIMITED like every problem.
- *
- * Store errors follow `onStoreError`:
- * - `fail-closed` (default) refuses the request with 429 RATE_LIMITED and a short Retry-After:
- *   the gateway cannot show the caller is within its limit, so it answers as it would over the
- *   limit. No other contract code fits: 503 UPSTREAM_UNAVAILABLE names the cloud, INTERNAL a bug.
- * - `fail-open` lets the request through without a limit and logs a warning with its request id.
+ * Per-caller rate limit, keyed by the authenticated subject (never the IP); runs after
+ * authentication. Sends draft-8 `RateLimit` headers; refusals go to the error handler as 429
+ * RATE_LIMITED. Store errors follow `onStoreError`: `fail-closed` (default) answers 429 with a
+ * short Retry-After, `fail-open` lets the request through and logs a warning. Why these choices:
+ * docs/design/upstream-and-rate-limit.md.
  */
 export function createCallerRateLimit(options: CallerRateLimitOptions): RequestHandler {
   const { config, metrics, logger } = options;

@@ -10,7 +10,7 @@ import type { ResolvedProject } from '../upstream/revoker.ts';
 
 /**
  * Everything the gateway learns about one request as it travels the pipeline (the typed
- * per-request scope of oauth2-proxy). Created by the request-id middleware; read by the
+ * per-request scope of oauth2-proxy). Created by `createRequestScope`; read by the
  * respond step, the audit outcome and the access log.
  */
 export interface RequestScope {

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { OperationSpec } from '../operations/catalog.ts';
 import { PROJECT_ALIAS, checkParam } from '../operations/param-rules.ts';
 import { ProblemError, type FieldError } from '../problems/problem-error.ts';
+import { scrubText } from '../text/scrub-text.ts';
 import type { ResolvedProject } from '../upstream/revoker.ts';
 import { scopeOf } from './request-scope.ts';
 
@@ -121,6 +122,5 @@ export function rawTargetOf(
 
 /** The caller's text made safe to echo, log or audit: no control characters, at most `max`. */
 function callerText(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max);
+  return scrubText(text, { controls: 'mark', maxLength: max });
 }

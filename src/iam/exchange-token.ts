@@ -1,7 +1,8 @@
 // One call to IAM's token endpoint: POST {endpoint}/v3/auth/tokens?nocatalog=true with the
 // password or the assume_role method. Every failure leaves as a ProblemError (iam-failure.ts).
 import type { ProblemError } from '../problems/problem-error.ts';
-import { tokenSecret, type Secret } from '../redaction/redact-secrets.ts';
+import { tokenSecret, type Secret } from '../text/redact-secrets.ts';
+import { safeRequestId } from '../text/safe-request-id.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseIamAnswer, type ExchangedToken } from './parse-iam-answer.ts';
 import { readBoundedText, type BoundedText } from './read-bounded-text.ts';
@@ -14,7 +15,6 @@ export type { ExchangedToken } from './parse-iam-answer.ts';
  */
 export const MAX_IAM_ANSWER_BYTES = 64 * 1024;
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
 
 export interface ExchangeTokenRequest {
@@ -54,9 +54,8 @@ export async function exchangeToken(request: ExchangeTokenRequest): Promise<Exch
     ...request.headers,
   };
   if (request.authToken !== undefined) headers['X-Auth-Token'] = request.authToken;
-  if (request.requestId !== undefined && SAFE_REQUEST_ID.test(request.requestId)) {
-    headers['X-Request-Id'] = request.requestId;
-  }
+  const requestId = safeRequestId(request.requestId, 'iam');
+  if (requestId !== undefined) headers['X-Request-Id'] = requestId;
   const signal = AbortSignal.timeout(request.timeoutMs);
   const sentAt = request.clock();
   let status: number;

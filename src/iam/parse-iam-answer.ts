@@ -2,7 +2,9 @@
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
 import { readErrorEnvelope, type ErrorEnvelope } from '../upstream/read-error-envelope.ts';
-import { redactText, type Secret } from '../redaction/redact-secrets.ts';
+import { redactText, type Secret } from '../text/redact-secrets.ts';
+import { safeRequestId } from '../text/safe-request-id.ts';
+import { scrubText } from '../text/scrub-text.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
@@ -40,7 +42,6 @@ export type ParsedIamAnswer =
   | { readonly ok: false; readonly error: ProblemError };
 
 const MAX_MESSAGE_LENGTH = 300;
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 type Json = Record<string, unknown>;
 const asObject = (value: unknown): Json | undefined =>
@@ -69,19 +70,21 @@ function parseJson(body: BoundedText): Json | undefined {
  * characters dropped, length bounded.
  */
 export function scrubMessage(message: string, secrets: readonly Secret[]): string {
-  let text = redactText(message, secrets);
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
+  return scrubText(redactText(message, secrets), {
+    controls: 'space',
+    trim: true,
+    maxLength: MAX_MESSAGE_LENGTH,
+    ellipsis: 'within',
+  });
 }
 
 /** IAM's request id if it looks like one; it is echoed to callers, so it too may hold no secret. */
-function safeRequestId(
+function iamRequestId(
   value: string | null | undefined,
   secrets: readonly Secret[],
 ): string | undefined {
-  if (value === null || value === undefined || !SAFE_REQUEST_ID.test(value)) return undefined;
-  return redactText(value, secrets) === value ? value : undefined;
+  const id = safeRequestId(value, 'iam');
+  return id !== undefined && redactText(id, secrets) === id ? id : undefined;
 }
 
 function upstreamOf(
@@ -90,8 +93,8 @@ function upstreamOf(
   secrets: readonly Secret[],
 ): Omit<UpstreamSummary, 'service'> {
   const requestId =
-    safeRequestId(answer.headers.get('x-request-id'), secrets) ??
-    safeRequestId(fields.requestId, secrets);
+    iamRequestId(answer.headers.get('x-request-id'), secrets) ??
+    iamRequestId(fields.requestId, secrets);
   const message = fields.message === undefined ? undefined : scrubMessage(fields.message, secrets);
   const code = fields.code === undefined ? undefined : scrubMessage(fields.code, secrets);
   // An opaque blob: passed on whole, or not at all if it holds a secret.
@@ -165,7 +168,7 @@ function parseIssuedToken(
   json: Json | undefined,
   options: ParseIamAnswerOptions,
 ): ParsedIamAnswer {
-  const requestId = safeRequestId(answer.headers.get('x-request-id'), options.secrets);
+  const requestId = iamRequestId(answer.headers.get('x-request-id'), options.secrets);
   const unreadable = (detail: string): ParsedIamAnswer => ({
     ok: false,
     error: iamFailure('unavailable', {

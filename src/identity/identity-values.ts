@@ -1,16 +1,16 @@
 // What counts as a usable subject, email and group, whichever mode vouched for them. The values
 // end up in logs, audit records and rate-limit keys, so control characters are never accepted.
 
+import { hasControlCharacters } from '../text/scrub-text.ts';
+
 const MAX_SUBJECT_LENGTH = 256;
 const MAX_EMAIL_LENGTH = 320;
 const MAX_GROUP_LENGTH = 256;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 function usableString(value: unknown, maxLength: number): string | undefined {
   if (typeof value !== 'string') return undefined;
   if (value.length === 0 || value.length > maxLength || value.trim() !== value) return undefined;
-  return CONTROL_CHARACTERS.test(value) ? undefined : value;
+  return hasControlCharacters(value) ? undefined : value;
 }
 
 /** The subject exactly as vouched for, or undefined when it is not a usable name. */

@@ -1,11 +1,11 @@
-// The gateway's own secrets, as the shared redaction (src/redaction) matches them: every value
+// The gateway's own secrets, as the shared redaction (src/text/redact-secrets.ts) matches them: every value
 // the env table marks secret (the IAM password, the PostgreSQL and Redis URLs, the checkpoint
 // key, and whatever secret a later setting adds), in the form that can come back in text.
 
 import { createPrivateKey } from 'node:crypto';
 import { ENV_VARIABLES } from '../config/env-table.ts';
 import type { Config } from '../config/schema.ts';
-import type { Secret } from '../redaction/redact-secrets.ts';
+import type { Secret } from '../text/redact-secrets.ts';
 
 /** A connection URL is matched whole: its scheme, host and port are not secret, its password is. */
 const WHOLE_ONLY = { minShared: Number.POSITIVE_INFINITY, encodings: false } as const;

@@ -3,13 +3,13 @@
 // depth down to REDACT_DEPTH, in arrays and errors too) is censored, so a header map, a request
 // body or a config object logged whole cannot carry a secret out. With the gateway's own secrets
 // given (`secrets`), every string of the line, the message included, also goes through the
-// shared redaction (src/redaction): a password a driver or the cloud quotes back, cut short,
+// shared redaction (src/text/redact-secrets.ts): a password a driver or the cloud quotes back, cut short,
 // base64- or percent-encoded, is replaced wherever it appears. One walk per line: pino's
 // path-based `redact` with wildcards at several depths costs about 50 times more per line. The
 // leak tests feed canary values through every path the service logs and search the output.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { createSecretRedactor, type Secret } from '../redaction/redact-secrets.ts';
+import { REDACTED, createSecretRedactor, type Secret } from '../text/redact-secrets.ts';
 import { currentLogContext } from './log-context.ts';
 
 export type { Logger } from 'pino';
@@ -34,7 +34,7 @@ export const SENSITIVE_KEYS: readonly string[] = [
 /** Nesting walked for sensitive keys; deeper values are logged as they are. */
 export const REDACT_DEPTH = 8;
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 const SENSITIVE = new Set(SENSITIVE_KEYS.map((key) => key.toLowerCase()));
 

@@ -2,8 +2,9 @@
 // problem catalog: a route, parameter pattern or error code cannot appear here without existing
 // in the gateway, and a test checks the reverse against the app's own routes.
 
-import { DEFAULT_AUDIT_PAGE_LIMIT, MAX_AUDIT_PAGE_LIMIT } from '../audit/audit-reader.ts';
-import { AUDIT_RESULTS } from '../audit/audit-trail.ts';
+import { z } from 'zod';
+import { AUDIT_QUERY_SCHEMA } from '../audit/audit-query-schema.ts';
+import { AUDIT_RECORD_SCHEMA } from '../audit/audit-record-schema.ts';
 import type { Config } from '../config/schema.ts';
 import { OPERATIONS, type OperationSpec } from '../operations/catalog.ts';
 import { PROJECT_ALIAS, type ParamRule } from '../operations/param-rules.ts';
@@ -30,44 +31,17 @@ const AUDIT_PROBLEMS: readonly ProblemCode[] = [
 ];
 
 /**
- * The query parameters of GET /v1/audit as src/audit/query-routes.ts accepts them (it refuses
- * any other). Lengths are its bounds; the component test probes each one against the live route.
+ * The query parameters of GET /v1/audit, read from the schema the route validates with (it
+ * refuses any other); the component test probes each bound against the live route.
  */
 export const AUDIT_QUERY_PARAMETERS: readonly {
   readonly name: string;
   readonly description: string;
   readonly schema: Schema;
-}[] = [
-  { name: 'operation', description: 'operation name', schema: text(128) },
-  { name: 'actor', description: 'caller subject', schema: text(256) },
-  {
-    name: 'result',
-    description: 'outcome result',
-    schema: { type: 'string', enum: [...AUDIT_RESULTS] },
-  },
-  { name: 'requestId', description: 'request id', schema: text(200) },
-  {
-    name: 'since',
-    description: 'records at or after this time (ISO 8601 with offset)',
-    schema: { type: 'string', format: 'date-time' },
-  },
-  {
-    name: 'until',
-    description: 'records before this time (ISO 8601 with offset); not before `since`',
-    schema: { type: 'string', format: 'date-time' },
-  },
-  {
-    name: 'limit',
-    description: 'page size (JSON pages only)',
-    schema: {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_AUDIT_PAGE_LIMIT,
-      default: DEFAULT_AUDIT_PAGE_LIMIT,
-    },
-  },
-  { name: 'cursor', description: 'opaque cursor from `nextCursor`', schema: text(512) },
-];
+}[] = Object.entries(propertiesOf(jsonSchemaOf(AUDIT_QUERY_SCHEMA))).map(([name, property]) => {
+  const { description, ...schema } = property;
+  return { name, description: String(description), schema };
+});
 
 /**
  * `projectAliases` are the configured ones (`cloud.projects`): the `project` parameter is
@@ -118,7 +92,7 @@ export function buildOpenApi(
       schemas: {
         Revoked: revokedSchema(),
         Problem: problemSchema(),
-        AuditRecord: auditRecordSchema(),
+        AuditRecord: jsonSchemaOf(AUDIT_RECORD_SCHEMA),
         Readiness: readinessSchema(),
       },
       headers: {
@@ -502,90 +476,17 @@ function problemSchema(): Schema {
   };
 }
 
-function auditRecordSchema(): Schema {
-  const nullableString = { type: ['string', 'null'] };
-  const nullableInteger = { type: ['integer', 'null'] };
-  return {
-    type: 'object',
-    description:
-      'One record of the hash chain (docs/audit-trail.md). A shortened string field `x` has `xTruncated: true` and `xLength` beside it.',
-    required: [
-      'id',
-      'chain',
-      'seq',
-      'time',
-      'requestId',
-      'phase',
-      'actor',
-      'client',
-      'operation',
-      'project',
-      'target',
-      'prevHash',
-      'hash',
-    ],
-    properties: {
-      id: { type: 'string' },
-      chain: { type: 'string' },
-      seq: { type: 'integer', minimum: 1 },
-      time: { type: 'string', format: 'date-time' },
-      requestId: { type: 'string' },
-      phase: { enum: ['attempt', 'outcome'] },
-      actor: {
-        type: 'object',
-        required: ['subject', 'email', 'groups', 'via'],
-        properties: {
-          subject: nullableString,
-          email: nullableString,
-          groups: { type: 'array', items: { type: 'string' } },
-          via: { enum: ['jwt', 'trusted-headers', null] },
-        },
-      },
-      client: { type: 'object', required: ['ip'], properties: { ip: nullableString } },
-      operation: { type: 'string' },
-      project: {
-        type: 'object',
-        required: ['alias', 'id'],
-        properties: { alias: nullableString, id: nullableString },
-      },
-      target: { type: 'object', additionalProperties: { type: 'string' } },
-      outcome: {
-        type: 'object',
-        required: ['result', 'status', 'code', 'upstream', 'attempts', 'durationMs'],
-        properties: {
-          result: { enum: [...AUDIT_RESULTS] },
-          status: nullableInteger,
-          code: nullableString,
-          upstream: {
-            type: ['object', 'null'],
-            required: ['status', 'code', 'message', 'requestId'],
-            properties: {
-              status: nullableInteger,
-              code: nullableString,
-              message: nullableString,
-              requestId: nullableString,
-              encodedAuthorizationMessage: { type: 'string' },
-            },
-          },
-          attempts: nullableInteger,
-          durationMs: { type: ['number', 'null'] },
-          attemptId: { type: 'string' },
-          reason: { type: 'string' },
-          closedBy: {
-            type: 'string',
-            description: 'the instance that closed an attempt its own writer left open for good',
-          },
-          records: {
-            type: 'integer',
-            minimum: 0,
-            description: 'reads of the trail (operation `audit.read`): records sent to the reader',
-          },
-        },
-      },
-      prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    },
-  };
+/**
+ * A zod schema as the document's JSON Schema: what the value is once parsed (`limit` is the
+ * number the route reads, not the digits sent), without the `$schema` line.
+ */
+function jsonSchemaOf(schema: z.ZodType): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'output' });
+  return rest;
+}
+
+function propertiesOf(schema: Schema): Record<string, Schema> {
+  return schema.properties as Record<string, Schema>;
 }
 
 function readinessSchema(): Schema {
@@ -614,8 +515,4 @@ function readinessSchema(): Schema {
       },
     },
   };
-}
-
-function text(maxLength: number): Schema {
-  return { type: 'string', minLength: 1, maxLength };
 }

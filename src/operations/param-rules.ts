@@ -1,5 +1,5 @@
-// Parameter rules of docs/api.md "Routes", as data: the zod validators and the OpenAPI parameter schemas
-// are both derived from these, so they cannot disagree.
+// Parameter rules of docs/api.md "Routes", as data: request validation (`checkParam`) and the
+// OpenAPI parameter schemas are both derived from these, so they cannot disagree.
 
 export interface ParamRule {
   readonly pattern: RegExp;

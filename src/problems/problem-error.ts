@@ -59,10 +59,6 @@ export class ProblemError extends Error {
   }
 }
 
-export function isProblemError(value: unknown): value is ProblemError {
-  return value instanceof ProblemError;
-}
-
 /** Wraps anything thrown into a ProblemError; unknown errors become INTERNAL. */
 export function toProblemError(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;

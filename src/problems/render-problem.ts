@@ -1,5 +1,6 @@
 import { PROBLEMS, problemType, type ProblemCode } from './catalog.ts';
 import type { FieldError, ProblemError, UpstreamSummary } from './problem-error.ts';
+import { boundLength } from '../text/scrub-text.ts';
 
 /** RFC 9457 problem details as Rescind sends them (docs/api.md "Errors"). */
 export interface ProblemBody {
@@ -47,5 +48,5 @@ function capUpstream(upstream: UpstreamSummary): UpstreamSummary {
   if (upstream.message === undefined || upstream.message.length <= MAX_UPSTREAM_MESSAGE_CHARS) {
     return upstream;
   }
-  return { ...upstream, message: upstream.message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS) };
+  return { ...upstream, message: boundLength(upstream.message, MAX_UPSTREAM_MESSAGE_CHARS) };
 }

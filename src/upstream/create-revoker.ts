@@ -14,7 +14,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OperationSpec, ServiceName } from '../operations/catalog.ts';
 import { ProblemError } from '../problems/problem-error.ts';
-import type { Secret } from '../redaction/redact-secrets.ts';
+import type { Secret } from '../text/redact-secrets.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import {
   attemptRevocation,

@@ -4,6 +4,8 @@
 // balancers answer with HTML pages, empty bodies or cut-off JSON, which are told apart here.
 
 import { MAX_UPSTREAM_MESSAGE_CHARS } from '../problems/render-problem.ts';
+import { safeRequestId } from '../text/safe-request-id.ts';
+import { boundLength } from '../text/scrub-text.ts';
 import { readErrorEnvelope } from './read-error-envelope.ts';
 import {
   headerValue,
@@ -44,8 +46,6 @@ export interface UpstreamFault {
   /** The policy denial, encoded; passed on as `upstream.encodedAuthorizationMessage`. */
   readonly encodedAuthorizationMessage?: string;
 }
-
-const MAX_REQUEST_ID_CHARS = 128;
 
 type Json = Record<string, unknown>;
 
@@ -88,7 +88,7 @@ export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
       ...(envelope.code === undefined ? {} : { code: envelope.code }),
       ...(envelope.message === undefined
         ? {}
-        : { message: envelope.message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS) }),
+        : { message: boundLength(envelope.message, MAX_UPSTREAM_MESSAGE_CHARS) }),
       ...(envelope.encodedAuthorizationMessage === undefined
         ? {}
         : { encodedAuthorizationMessage: envelope.encodedAuthorizationMessage }),
@@ -111,9 +111,7 @@ export function parseUpstreamError(answer: UpstreamAnswer): UpstreamFault {
 
 /** Request ids are opaque tokens; anything else (spaces, control characters, huge) is dropped. */
 function safeToken(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const token = value.trim();
-  return token.length <= MAX_REQUEST_ID_CHARS && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
+  return safeRequestId(value, 'cloud');
 }
 
 /**

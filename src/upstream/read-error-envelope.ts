@@ -10,6 +10,8 @@
 // gateway never reads less than they do: a lone `error_code`, OAuth's `{"error":"…",
 // "error_description":"…"}`, `errorMessage`.
 
+import { boundLength, scrubText } from '../text/scrub-text.ts';
+
 export interface ErrorEnvelope {
   readonly code?: string;
   /**
@@ -53,7 +55,9 @@ export function readErrorEnvelope(json: Json): ErrorEnvelope {
     ...(requestId === undefined ? {} : { requestId }),
     ...(encoded === undefined
       ? {}
-      : { encodedAuthorizationMessage: encoded.trim().slice(0, MAX_ENCODED_AUTHORIZATION_CHARS) }),
+      : {
+          encodedAuthorizationMessage: boundLength(encoded.trim(), MAX_ENCODED_AUTHORIZATION_CHARS),
+        }),
   };
 }
 
@@ -122,13 +126,12 @@ function codeOf(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') return undefined;
   const code = value.trim();
-  return code === '' ? undefined : code.slice(0, MAX_CODE_CHARS);
+  return code === '' ? undefined : boundLength(code, MAX_CODE_CHARS);
 }
 
 function messageOf(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const message = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const message = scrubText(value, { controls: 'space', trim: true });
   return message === '' ? undefined : message;
 }
 

@@ -1,14 +1,12 @@
 // A service's error may quote the request back, X-Auth-Token included, and what the cloud says
 // is passed on to the caller, the audit trail and the log (README "Cloud credentials": tokens and
 // passwords never reach any of them). The quote is usually cut short — messages are capped at
-// 1,024 characters and a token is ~9 KB — so the shared redaction (src/redaction) replaces any
+// 1,024 characters and a token is ~9 KB — so the shared redaction (src/text/redact-secrets.ts) replaces any
 // run that shares 16 characters with the token (96 bits of base64: never a coincidence), and 8
 // with the gateway's own secrets, in any form they may come back in.
 
-import { redactText, tokenSecret, type Secret } from '../redaction/redact-secrets.ts';
+import { redactText, tokenSecret, type Secret } from '../text/redact-secrets.ts';
 import type { UpstreamFault } from './parse-upstream-error.ts';
-
-export { REDACTED } from '../redaction/redact-secrets.ts';
 
 /** `text` with every part of `token` it quotes replaced by `[REDACTED]`. */
 export function redactToken(text: string, token: string): string {

@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ServiceName, UpstreamPlan } from '../operations/catalog.ts';
 import { ProblemError, type UpstreamSummary } from '../problems/problem-error.ts';
-import type { Secret } from '../redaction/redact-secrets.ts';
+import type { Secret } from '../text/redact-secrets.ts';
 import { buildUpstreamRequest } from './build-upstream-request.ts';
 import { checkUpstreamSuccess } from './check-upstream-success.ts';
 import type { CircuitBreaker, CircuitTicket } from './circuit-breaker.ts';

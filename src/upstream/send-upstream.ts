@@ -1,35 +1,9 @@
-// The one module that talks to the cloud, through http-proxy-middleware (v4, on httpxy).
-//
-// What reading httpxy 0.5 (node_modules/httpxy/dist/index.mjs) and trying it showed, and why
-// each attempt runs on a request/response pair of its own instead of the caller's:
-//
-// - Headers: httpxy copies every header of the request it is given into the proxy request
-//   (`outgoing.headers = { ...req.headers }`, setupOutgoing). They can be stripped in `proxyReq`
-//   — except that httpxy does not emit `proxyReq` at all when the request carries
-//   `Expect: 100-continue` (and Node then writes the headers in the ClientRequest constructor):
-//   a caller sending that header would have had its SSO JWT forwarded to the cloud.
-// - Body: the caller's stream is piped into the proxy request (`(options.buffer || req).pipe`).
-//   Once express.raw has consumed it, the pipe only ends the proxy request; but nothing
-//   guaranteed it had been consumed.
-// - Caller disconnect: httpxy destroys the proxy request when `res` closes unfinished
-//   (`res.on("close", … proxyReq.destroy())`) and resolves its promise at once: a caller
-//   hanging up would abort a revocation already on the wire, and its outcome could not be
-//   audited.
-// - Bounded read: destroying an incomplete upstream response makes httpxy destroy `res`
-//   (`proxyRes.on("close", … res.destroy())`): stopping a 10 MB error page at the cap would
-//   have cut the caller's connection instead of letting the gateway answer 502.
-// - Retries: every call registers more `close`/`error` listeners on `res`.
-//
-// So each attempt is handed a fresh IncomingMessage that holds exactly the request we built
-// (method, path, our headers, our body) and a detached ServerResponse that nothing ever writes
-// to. The caller's request and response never reach httpxy: no caller byte or header can leak,
-// the caller hanging up cannot cancel a revocation in flight, and nothing here can write to the
-// caller. The middlewares are created once (one per protocol, for the agent) and route each
-// attempt to its target through `router`; per-attempt state travels in a WeakMap keyed by the
-// attempt's request. `on.error` is set, so HPM's default error-page plugin is not loaded.
-//
-// Token size: outgoing headers have no size limit in Node (only parsing incoming ones does), so
-// a ~9 KB X-Auth-Token goes out intact; the cloud's answers carry small headers.
+// The one module that talks to the cloud, through http-proxy-middleware (v4, on httpxy). Each
+// attempt runs on a fresh request/response pair that holds exactly the request the gateway built:
+// the caller's request and response never reach httpxy, so no caller header can leak, a caller
+// hanging up cannot cancel a revocation in flight, and nothing here writes to the caller. Why
+// (httpxy's header copying, `Expect: 100-continue`, disconnects, bounded reads):
+// docs/design/upstream-and-rate-limit.md.
 
 import { Agent as HttpAgent, IncomingMessage, ServerResponse, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';

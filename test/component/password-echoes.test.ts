@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { formsOf } from '../../src/redaction/redact-secrets.ts';
+import { formsOf } from '../../src/text/redact-secrets.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { readTrail } from './support-audit-trail.ts';

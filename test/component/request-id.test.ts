@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { acceptRequestId } from '../../src/http/request-id.ts';
+import { acceptRequestId } from '../../src/http/create-request-scope.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import {
   DEFAULT_PROJECT,

@@ -10,7 +10,7 @@ import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import type { OpenedAuditTrail } from '../../../src/audit/open-audit-trail.ts';
 import { createAuditQueryHandler, NDJSON_CONTENT_TYPE } from '../../../src/audit/query-routes.ts';
 import { createErrorHandler } from '../../../src/http/error-handler.ts';
-import { createRequestScope } from '../../../src/http/request-id.ts';
+import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
 import {
   auditConfig,

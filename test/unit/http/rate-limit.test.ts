@@ -11,7 +11,7 @@ import type { Config } from '../../../src/config/schema.ts';
 import { createErrorHandler } from '../../../src/http/error-handler.ts';
 import { createCallerRateLimit } from '../../../src/http/rate-limit.ts';
 import { createRedisRateLimitStore } from '../../../src/http/redis-rate-limit-store.ts';
-import { createRequestScope } from '../../../src/http/request-id.ts';
+import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { scopeOf } from '../../../src/http/request-scope.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';

@@ -8,7 +8,7 @@ import request from 'supertest';
 import type { AuditTrail } from '../../../src/audit/audit-trail.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import { createErrorHandler } from '../../../src/http/error-handler.ts';
-import { createRequestScope } from '../../../src/http/request-id.ts';
+import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { scopeOf } from '../../../src/http/request-scope.ts';
 import { authenticate } from '../../../src/http/revocation-pipeline.ts';
 import type { CallerResolver } from '../../../src/identity/caller.ts';

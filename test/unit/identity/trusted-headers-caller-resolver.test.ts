@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import type { AuditTrail } from '../../../src/audit/audit-trail.ts';
 import { createErrorHandler } from '../../../src/http/error-handler.ts';
-import { createRequestScope } from '../../../src/http/request-id.ts';
+import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { scopeOf } from '../../../src/http/request-scope.ts';
 import { authenticate } from '../../../src/http/revocation-pipeline.ts';
 import { createTrustedHeadersCallerResolver } from '../../../src/identity/trusted-headers-caller-resolver.ts';

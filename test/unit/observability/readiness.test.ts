@@ -11,7 +11,7 @@ import {
   type ReadinessCheckReport,
 } from '../../../src/observability/readiness.ts';
 import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
-import { createSecretRedactor } from '../../../src/redaction/redact-secrets.ts';
+import { createSecretRedactor } from '../../../src/text/redact-secrets.ts';
 import { captureLogger } from './log-sink.ts';
 
 const KEY = generateCheckpointKey();

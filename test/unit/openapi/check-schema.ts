@@ -1,6 +1,6 @@
 // Checks a value against a schema of the OpenAPI document: the JSON Schema keywords the
 // document uses (type, const, enum, required, properties, additionalProperties, items, pattern,
-// lengths, bounds, allOf, not, local $ref). Enough to prove the gateway answers what it documents.
+// lengths, bounds, allOf, anyOf, not, local $ref). Enough to prove the gateway answers what it documents.
 
 type Schema = Record<string, unknown>;
 
@@ -13,6 +13,12 @@ export function schemaErrors(schema: unknown, value: unknown, root: Schema, at =
   }
   if (Array.isArray(s.allOf)) {
     for (const part of s.allOf) errors.push(...schemaErrors(part, value, root, at));
+  }
+  if (Array.isArray(s.anyOf)) {
+    const failures = s.anyOf.map((part) => schemaErrors(part, value, root, at));
+    if (!failures.some((found) => found.length === 0)) {
+      errors.push(`${at} matches none of its alternatives: ${failures.flat().join('; ')}`);
+    }
   }
   if (s.not !== undefined && schemaErrors(s.not, value, root, at).length === 0) {
     errors.push(`${at} matches a schema it must not`);

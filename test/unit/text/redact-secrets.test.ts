@@ -8,7 +8,7 @@ import {
   formsOf,
   REDACTED,
   redactText,
-} from '../../../src/redaction/redact-secrets.ts';
+} from '../../../src/text/redact-secrets.ts';
 
 const PASSWORD = 'Tr0ub4dor&3-horse+Battery/staple';
 
