@@ -1,13 +1,22 @@
-// docs/benchmarks.md, rendered from the sections of docs/benchmarks.json and formatted with the
-// repository's Prettier settings (the lint step checks the file like any other). Each section
-// says which command produced it, when, and on what machine.
+// docs/benchmarks.md, rendered from the sections of bench/results/benchmarks.json, followed by
+// the hand-written bench/performance-notes.md, and formatted with the repository's Prettier
+// settings (the lint step checks the file like any other). Each section says which command
+// produced it, when, and on what machine.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { PERFORMANCE_NOTES } from './performance-notes.ts';
 import { leastSquares } from './stats.ts';
 
 const DOCS_MD = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const NOTES_MD = fileURLToPath(new URL('../performance-notes.md', import.meta.url));
+
+/** bench/performance-notes.md without its leading comment for editors. */
+export function performanceNotes(): string {
+  return readFileSync(NOTES_MD, 'utf8')
+    .replace(/^<!--[\s\S]*?-->\s*/, '')
+    .trimEnd();
+}
 
 interface Machine {
   cpu: string;
@@ -179,8 +188,9 @@ export async function renderBenchmarks(sections: Record<string, unknown>): Promi
     "Rescind's performance and robustness claims, as numbers anyone can reproduce. Every figure " +
       'below was produced by the command named beside it, on the machine named beside it; the ' +
       'raw reports are kept in `bench/results/` (not committed) and the latest of each in ' +
-      '`docs/benchmarks.json`, from which this page is generated. Do not edit it by hand: rerun ' +
-      'the command.',
+      '`bench/results/benchmarks.json`, from which this page is generated, followed by the ' +
+      'performance notes of `bench/performance-notes.md`. Do not edit it by hand: rerun the ' +
+      'command, or edit the notes and run `npm run docs`.',
     '',
     '| command | what it measures | default length |',
     '| --- | --- | --- |',
@@ -244,7 +254,7 @@ export async function renderBenchmarks(sections: Record<string, unknown>): Promi
   if (crash !== undefined) parts.push(...renderCrash(crash));
   if (faults !== undefined) parts.push(...renderFaults(faults));
   if (soak !== undefined) parts.push(...renderSoak(soak));
-  parts.push(PERFORMANCE_NOTES, '');
+  parts.push(performanceNotes(), '');
 
   const options = (await prettier.resolveConfig(DOCS_MD)) ?? {};
   return prettier.format(parts.join('\n'), { ...options, parser: 'markdown' });

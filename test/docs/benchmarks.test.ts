@@ -1,0 +1,36 @@
+// docs/benchmarks.md is generated: the figures of bench/results/benchmarks.json (the one committed
+// file of bench/results/, written by the bench commands), then the hand-written
+// bench/performance-notes.md. `npm run docs` re-renders it; this test fails when it is stale.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { performanceNotes, renderBenchmarks } from '../../bench/lib/render-markdown.ts';
+import { readSections } from '../../bench/lib/report.ts';
+import { repositoryFiles } from '../helpers/repository-files.ts';
+
+const page = readFileSync('docs/benchmarks.md', 'utf8');
+
+describe('docs/benchmarks.md', () => {
+  it('is what the committed results and notes render to (run npm run docs after editing them)', async () => {
+    assert.ok(Object.keys(readSections()).length >= 5, 'bench/results/benchmarks.json is read');
+    assert.equal(await renderBenchmarks(readSections()), page);
+  });
+
+  it('ends with the performance notes, written in Markdown, not held in code', () => {
+    const notes = performanceNotes();
+    assert.match(notes, /^## Performance notes\n/);
+    assert.ok(!notes.includes('<!--'), "the editors' comment is left out");
+    assert.ok(page.includes('## Performance notes\n'));
+    assert.ok(page.includes('### How the hot spots were found'));
+  });
+
+  it('is rendered from bench/results/benchmarks.json, the only file committed there', () => {
+    const files = repositoryFiles();
+    assert.deepEqual(
+      files.filter((file) => file.startsWith('bench/results/')),
+      ['bench/results/benchmarks.json'],
+    );
+    assert.ok(!files.includes('docs/benchmarks.json'));
+  });
+});
