@@ -34,3 +34,30 @@ describe('docs/benchmarks.md', () => {
     assert.ok(!files.includes('docs/benchmarks.json'));
   });
 });
+
+/** A measured figure: a rate, a latency percentile, a share, or a machine it was measured on. */
+const MEASURED =
+  /\d ?%|\d ?µs|\d ?(?:req|revocations|records)\/s|\b(?:development|benchmark) (?:VM|machine)\b|\bp(?:50|99(?:\.9)?) \d/;
+
+describe('measured figures', () => {
+  it('live only in docs/benchmarks.md: the README and every other page link there', () => {
+    const pages = repositoryFiles().filter(
+      (file) =>
+        (file === 'README.md' || /^docs\/.+\.md$/.test(file)) && file !== 'docs/benchmarks.md',
+    );
+    const found = pages.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (MEASURED.test(line) ? [`${file}:${index + 1}: ${line}`] : [])),
+    );
+    assert.deepEqual(found, []);
+  });
+
+  it('recognizes the figures the pages used to quote', () => {
+    assert.match('The signature check was ~17 % of a revocation', MEASURED);
+    assert.match('~0.3–0.4 s less to ready on the benchmark machine', MEASURED);
+    assert.match('in 6–12 s (300–560 revocations/s)', MEASURED);
+    assert.match('It costs about 7 µs per access line', MEASURED);
+    assert.doesNotMatch('`npm run bench:scale` — req/s and p99 at 1–200 connections', MEASURED);
+  });
+});
