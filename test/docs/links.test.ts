@@ -12,7 +12,7 @@ const pages = repositoryFiles().filter(
 );
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
-export function anchorOf(heading: string): string {
+function anchorOf(heading: string): string {
   return heading
     .trim()
     .toLowerCase()
@@ -30,7 +30,7 @@ function anchorsOf(file: string): Set<string> {
 }
 
 /** The relative targets of Markdown links and `src`/`href` attributes in `text`. */
-export function relativeLinks(text: string): string[] {
+function relativeLinks(text: string): string[] {
   const plain = withoutCode(text).replace(/`[^`\n]*`/g, '');
   const targets = [
     ...[...plain.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1] ?? ''),
