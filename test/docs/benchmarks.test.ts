@@ -17,12 +17,15 @@ describe('docs/benchmarks.md', () => {
     assert.equal(await renderBenchmarks(readSections()), page);
   });
 
-  it('ends with the performance notes, written in Markdown, not held in code', () => {
+  it('opens and ends with hand-written Markdown (the notes last), not prose held in code', () => {
     const notes = performanceNotes();
     assert.match(notes, /^## Performance notes\n/);
     assert.ok(!notes.includes('<!--'), "the editors' comment is left out");
     assert.ok(page.includes('## Performance notes\n'));
     assert.ok(page.includes('### How the hot spots were found'));
+    const intro = readFileSync('bench/benchmarks-intro.md', 'utf8');
+    assert.ok(intro.includes('## How the benchmark is run'), 'the opening is Markdown too');
+    assert.ok(page.startsWith('# Benchmarks\n') && page.includes('## How the benchmark is run\n'));
   });
 
   it('is rendered from bench/results/benchmarks.json, the only file committed there', () => {
