@@ -72,3 +72,16 @@ describe('relative links in the README and docs/', () => {
     assert.equal(anchorOf('Moving from SQLite to PostgreSQL'), 'moving-from-sqlite-to-postgresql');
   });
 });
+
+describe('docs/README.md', () => {
+  it('lists every page of docs/, one line each', () => {
+    const index = readFileSync('docs/README.md', 'utf8');
+    const missing = pages
+      .filter((file) => /^docs\/[^/]+\.md$/.test(file) && file !== 'docs/README.md')
+      .map((file) => file.slice('docs/'.length))
+      .filter(
+        (page) => !new RegExp(`^- (?:\\[${page}\\]\\(${page}\\)|\`${page}\`) — `, 'm').test(index),
+      );
+    assert.deepEqual(missing, []);
+  });
+});
