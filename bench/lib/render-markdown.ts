@@ -1,13 +1,28 @@
-// docs/benchmarks.md, rendered from the sections of docs/benchmarks.json and formatted with the
-// repository's Prettier settings (the lint step checks the file like any other). Each section
-// says which command produced it, when, and on what machine.
+// docs/benchmarks.md: the hand-written bench/benchmarks-intro.md, the sections rendered from
+// bench/results/benchmarks.json, then the hand-written bench/performance-notes.md, formatted with
+// the repository's Prettier settings (the lint step checks the file like any other). Each
+// section says which command produced it, when, and on what machine.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { PERFORMANCE_NOTES } from './performance-notes.ts';
 import { leastSquares } from './stats.ts';
 
 const DOCS_MD = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const INTRO_MD = fileURLToPath(new URL('../benchmarks-intro.md', import.meta.url));
+const NOTES_MD = fileURLToPath(new URL('../performance-notes.md', import.meta.url));
+
+/** A hand-written Markdown file of bench/, without its leading comment for editors. */
+function handWritten(file: string): string {
+  return readFileSync(file, 'utf8')
+    .replace(/^<!--[\s\S]*?-->\s*/, '')
+    .trimEnd();
+}
+
+/** bench/performance-notes.md, the page's last part. */
+export function performanceNotes(): string {
+  return handWritten(NOTES_MD);
+}
 
 interface Machine {
   cpu: string;
@@ -173,53 +188,7 @@ interface SoakSection {
 }
 
 export async function renderBenchmarks(sections: Record<string, unknown>): Promise<string> {
-  const parts = [
-    '# Benchmarks',
-    '',
-    "Rescind's performance and robustness claims, as numbers anyone can reproduce. Every figure " +
-      'below was produced by the command named beside it, on the machine named beside it; the ' +
-      'raw reports are kept in `bench/results/` (not committed) and the latest of each in ' +
-      '`docs/benchmarks.json`, from which this page is generated. Do not edit it by hand: rerun ' +
-      'the command.',
-    '',
-    '| command | what it measures | default length |',
-    '| --- | --- | --- |',
-    '| `npm run bench` | the same revocation workload against the simulator, an http-proxy-middleware passthrough, nginx and Rescind; the targets | ~4 min |',
-    '| `npm run bench:scale` | req/s and p99 at 1–200 connections; audit store of 0 vs 1 million records | ~4 min |',
-    '| `npm run bench:crash` | 1,000 SIGKILL crash trials (the crash test of the audit trail) | ~20 min |',
-    '| `npm run bench:faults` | every simulator fault mixed at random with valid traffic | 3 min |',
-    '| `npm run bench:soak` | steady load; RSS and event-loop delay sampled every second | 10 min |',
-    '',
-    'Every command takes `--help`; `--no-write` leaves this page alone. All traffic stays on ' +
-      'loopback, and every command stops by itself.',
-    '',
-    '## How the benchmark is run',
-    '',
-    '- Each server is a process of its own: the cloud simulator (`npm run simulator -- ' +
-      '--auto-reseed`, so the same grant can be revoked forever), the passthrough ' +
-      '(`bench/servers/passthrough.ts`: http-proxy-middleware on a bare Node server, the same ' +
-      'keep-alive agent settings as the gateway), nginx (the Debian package, one worker, ' +
-      '`proxy_pass` with upstream keep-alive, started by hand from a config in a temp dir) and ' +
-      'the gateway exactly as `npm start` runs it (`src/main.ts`, RESCIND_* variables, ' +
-      'port 0). The load generator (autocannon) is a process of its own too.',
-    '- The workload is one revocation: KMS revoke-grant. The simulator and the two baseline ' +
-      'proxies receive what the cloud receives (`POST /v1.0/{project}/kms/revoke-grant` with a ' +
-      'real ~9 KB IAM token from the simulator and the JSON body); Rescind receives what a caller ' +
-      'sends (`DELETE /v1/kms/keys/{keyId}/grants/{grantId}` with a JWT) and does all of its ' +
-      'work: JWT verification against a JWKS file, the per-caller rate limit (set high enough ' +
-      'never to refuse), validation, authorization, the durable SQLite attempt record (group ' +
-      'commit, `synchronous=FULL`), the token cache, the upstream call, normalization, the ' +
-      'durable outcome record, the access log line and the metrics.',
-    '- Servers are measured in alternating rounds (a b c d, then d c b a, …) after a warm-up, ' +
-      'and the median of the rounds is reported. Latency is measured by the load generator for ' +
-      'every response, with sub-millisecond resolution.',
-    '- The access log is part of the real pipeline: the headline figure runs the gateway at ' +
-      '`info` (one JSON line per request, to a file); `warn` is reported beside it.',
-    '- A 2-core machine runs the load generator, the simulator and the server under test at ' +
-      'once, so every figure includes that contention; ratios between servers measured in the ' +
-      'same run are the meaningful figures, absolute rates are this machine only.',
-    '',
-  ];
+  const parts = [handWritten(INTRO_MD), ''];
 
   const bench = sections.bench as BenchSection | undefined;
   const targets: Target[] = [];
@@ -244,7 +213,7 @@ export async function renderBenchmarks(sections: Record<string, unknown>): Promi
   if (crash !== undefined) parts.push(...renderCrash(crash));
   if (faults !== undefined) parts.push(...renderFaults(faults));
   if (soak !== undefined) parts.push(...renderSoak(soak));
-  parts.push(PERFORMANCE_NOTES, '');
+  parts.push(performanceNotes(), '');
 
   const options = (await prettier.resolveConfig(DOCS_MD)) ?? {};
   return prettier.format(parts.join('\n'), { ...options, parser: 'markdown' });

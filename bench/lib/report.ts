@@ -1,6 +1,7 @@
 // Where the figures go. Every bench command keeps its raw report in bench/results/ (gitignored)
-// and, unless told not to, stores it as its own section of docs/benchmarks.json and re-renders
-// docs/benchmarks.md from every section there, so each command refreshes only its own figures.
+// and, unless told not to, stores it as its own section of bench/results/benchmarks.json (the
+// one committed file there) and re-renders docs/benchmarks.md from every section there, so each
+// command refreshes only its own figures.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { renderBenchmarks } from './render-markdown.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCS_JSON = join(ROOT, 'docs/benchmarks.json');
+const RESULTS_JSON = join(ROOT, 'bench/results/benchmarks.json');
 const DOCS_MD = join(ROOT, 'docs/benchmarks.md');
 
 export type SectionName = 'bench' | 'scale' | 'faults' | 'soak' | 'crash';
@@ -21,7 +22,7 @@ export function resultsDir(): string {
 
 export function readSections(): Partial<Record<SectionName, unknown>> {
   try {
-    return JSON.parse(readFileSync(DOCS_JSON, 'utf8')) as Partial<Record<SectionName, unknown>>;
+    return JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Partial<Record<SectionName, unknown>>;
   } catch {
     return {};
   }
@@ -41,7 +42,7 @@ export async function saveSection(
   writeFileSync(raw, `${JSON.stringify(data, null, 2)}\n`);
   if (!options.write) return [raw];
   const sections = { ...readSections(), [name]: data };
-  writeFileSync(DOCS_JSON, `${JSON.stringify(sections, null, 2)}\n`);
+  writeFileSync(RESULTS_JSON, `${JSON.stringify(sections, null, 2)}\n`);
   writeFileSync(DOCS_MD, await renderBenchmarks(sections));
-  return [raw, DOCS_JSON, DOCS_MD];
+  return [raw, RESULTS_JSON, DOCS_MD];
 }

@@ -7,11 +7,12 @@ import {
   AUDIT_RECORD_FIELDS,
   AUDIT_RESULT_MEANINGS,
 } from '../audit/audit-record-fields.ts';
+import { ENV_VARIABLES } from '../config/env-table.ts';
 import { OPERATIONS, type OperationSpec } from '../operations/catalog.ts';
 import { PROJECT_ALIAS, type ParamRule } from '../operations/param-rules.ts';
 import { PROBLEMS, PROBLEM_CODES, problemType } from '../problems/catalog.ts';
 import { markdownTable, renderGeneratedTables, type GeneratedTable } from './generated-tables.ts';
-import { README_TABLES, routeOf, upstreamCallOf } from './readme-tables.ts';
+import { routeOf, upstreamCallOf } from './readme-tables.ts';
 
 /** A code span, safe inside a table cell. */
 const code = (text: string) => `\`${text.replaceAll('|', '\\|')}\``;
@@ -132,7 +133,16 @@ export const API_TABLES: readonly GeneratedTable[] = [
   },
   {
     name: 'api-config',
-    render: () => README_TABLES.find((table) => table.name === 'config')?.render() ?? '',
+    render: () =>
+      markdownTable(
+        ['variable', 'key in the config file', 'meaning', '`_FILE`'],
+        ENV_VARIABLES.map((variable) => [
+          code(variable.name),
+          code(variable.key.join('.')),
+          variable.description,
+          variable.secret ? 'secret' : 'yes',
+        ]),
+      ),
   },
 ];
 

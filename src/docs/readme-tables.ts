@@ -1,8 +1,8 @@
-// The README's tables are rendered from the catalogs (STYLE: one source of truth for each
-// closed set). `npm run docs` rewrites them between their markers; a docs test fails when the
-// README and the catalogs disagree.
+// The README's tables (routes and errors) are rendered from the catalogs: one source of truth for
+// each closed set. `npm run docs` rewrites them between their markers; a docs test fails when the
+// README and the catalogs disagree. The configuration variables have their one generated table
+// in docs/api.md "Configuration" (src/docs/api-tables.ts).
 
-import { ENV_VARIABLES } from '../config/env-table.ts';
 import { OPERATIONS, type OperationSpec, type UpstreamPlan } from '../operations/catalog.ts';
 import { PROBLEMS, PROBLEM_CODES } from '../problems/catalog.ts';
 import { renderGeneratedTables, type GeneratedTable } from './generated-tables.ts';
@@ -18,18 +18,6 @@ export const README_TABLES: readonly ReadmeTable[] = [
         '|---|---|---|',
         ...PROBLEM_CODES.map(
           (code) => `| ${PROBLEMS[code].status} | \`${code}\` | ${PROBLEMS[code].when} |`,
-        ),
-      ].join('\n'),
-  },
-  {
-    name: 'config',
-    render: () =>
-      [
-        '| variable | key in the config file | meaning | `_FILE` |',
-        '|---|---|---|---|',
-        ...ENV_VARIABLES.map(
-          (variable) =>
-            `| \`${variable.name}\` | \`${variable.key.join('.')}\` | ${variable.description} | ${variable.secret ? 'secret' : 'yes'} |`,
         ),
       ].join('\n'),
   },

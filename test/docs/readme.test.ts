@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { API_TABLES } from '../../src/docs/api-tables.ts';
 import { README_TABLES, renderReadmeTables } from '../../src/docs/readme-tables.ts';
 import { ENV_VARIABLES } from '../../src/config/env-table.ts';
 import { PROBLEM_CODES } from '../../src/problems/catalog.ts';
 
 const readme = readFileSync('README.md', 'utf8');
+// The configuration variables' one generated table is in the API reference ("Configuration").
+const api = readFileSync('docs/api.md', 'utf8');
 
 describe('README', () => {
   it('starts with exactly two commands: the demo and the tests', () => {
@@ -31,7 +34,17 @@ describe('README', () => {
   it('names every error code and every configuration variable', () => {
     for (const code of PROBLEM_CODES) assert.ok(readme.includes(`\`${code}\``), code);
     for (const variable of ENV_VARIABLES)
-      assert.ok(readme.includes(`\`${variable.name}\``), variable.name);
+      assert.ok(api.includes(`\`${variable.name}\``), variable.name);
+  });
+
+  it('shares no generated table with docs/api.md: each table has exactly one home', () => {
+    for (const table of README_TABLES) {
+      assert.ok(!API_TABLES.some((other) => other.render() === table.render()), table.name);
+    }
+    for (const table of API_TABLES) {
+      assert.ok(!readme.includes(`<!-- ${table.name}:begin`), `${table.name} markers in README`);
+      assert.ok(!readme.includes(table.render()), `${table.name} copied into README`);
+    }
   });
 
   it('documents every npm script', () => {
