@@ -1,5 +1,5 @@
 // The closed set of environment variables (docs/api.md "Configuration"). Each names one key of the schema; the
-// loader applies them over the file, the config error messages name them, and the README's
+// loader applies them over the file, the config error messages name them, and docs/api.md's
 // configuration table is generated from (and tested against) this table.
 
 export type EnvKind = 'string' | 'integer' | 'list';
