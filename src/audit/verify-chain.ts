@@ -2,9 +2,15 @@
 // the head of each chain is kept while records stream by. Pure: no I/O, no clock.
 
 import type { KeyObject } from 'node:crypto';
-import { GENESIS_HASH } from './audit-record.ts';
-import { checkpointSignatureValid, type Checkpoint } from './checkpoint.ts';
-import { hashRecord } from './seal-record.ts';
+import { advanceHead, chainState, createChainWalk, type ChainWalk } from './chain-walk.ts';
+import { checkpointMismatch, checkRecord, isRecordLike } from './check-record.ts';
+import {
+  findCutTail,
+  indexCheckpoints,
+  type ChainFailure,
+  type CheckpointIndex,
+} from './checkpoint-index.ts';
+import type { Checkpoint } from './checkpoint.ts';
 
 export interface VerifyOptions {
   /** Signed heads to hold the chains against: catches a cut tail and a recomputed chain. */
@@ -38,170 +44,79 @@ export interface VerifyResult {
   readonly signaturesChecked: boolean;
 }
 
-interface ChainState {
-  chain: string;
-  records: number;
-  headSeq: number;
-  headHash: string;
-  checkpoints: number;
-}
-
-interface Progress {
-  /** The seq of the newest checkpoint that matched. */
-  lastMatched: number;
-}
-
-interface RecordLike {
-  readonly chain: string;
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-}
-
 export async function verifyChain(
   records: Iterable<unknown> | AsyncIterable<unknown>,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  const keys =
-    options.publicKey === undefined
-      ? undefined
-      : Array.isArray(options.publicKey)
-        ? (options.publicKey as readonly KeyObject[])
-        : [options.publicKey as KeyObject];
-  const states = new Map<string, ChainState>();
-  const progress = new Map<string, Progress>();
-  let count = 0;
-  let matched = 0;
+  const keys = keyList(options.publicKey);
+  const walk = createChainWalk();
+  const finish = (failure?: ChainFailure): VerifyResult => result(walk, keys, failure);
 
-  const finish = (
-    failure?: { seq?: number; chain?: string; reason: string },
-    summary?: string,
-  ): VerifyResult => ({
+  const indexed = indexCheckpoints(options.checkpoints ?? [], keys);
+  if ('failure' in indexed) return finish(indexed.failure);
+
+  for await (const item of records) {
+    walk.count += 1;
+    const failure = walkRecord(walk, indexed.index, item);
+    if (failure !== undefined) return finish(failure);
+  }
+  return finish(findCutTail(indexed.index, (chain) => walk.states.get(chain)?.headSeq ?? 0));
+}
+
+function keyList(publicKey: VerifyOptions['publicKey']): readonly KeyObject[] | undefined {
+  if (publicKey === undefined) return undefined;
+  return Array.isArray(publicKey) ? (publicKey as readonly KeyObject[]) : [publicKey as KeyObject];
+}
+
+/** Checks one streamed item and, when it is sound, makes it the head of its chain. */
+function walkRecord(
+  walk: ChainWalk,
+  index: CheckpointIndex,
+  item: unknown,
+): ChainFailure | undefined {
+  if (!isRecordLike(item)) {
+    const seq = (item as { seq?: unknown } | null)?.seq;
+    return {
+      ...(typeof seq === 'number' ? { seq } : {}),
+      reason: `item ${walk.count} is not an audit record`,
+    };
+  }
+  const state = chainState(walk, item.chain);
+  const checked = checkRecord(item, state);
+  if ('failure' in checked) return checked.failure;
+  const seq = state.headSeq + 1;
+  const checkpoint = index.get(item.chain)?.get(seq);
+  if (checkpoint !== undefined) {
+    const lastMatched = walk.lastMatched.get(item.chain) ?? 0;
+    const reason = checkpointMismatch(checkpoint, seq, checked.hash, lastMatched);
+    if (reason !== undefined) return { seq, chain: item.chain, reason };
+    walk.lastMatched.set(item.chain, seq);
+    state.checkpoints += 1;
+    walk.matched += 1;
+  }
+  advanceHead(state, seq, checked.hash);
+  return undefined;
+}
+
+function result(
+  walk: ChainWalk,
+  keys: readonly KeyObject[] | undefined,
+  failure: ChainFailure | undefined,
+): VerifyResult {
+  return {
     ok: failure === undefined,
     ...(failure?.seq !== undefined ? { firstBadSeq: failure.seq } : {}),
     ...(failure?.chain !== undefined ? { chain: failure.chain } : {}),
-    reason: failure?.reason ?? summary ?? '',
-    chains: [...states.values()].map((state) => ({ ...state })),
-    records: count,
-    checkpoints: matched,
+    reason: failure?.reason ?? intactSummary(walk, keys !== undefined),
+    chains: [...walk.states.values()].map((state) => ({ ...state })),
+    records: walk.count,
+    checkpoints: walk.matched,
     signaturesChecked: keys !== undefined,
-  });
-
-  // Checkpoints by chain and seq; a bad signature is itself a finding.
-  const expected = new Map<string, Map<number, Checkpoint>>();
-  for (const checkpoint of options.checkpoints ?? []) {
-    if (keys !== undefined && !checkpointSignatureValid(checkpoint, keys)) {
-      return finish({
-        seq: checkpoint.seq,
-        chain: checkpoint.chain,
-        reason: `the checkpoint of seq ${checkpoint.seq} (${checkpoint.time}) has no valid signature by the given key`,
-      });
-    }
-    const byChain = expected.get(checkpoint.chain) ?? new Map<number, Checkpoint>();
-    expected.set(checkpoint.chain, byChain);
-    const twin = byChain.get(checkpoint.seq);
-    if (twin !== undefined && twin.hash !== checkpoint.hash) {
-      return finish({
-        seq: checkpoint.seq,
-        chain: checkpoint.chain,
-        reason: `two checkpoints of seq ${checkpoint.seq} disagree about its hash`,
-      });
-    }
-    byChain.set(checkpoint.seq, checkpoint);
-  }
-
-  for await (const item of records) {
-    count += 1;
-    if (!isRecordLike(item)) {
-      const seq = (item as { seq?: unknown } | null)?.seq;
-      return finish({
-        ...(typeof seq === 'number' ? { seq } : {}),
-        reason: `item ${count} is not an audit record`,
-      });
-    }
-    const state = states.get(item.chain) ?? {
-      chain: item.chain,
-      records: 0,
-      headSeq: 0,
-      headHash: GENESIS_HASH,
-      checkpoints: 0,
-    };
-    states.set(item.chain, state);
-    const want = state.headSeq + 1;
-    const at = { seq: want, chain: item.chain };
-    if (item.seq > want) {
-      return finish({
-        ...at,
-        reason: `seq ${item.seq} appears where seq ${want} belongs: seq ${want} is missing or out of order`,
-      });
-    }
-    if (item.seq < want) {
-      return finish({
-        ...at,
-        reason: `seq ${item.seq} appears where seq ${want} belongs (records reordered or duplicated)`,
-      });
-    }
-    if (item.prevHash !== state.headHash) {
-      return finish({
-        ...at,
-        reason: `prevHash of seq ${want} is not the hash of seq ${want - 1} (a record was changed, removed or inserted before it)`,
-      });
-    }
-    let hash: string;
-    try {
-      hash = hashRecord(item);
-    } catch {
-      return finish({ ...at, reason: `seq ${want} cannot be canonicalized` });
-    }
-    if (hash !== item.hash) {
-      return finish({ ...at, reason: `the hash of seq ${want} does not match its content` });
-    }
-    const checkpoint = expected.get(item.chain)?.get(want);
-    if (checkpoint !== undefined) {
-      const lastMatched = progress.get(item.chain)?.lastMatched ?? 0;
-      if (checkpoint.hash !== hash) {
-        return finish({
-          ...at,
-          reason: `the hash of seq ${want} differs from the checkpoint signed at ${checkpoint.time}: the chain was rewritten after seq ${lastMatched} and at or before seq ${want}`,
-        });
-      }
-      progress.set(item.chain, { lastMatched: want });
-      state.checkpoints += 1;
-      matched += 1;
-    }
-    state.records += 1;
-    state.headSeq = want;
-    state.headHash = hash;
-  }
-
-  // A chain that ends before a checkpoint lost its tail.
-  for (const [chain, byChain] of expected) {
-    const headSeq = states.get(chain)?.headSeq ?? 0;
-    const beyond = [...byChain.values()].filter((checkpoint) => checkpoint.seq > headSeq);
-    if (beyond.length === 0) continue;
-    const furthest = beyond.reduce((a, b) => (b.seq > a.seq ? b : a));
-    return finish({
-      seq: headSeq + 1,
-      chain,
-      reason: `chain ${chain} ends at seq ${headSeq}, but a checkpoint signed at ${furthest.time} covers seq ${furthest.seq}: records after seq ${headSeq} were removed`,
-    });
-  }
-
-  const chainCount = states.size;
-  return finish(
-    undefined,
-    `intact: ${count} records in ${chainCount} chain${chainCount === 1 ? '' : 's'}, ${matched} checkpoint${matched === 1 ? '' : 's'} matched${keys !== undefined ? ' (signatures verified)' : ''}`,
-  );
+  };
 }
 
-function isRecordLike(value: unknown): value is RecordLike {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  return (
-    typeof record.chain === 'string' &&
-    typeof record.seq === 'number' &&
-    Number.isSafeInteger(record.seq) &&
-    typeof record.prevHash === 'string' &&
-    typeof record.hash === 'string'
-  );
+function intactSummary(walk: ChainWalk, signed: boolean): string {
+  const chains = walk.states.size;
+  const matched = walk.matched;
+  return `intact: ${walk.count} records in ${chains} chain${chains === 1 ? '' : 's'}, ${matched} checkpoint${matched === 1 ? '' : 's'} matched${signed ? ' (signatures verified)' : ''}`;
 }
