@@ -5,14 +5,12 @@
 // outcomes that could not be written and writes them first once the store is back, and refuses
 // to continue a chain whose head it cannot find in the store.
 
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { AuditRecord, AuditRecordContent } from './audit-record.ts';
-import { GENESIS_HASH } from './audit-record.ts';
 import {
   AuditStoreError,
   type AppendOptions,
@@ -20,9 +18,9 @@ import {
   type ChainHead,
 } from './audit-store.ts';
 import type { AuditReceipt, ReadinessReport } from './audit-trail.ts';
-import { buildClosingOutcomeContent } from './build-audit-record.ts';
 import { createDeferredOutcomes } from './deferred-outcomes.ts';
 import type { OutcomeSpool } from './outcome-spool.ts';
+import { closeLateAttempts, findLateCommits } from './late-commits.ts';
 import { createProbeTimer } from './probe-timer.ts';
 import { sealRecordWithBody } from './seal-record.ts';
 import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
@@ -326,62 +324,20 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     probeTimer.stop();
   }
 
-  /**
-   * Makes the in-memory head agree with the store. A store ahead of us by records we tried to
-   * write (a commit that failed late) is adopted; anything else — fewer records, other records,
-   * another writer — means the chain we hold is not the one in the store, and we refuse to
-   * continue it: appending to a chain whose earlier records we cannot see would hide their loss.
-   */
+  /** Makes the in-memory head agree with the store (late-commits.ts), adopting late commits. */
   async function reconcile(): Promise<void> {
-    const stored = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
-    if (stored.seq === head.seq && stored.hash === head.hash) return;
-    if (stored.seq > head.seq && stored.seq - head.seq <= 5000) {
-      const extra = await store.query({
-        chain,
-        after: { chain, seq: head.seq },
-        limit: stored.seq - head.seq,
-      });
-      let previous = head;
-      const ours = extra.every((record) => {
-        const linked = record.prevHash === previous.hash && record.seq === previous.seq + 1;
-        previous = { seq: record.seq, hash: record.hash };
-        return linked && uncertain.has(record.id);
-      });
-      if (ours && previous.seq === stored.seq && previous.hash === stored.hash) {
-        head = stored;
-        metrics.auditChainHeadSeq.set({ chain }, head.seq);
-        uncertain.clear();
-        adopt(extra.map(parseStoredRecord));
-        return;
-      }
-    }
-    throw new AuditStoreError(
-      'conflict',
-      `chain ${chain} is at seq ${head.seq} in this process but at seq ${stored.seq} in ${store.location}; refusing to continue a chain whose records it cannot see`,
-    );
+    const late = await findLateCommits(store, chain, head, uncertain);
+    if (late.records.length === 0) return;
+    head = late.head;
+    metrics.auditChainHeadSeq.set({ chain }, head.seq);
+    uncertain.clear();
+    adopt(late.records.map(parseStoredRecord));
   }
 
   /** Records that reached the store after their callers had been refused. */
   function adopt(records: readonly AuditRecord[]): void {
     deferred.forget(new Set(records.map((record) => record.id)));
-    const closers: AuditRecordContent[] = [];
-    for (const record of records) {
-      if (record.phase !== 'attempt') continue;
-      // The caller was answered 503 and, write-ahead, the cloud was not called.
-      closers.push(
-        buildClosingOutcomeContent(record, randomUUID(), new Date(clock()).toISOString(), {
-          result: 'failed',
-          status: 503,
-          code: 'AUDIT_UNAVAILABLE',
-          upstream: null,
-          attempts: 0,
-          durationMs: null,
-          attemptId: record.id,
-          reason: 'attempt-durable-after-refusal',
-        }),
-      );
-    }
-    deferred.prepend(closers);
+    deferred.prepend(closeLateAttempts(records, new Date(clock()).toISOString()));
     logger.warn({ chain, records: records.length }, 'audit records committed late were adopted');
   }
 
