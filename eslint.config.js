@@ -39,7 +39,6 @@ export default defineConfig(
       'src/problems/**',
       'src/config/**',
     ],
-    ignores: ['src/audit/query-routes.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: ['express'], patterns: ['express/*'] }],
     },

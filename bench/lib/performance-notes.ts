@@ -37,12 +37,12 @@ start-up 436 ms. After: section 1 above (same command, same machine).
 2. **Redaction by index** (\`src/upstream/redact-token.ts\`): the 16-character parts of the few
    current tokens are kept in a set, so checking a text costs its own length, not its length times
    the token's.
-3. **Canonical JSON once per record** (\`src/audit/canonical-json.ts\`, \`seal-record.ts\`,
+3. **Canonical JSON once per record** (\`src/audit/chain/canonical-json.ts\`, \`seal-record.ts\`,
    \`stored-record.ts\`, \`audit-writer.ts\`): a faster serializer (string building, one key sort per
    object; output unchanged, the test vectors pass) and \`sealRecordWithBody\`, which hashes the
    record's canonical members and makes the stored body from the same members with \`hash\` put in
    its place (test: \`test/unit/audit/seal-record-with-body.test.ts\`).
-4. **8 KB SQLite pages for new audit files** (\`src/audit/sqlite-audit-store.ts\`). A record with
+4. **8 KB SQLite pages for new audit files** (\`src/audit/stores/sqlite-audit-store.ts\`). A record with
    its columns is ~1.3 KB; a WITHOUT ROWID table keeps only ~1 KB of a row inline in a 4 KB page,
    so every record also took an overflow page: twice the file, and twice the pages each COMMIT
    writes and fsyncs. With 8 KB pages the file halves and revocations/s rose ~15 % in A/B runs.
@@ -53,7 +53,7 @@ start-up 436 ms. After: section 1 above (same command, same machine).
    selective filter given (request id, actor, operation, result) keeps its index and the others
    only filter; a page costs ~1.6 ms at p50 on 1,000,000 records (section 2).
 6. **Store drivers loaded only when configured** (\`src/compose.ts\`,
-   \`src/audit/open-audit-store.ts\`): \`ioredis\` and \`pg\` are imported when the Redis rate-limit
+   \`src/audit/stores/open-audit-store.ts\`): \`ioredis\` and \`pg\` are imported when the Redis rate-limit
    store or the PostgreSQL audit store is configured. Idle RSS 138 → 127 MB (\`npm start\`),
    104 → 97 MB (compiled), start-up ~440 → ~400 ms.
 7. **Trace ids from a pool of random bytes** (\`src/observability/trace-context.ts\`), each byte
@@ -62,8 +62,8 @@ start-up 436 ms. After: section 1 above (same command, same machine).
 Together, from run to run: 1,655 → 2,100–2,600 revocations/s (+30–55 %), 0.669 → ~0.40 ms of
 CPU per request.
 
-8. **SQLite audit store on a worker thread** (\`src/audit/sqlite-worker-store.ts\`,
-   \`src/audit/sqlite-audit-worker.ts\`; \`audit.sqliteWorker\`, config file only, default true).
+8. **SQLite audit store on a worker thread** (\`src/audit/stores/sqlite-worker-store.ts\`,
+   \`src/audit/stores/sqlite-audit-worker.ts\`; \`audit.sqliteWorker\`, config file only, default true).
    The connection and the unchanged \`SqliteAuditStore\` run on a \`node:worker_threads\` worker,
    so the COMMITs and their fsync no longer stall the event loop; records are still durable
    before the cloud call and before the answer, and a commit is not started later than 100 ms

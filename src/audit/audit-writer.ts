@@ -22,7 +22,7 @@ import { createDeferredOutcomes } from './deferred-outcomes.ts';
 import type { OutcomeSpool } from './outcome-spool.ts';
 import { closeLateAttempts, findLateCommits } from './late-commits.ts';
 import { createProbeTimer } from './probe-timer.ts';
-import { sealRecordWithBody } from './seal-record.ts';
+import { sealRecordWithBody } from './chain/seal-record.ts';
 import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
 import { isLive, settle, takeLive, type WriteJob } from './write-job.ts';
 

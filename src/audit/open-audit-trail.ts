@@ -23,11 +23,11 @@ import {
   buildClosingOutcomeContent,
   type RecordFacts,
 } from './build-audit-record.ts';
-import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './checkpoint.ts';
-import { parseSigningKey } from './checkpoint-key.ts';
-import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
-import type { ChainAdoption } from './adopt-orphan-chains.ts';
-import { openAuditStore } from './open-audit-store.ts';
+import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './chain/checkpoint.ts';
+import { parseSigningKey } from './chain/checkpoint-key.ts';
+import { createCheckpointer, type Checkpointer } from './chain/checkpointer.ts';
+import type { ChainAdoption } from './stores/adopt-orphan-chains.ts';
+import { openAuditStore } from './stores/open-audit-store.ts';
 import { createOutcomeSpool, type OutcomeSpool } from './outcome-spool.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
@@ -245,7 +245,7 @@ async function startAdoption(
   clock: () => number,
 ): Promise<ChainAdoption | null> {
   if (store.kind !== 'postgres' || config.postgresUrl === undefined) return null;
-  const { startChainAdoption } = await import('./adopt-orphan-chains.ts');
+  const { startChainAdoption } = await import('./stores/adopt-orphan-chains.ts');
   return startChainAdoption({
     store,
     url: config.postgresUrl,

@@ -30,7 +30,7 @@ const AUDIT_PROBLEMS: readonly ProblemCode[] = [
 ];
 
 /**
- * The query parameters of GET /v1/audit as src/audit/query-routes.ts accepts them (it refuses
+ * The query parameters of GET /v1/audit as src/http/audit-query-routes.ts accepts them (it refuses
  * any other). Lengths are its bounds; the component test probes each one against the live route.
  */
 export const AUDIT_QUERY_PARAMETERS: readonly {

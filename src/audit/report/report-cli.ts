@@ -7,8 +7,8 @@ import { hostname, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadAuditConfig } from '../../config/load-config.ts';
-import { fileProgress, storeProgress } from '../audit-progress.ts';
-import { createProgress, withProgress } from '../progress.ts';
+import { fileProgress, storeProgress } from '../cli/audit-progress.ts';
+import { createProgress, withProgress } from '../cli/progress.ts';
 import { collectReport, DEFAULT_REPORT_MAX_RECORDS, type PassTracker } from './collect-report.ts';
 import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import {

@@ -21,7 +21,7 @@ import {
   type StoreHealth,
   type StoredRecord,
   type StoreQuery,
-} from './audit-store.ts';
+} from '../audit-store.ts';
 import {
   AUDIT_COLUMNS,
   auditColumnList,
@@ -29,8 +29,8 @@ import {
   fromAuditRow,
   type AuditRow,
 } from './audit-row.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { CheckpointFileError, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { canonicalJson } from '../chain/canonical-json.ts';
+import { CheckpointFileError, parseCheckpoint, type Checkpoint } from '../chain/checkpoint.ts';
 import {
   applyPostgresMigrations,
   MIGRATION_TIMEOUT_MS,

@@ -12,9 +12,9 @@ import {
   MAX_AUDIT_PAGE_LIMIT,
   type AuditQuery,
   type AuditReader,
-} from './audit-reader.ts';
-import type { AuditRecord } from './audit-record.ts';
-import { AUDIT_RESULTS, type AuditResult } from './audit-trail.ts';
+} from '../audit/audit-reader.ts';
+import type { AuditRecord } from '../audit/audit-record.ts';
+import { AUDIT_RESULTS, type AuditResult } from '../audit/audit-trail.ts';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 

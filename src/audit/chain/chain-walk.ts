@@ -1,7 +1,7 @@
 // The state of a chain walk: the head of each chain seen so far and the counts a verification
 // reports. Constant memory: one head per chain, whatever the number of records.
 
-import { GENESIS_HASH } from './audit-record.ts';
+import { GENESIS_HASH } from '../audit-record.ts';
 
 export interface ChainState {
   chain: string;

@@ -7,18 +7,18 @@ import { readFileSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/config-error.ts';
-import { loadAuditConfig } from '../config/load-config.ts';
-import { scanStore } from './audit-reader.ts';
-import type { AuditStore } from './audit-store.ts';
-import { CheckpointFileError, readCheckpoints, type Checkpoint } from './checkpoint.ts';
-import { parseSigningKey, parseVerifyKey } from './checkpoint-key.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import { loadAuditConfig } from '../../config/load-config.ts';
+import { scanStore } from '../audit-reader.ts';
+import type { AuditStore } from '../audit-store.ts';
+import { CheckpointFileError, readCheckpoints, type Checkpoint } from '../chain/checkpoint.ts';
+import { parseSigningKey, parseVerifyKey } from '../chain/checkpoint-key.ts';
 import { fileProgress, storeProgress } from './audit-progress.ts';
-import { openAuditStore } from './open-audit-store.ts';
+import { openAuditStore } from '../stores/open-audit-store.ts';
 import { readNdjson } from './read-ndjson.ts';
-import { recordForVerification } from './stored-record.ts';
-import { verifyChain, type VerifyResult } from './verify-chain.ts';
-import { createWitnessCheck, readWitness, type WitnessFinding } from './witness.ts';
+import { recordForVerification } from '../stored-record.ts';
+import { verifyChain, type VerifyResult } from '../chain/verify-chain.ts';
+import { createWitnessCheck, readWitness, type WitnessFinding } from '../chain/witness.ts';
 
 const USAGE = `usage: npm run audit:verify -- [--file EXPORT.ndjson] [--checkpoints FILE] [--public-key FILE]... [--witness FILE] [--json]
 

@@ -21,7 +21,7 @@ import {
   type StoreHealth,
   type StoredRecord,
   type StoreQuery,
-} from './audit-store.ts';
+} from '../audit-store.ts';
 import { auditColumnList, auditRowValues, fromAuditRow, type AuditRow } from './audit-row.ts';
 
 /** Short: a locked database must fail a write well within a second (the writer retries). */

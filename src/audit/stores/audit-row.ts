@@ -1,7 +1,7 @@
 // The row of an audit record as both stores keep it: the same columns, in the same order, in
 // SQLite and PostgreSQL, mapped to and from StoredRecord in one place.
 
-import type { StoredRecord } from './audit-store.ts';
+import type { StoredRecord } from '../audit-store.ts';
 
 export const AUDIT_COLUMNS = [
   'chain',
