@@ -125,7 +125,7 @@ await gateway.stop(30_000);
 const exit = await gateway.exited;
 const verify = spawnSync(
   process.execPath,
-  [join(import.meta.dirname, '../src/audit/verify-cli.ts'), '--json'],
+  [join(import.meta.dirname, '../src/audit/cli/verify-cli.ts'), '--json'],
   {
     env: { PATH: process.env.PATH ?? '', ...setup.env },
     encoding: 'utf8',

@@ -206,7 +206,7 @@ function timeVerify(setup: GatewaySetup): { seconds: number; records: number; ok
   const t = performance.now();
   const result = spawnSync(
     process.execPath,
-    [join(import.meta.dirname, '../src/audit/verify-cli.ts'), '--json'],
+    [join(import.meta.dirname, '../src/audit/cli/verify-cli.ts'), '--json'],
     {
       env: { PATH: process.env.PATH ?? '', ...setup.env },
       encoding: 'utf8',

@@ -8,7 +8,7 @@ import type { Store } from 'express-rate-limit';
 import { Registry } from 'prom-client';
 import type { AppDeps } from './app.ts';
 import { openAuditTrail, type OpenedAuditTrail } from './audit/open-audit-trail.ts';
-import { createAuditQueryHandler } from './audit/query-routes.ts';
+import { createAuditQueryHandler } from './http/audit-query-routes.ts';
 import { createPolicy } from './authz/policy.ts';
 import { EndpointConfigError } from './cloud/endpoint-config-error.ts';
 import { endpointLookupOf, resolveEndpoints } from './cloud/resolve-endpoints.ts';

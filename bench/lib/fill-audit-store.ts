@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRecordContent } from '../../src/audit/audit-record.ts';
 import { GENESIS_HASH } from '../../src/audit/audit-record.ts';
-import { sealRecord } from '../../src/audit/seal-record.ts';
-import { openSqliteAuditStore } from '../../src/audit/sqlite-audit-store.ts';
+import { sealRecord } from '../../src/audit/chain/seal-record.ts';
+import { openSqliteAuditStore } from '../../src/audit/stores/sqlite-audit-store.ts';
 import { parseStoredRecord, toStoredRecord } from '../../src/audit/stored-record.ts';
 
 const BATCH = 10_000;

@@ -6,10 +6,10 @@
 import type { KeyObject } from 'node:crypto';
 import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
-import type { Checkpoint } from '../../src/audit/checkpoint.ts';
-import { openSqliteAuditStore } from '../../src/audit/sqlite-audit-store.ts';
+import type { Checkpoint } from '../../src/audit/chain/checkpoint.ts';
+import { openSqliteAuditStore } from '../../src/audit/stores/sqlite-audit-store.ts';
 import { parseStoredRecord, recordForVerification } from '../../src/audit/stored-record.ts';
-import { verifyChain } from '../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import type { ClientAnswer } from './drive-load.ts';
 
 export const RECOVERY_REASON = 'process-ended-before-outcome';

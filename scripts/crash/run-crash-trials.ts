@@ -8,8 +8,8 @@ import { createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { readCheckpoints } from '../../src/audit/checkpoint.ts';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,

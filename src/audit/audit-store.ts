@@ -5,7 +5,7 @@
 
 import type { AuditPhase } from './audit-record.ts';
 import type { AuditResult } from './audit-trail.ts';
-import type { Checkpoint } from './checkpoint.ts';
+import type { Checkpoint } from './chain/checkpoint.ts';
 
 /** The newest record of a chain; `{ seq: 0, hash: GENESIS_HASH }` for an empty chain. */
 export interface ChainHead {

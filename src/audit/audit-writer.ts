@@ -5,28 +5,33 @@
 // outcomes that could not be written and writes them first once the store is back, and refuses
 // to continue a chain whose head it cannot find in the store.
 
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { AuditRecord, AuditRecordContent } from './audit-record.ts';
-import { GENESIS_HASH } from './audit-record.ts';
-import { AuditStoreError, type AuditStore, type ChainHead } from './audit-store.ts';
+import {
+  AuditStoreError,
+  type AppendOptions,
+  type AuditStore,
+  type ChainHead,
+} from './audit-store.ts';
 import type { AuditReceipt, ReadinessReport } from './audit-trail.ts';
-import { buildClosingOutcomeContent } from './build-audit-record.ts';
+import { createDeferredOutcomes } from './deferred-outcomes.ts';
 import type { OutcomeSpool } from './outcome-spool.ts';
-import { sealRecordWithBody } from './seal-record.ts';
+import { closeLateAttempts, findLateCommits } from './late-commits.ts';
+import { createProbeTimer } from './probe-timer.ts';
+import { sealRecordWithBody } from './chain/seal-record.ts';
 import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
+import { isLive, settle, takeLive, type WriteJob } from './write-job.ts';
 
 /** A write not durable by then is refused: the caller must hear 503 within about a second. */
 export const DEFAULT_WRITE_DEADLINE_MS = 800;
 /** Bounds how long one commit blocks the thread that runs it (node:sqlite is synchronous). */
 export const DEFAULT_MAX_BATCH_RECORDS = 256;
 export const DEFAULT_PROBE_INTERVAL_MS = 1000;
-/** Outcomes kept in memory while the store is down; each is one request that was answered 503. */
-export const DEFAULT_MAX_DEFERRED_OUTCOMES = 10_000;
+export { DEFAULT_MAX_DEFERRED_OUTCOMES } from './deferred-outcomes.ts';
 const BUSY_RETRY_MS = 20;
 /**
  * A commit may start until this long before the oldest caller's deadline, no later: time for
@@ -78,30 +83,16 @@ export interface AuditWriter {
   close(): Promise<void>;
 }
 
-interface Job {
-  readonly content: AuditRecordContent;
-  readonly enqueuedAt: number;
-  readonly resolve: (receipt: AuditReceipt) => void;
-  readonly reject: (error: ProblemError) => void;
-  /** Set when the job was answered (committed, refused, or its deadline passed). */
-  settled: boolean;
-  /** Already went through one immediate recovery: a second failure refuses it. */
-  retried: boolean;
-  timer: NodeJS.Timeout | undefined;
-}
-
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const { store, chain, metrics, logger, clock } = options;
   const deadlineMs = options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
   const maxBatch = Math.max(1, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS);
-  const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
-  const maxDeferred = options.maxDeferredOutcomes ?? DEFAULT_MAX_DEFERRED_OUTCOMES;
   const labels = { store: store.kind };
 
   let head: ChainHead = options.head;
-  let queue: Job[] = [];
+  let queue: WriteJob[] = [];
   /** Outcomes nobody waits for any more: deferred ones, and ones that close stray attempts. */
-  let deferred: AuditRecordContent[] = [];
+  const deferred = createDeferredOutcomes(options);
   /** Ids of records whose commit failed in a way that may still have reached the store. */
   const uncertain = new Set<string>();
   let failure: string | null = null;
@@ -109,7 +100,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   let lastBusy: string | null = null;
   /** The one piece of store work in progress (a drain or a probe); they never overlap. */
   let running: Promise<void> | null = null;
-  let probeTimer: NodeJS.Timeout | null = null;
+  const probeTimer = createProbeTimer(options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS, probe);
   let closing = false;
   const stats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0 };
   metrics.auditChainHeadSeq.set({ chain }, head.seq);
@@ -117,7 +108,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   function write(content: AuditRecordContent): Promise<AuditReceipt> {
     if (closing) return Promise.reject(unavailable('the audit trail is shutting down'));
     return new Promise<AuditReceipt>((resolve, reject) => {
-      const job: Job = {
+      const job: WriteJob = {
         content,
         enqueuedAt: performance.now(),
         resolve,
@@ -129,17 +120,21 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       // The deadline holds whatever the store does, even if a commit hangs: the caller hears
       // 503 in time, and a commit that lands later is adopted (see commit and adopt).
       job.timer = setTimeout(() => {
-        if (job.settled) return;
-        if (failure === null) {
-          failure = lastBusy ?? `${store.location} did not commit within ${deadlineMs} ms`;
-          logger.error({ chain, store: store.kind }, 'audit store failing: %s', failure);
-          startProbe();
-        }
-        refuse([job], failure);
+        deadlinePassed(job);
       }, deadlineMs);
       queue.push(job);
       kick();
     });
+  }
+
+  function deadlinePassed(job: WriteJob): void {
+    if (job.settled) return;
+    if (failure === null) {
+      failure = lastBusy ?? `${store.location} did not commit within ${deadlineMs} ms`;
+      logger.error({ chain, store: store.kind }, 'audit store failing: %s', failure);
+      startProbe();
+    }
+    refuse([job], failure);
   }
 
   function kick(): void {
@@ -160,10 +155,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       });
   }
 
-  function takeQueued(limit = Number.POSITIVE_INFINITY): Job[] {
-    const live = queue.filter((job) => !job.settled);
-    const taken = live.slice(0, limit);
-    queue = live.slice(taken.length);
+  function takeQueued(limit = Number.POSITIVE_INFINITY): WriteJob[] {
+    const { taken, rest } = takeLive(queue, limit);
+    queue = rest;
     return taken;
   }
 
@@ -186,65 +180,83 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   }
 
   /** One transaction: deferred outcomes first (they are older), then the queued jobs. */
-  async function commit(jobs: readonly Job[]): Promise<boolean> {
-    const carried = deferred.slice(0, Math.max(0, maxBatch - jobs.length));
+  async function commit(jobs: readonly WriteJob[]): Promise<boolean> {
+    const carried = deferred.peek(maxBatch - jobs.length);
     const contents = [...carried, ...jobs.map((job) => job.content)];
     if (contents.length === 0) return true;
     const sealed = seal(contents);
     const records = sealed.map(({ record }) => record);
-    const waiting = jobs.filter(live).map((job) => job.enqueuedAt);
-    const oldest = waiting.length > 0 ? Math.min(...waiting) : undefined;
     try {
       await store.append(
         chain,
         head,
         sealed.map(({ record, body }) => toStoredRecordWithBody(record, body)),
-        oldest === undefined
-          ? {}
-          : {
-              commitBy:
-                performance.timeOrigin +
-                oldest +
-                deadlineMs -
-                Math.min(COMMIT_ALLOWANCE_MS, deadlineMs / 4),
-            },
+        appendOptions(jobs),
       );
     } catch (caught) {
-      let error = caught;
-      if (error instanceof AuditStoreError && error.kind === 'busy' && jobs.some(live)) {
-        // Locked by someone else: retry until the jobs' deadlines refuse them.
-        lastBusy = error.message;
-        queue.unshift(...jobs);
-        await sleep(BUSY_RETRY_MS);
-        return true;
-      }
-      for (const record of records) uncertain.add(record.id);
-      const fresh = jobs.filter((job) => live(job) && !job.retried);
-      if (error instanceof AuditStoreError && error.kind !== 'busy' && fresh.length > 0) {
-        // Once per job, at once: reopen a replaced file, reconcile a head that moved because a
-        // commit we took for failed did land. A precise reason, or no refusal at all.
-        for (const job of jobs) job.retried = true;
-        try {
-          await recover();
-          queue.unshift(...jobs);
-          return true;
-        } catch (recoverError) {
-          error = recoverError;
-        }
-      }
-      stats.failedCommits += 1;
-      refuse(jobs, markFailed(error));
-      return false;
+      return commitFailed(jobs, records, caught);
     }
+    committed(jobs, carried.length, records);
+    return true;
+  }
+
+  /** The commit must start in time for the oldest live caller's deadline. */
+  function appendOptions(jobs: readonly WriteJob[]): AppendOptions {
+    const waiting = jobs.filter(isLive).map((job) => job.enqueuedAt);
+    if (waiting.length === 0) return {};
+    const oldest = Math.min(...waiting);
+    const allowance = Math.min(COMMIT_ALLOWANCE_MS, deadlineMs / 4);
+    return { commitBy: performance.timeOrigin + oldest + deadlineMs - allowance };
+  }
+
+  /** Retries a busy store, recovers once per job, else refuses; false stops the drain. */
+  async function commitFailed(
+    jobs: readonly WriteJob[],
+    records: readonly AuditRecord[],
+    caught: unknown,
+  ): Promise<boolean> {
+    let error = caught;
+    if (error instanceof AuditStoreError && error.kind === 'busy' && jobs.some(isLive)) {
+      // Locked by someone else: retry until the jobs' deadlines refuse them.
+      lastBusy = error.message;
+      queue.unshift(...jobs);
+      await sleep(BUSY_RETRY_MS);
+      return true;
+    }
+    for (const record of records) uncertain.add(record.id);
+    const fresh = jobs.filter((job) => isLive(job) && !job.retried);
+    if (error instanceof AuditStoreError && error.kind !== 'busy' && fresh.length > 0) {
+      // Once per job, at once: reopen a replaced file, reconcile a head that moved because a
+      // commit we took for failed did land. A precise reason, or no refusal at all.
+      for (const job of jobs) job.retried = true;
+      try {
+        await recover();
+        queue.unshift(...jobs);
+        return true;
+      } catch (recoverError) {
+        error = recoverError;
+      }
+    }
+    stats.failedCommits += 1;
+    refuse(jobs, markFailed(error));
+    return false;
+  }
+
+  /** Advances the head and answers the callers still waiting; adopts the late ones. */
+  function committed(
+    jobs: readonly WriteJob[],
+    carried: number,
+    records: readonly AuditRecord[],
+  ): void {
     const last = records[records.length - 1];
     if (last !== undefined) head = { seq: last.seq, hash: last.hash };
     uncertain.clear();
     lastBusy = null;
-    deferred = deferred.slice(carried.length);
+    deferred.drop(carried);
     if (failure !== null) {
       logger.info({ chain, store: store.kind, head: head.seq }, 'audit store recovered');
       failure = null;
-      stopProbe();
+      probeTimer.stop();
     }
     stats.commits += 1;
     stats.records += records.length;
@@ -253,7 +265,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     const now = performance.now();
     const late: AuditRecord[] = [];
     for (const [index, job] of jobs.entries()) {
-      const record = records[carried.length + index];
+      const record = records[carried + index];
       if (record === undefined) continue;
       if (job.settled) {
         late.push(record);
@@ -265,7 +277,6 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     }
     if (late.length > 0) adopt(late);
     options.onCommit?.(head, records.length);
-    return true;
   }
 
   function seal(
@@ -279,68 +290,16 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     });
   }
 
-  function live(job: Job): boolean {
-    return !job.settled;
-  }
-
-  function settle(job: Job): void {
-    job.settled = true;
-    clearTimeout(job.timer);
-  }
-
   /** Refuses the jobs with AUDIT_UNAVAILABLE; their outcomes are kept and written later. */
-  function refuse(jobs: readonly Job[], reason: string): void {
-    const refused = jobs.filter(live);
+  function refuse(jobs: readonly WriteJob[], reason: string): void {
+    const refused = jobs.filter(isLive);
     if (refused.length === 0) return;
     metrics.auditWriteFailures.inc(labels, refused.length);
     for (const job of refused) {
       settle(job);
-      if (job.content.phase === 'outcome') defer(job.content);
+      if (job.content.phase === 'outcome') deferred.defer(job.content);
       job.reject(unavailable(reason));
     }
-  }
-
-  function defer(content: AuditRecordContent): void {
-    const outcome = content.outcome;
-    const marked =
-      outcome === undefined
-        ? content
-        : {
-            ...content,
-            outcome: {
-              ...outcome,
-              deferred: { answeredStatus: 503, answeredCode: 'AUDIT_UNAVAILABLE' },
-            },
-          };
-    if (deferred.length >= maxDeferred) {
-      spill([marked], 'too many outcomes wait for the store');
-      return;
-    }
-    deferred.push(marked);
-  }
-
-  /**
-   * Outcomes that cannot wait here go to the spool, and into the trail at the next start. When
-   * even that fails they are lost, and the log says exactly what that means.
-   */
-  function spill(outcomes: readonly AuditRecordContent[], why: string): void {
-    const requestIds = outcomes.slice(0, 20).map((content) => content.requestId);
-    if (options.spool !== undefined) {
-      try {
-        options.spool.save(outcomes);
-        logger.warn(
-          { chain, outcomes: outcomes.length, spool: options.spool.path, requestIds },
-          `audit outcomes spooled (${why}); they are written into the trail at the next start`,
-        );
-        return;
-      } catch (error) {
-        logger.error({ err: error, chain, spool: options.spool.path }, 'audit spool failed');
-      }
-    }
-    logger.error(
-      { chain, outcomes: outcomes.length, requestIds },
-      `audit outcomes lost (${why}): requests that had an attempt record get an outcome "unknown" at the next start; refusals made before any attempt record leave no record`,
-    );
   }
 
   /** Fails the trail (readiness, background probe) and returns the reason. */
@@ -362,73 +321,28 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       logger.info({ chain, store: store.kind, head: head.seq }, 'audit store recovered');
     }
     failure = null;
-    stopProbe();
+    probeTimer.stop();
   }
 
-  /**
-   * Makes the in-memory head agree with the store. A store ahead of us by records we tried to
-   * write (a commit that failed late) is adopted; anything else — fewer records, other records,
-   * another writer — means the chain we hold is not the one in the store, and we refuse to
-   * continue it: appending to a chain whose earlier records we cannot see would hide their loss.
-   */
+  /** Makes the in-memory head agree with the store (late-commits.ts), adopting late commits. */
   async function reconcile(): Promise<void> {
-    const stored = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
-    if (stored.seq === head.seq && stored.hash === head.hash) return;
-    if (stored.seq > head.seq && stored.seq - head.seq <= 5000) {
-      const extra = await store.query({
-        chain,
-        after: { chain, seq: head.seq },
-        limit: stored.seq - head.seq,
-      });
-      let previous = head;
-      const ours = extra.every((record) => {
-        const linked = record.prevHash === previous.hash && record.seq === previous.seq + 1;
-        previous = { seq: record.seq, hash: record.hash };
-        return linked && uncertain.has(record.id);
-      });
-      if (ours && previous.seq === stored.seq && previous.hash === stored.hash) {
-        head = stored;
-        metrics.auditChainHeadSeq.set({ chain }, head.seq);
-        uncertain.clear();
-        adopt(extra.map(parseStoredRecord));
-        return;
-      }
-    }
-    throw new AuditStoreError(
-      'conflict',
-      `chain ${chain} is at seq ${head.seq} in this process but at seq ${stored.seq} in ${store.location}; refusing to continue a chain whose records it cannot see`,
-    );
+    const late = await findLateCommits(store, chain, head, uncertain);
+    if (late.records.length === 0) return;
+    head = late.head;
+    metrics.auditChainHeadSeq.set({ chain }, head.seq);
+    uncertain.clear();
+    adopt(late.records.map(parseStoredRecord));
   }
 
   /** Records that reached the store after their callers had been refused. */
   function adopt(records: readonly AuditRecord[]): void {
-    const adopted = new Set(records.map((record) => record.id));
-    deferred = deferred.filter((content) => !adopted.has(content.id));
-    const closers: AuditRecordContent[] = [];
-    for (const record of records) {
-      if (record.phase !== 'attempt') continue;
-      // The caller was answered 503 and, write-ahead, the cloud was not called.
-      closers.push(
-        buildClosingOutcomeContent(record, randomUUID(), new Date(clock()).toISOString(), {
-          result: 'failed',
-          status: 503,
-          code: 'AUDIT_UNAVAILABLE',
-          upstream: null,
-          attempts: 0,
-          durationMs: null,
-          attemptId: record.id,
-          reason: 'attempt-durable-after-refusal',
-        }),
-      );
-    }
-    deferred.unshift(...closers);
+    deferred.forget(new Set(records.map((record) => record.id)));
+    deferred.prepend(closeLateAttempts(records, new Date(clock()).toISOString()));
     logger.warn({ chain, records: records.length }, 'audit records committed late were adopted');
   }
 
   function startProbe(): void {
-    if (probeTimer !== null || closing) return;
-    probeTimer = setInterval(probe, probeIntervalMs);
-    probeTimer.unref();
+    if (!closing) probeTimer.start();
   }
 
   function probe(): void {
@@ -442,11 +356,6 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         // Records that arrived during the probe are written now, or refused now.
         if (queue.length > 0 || (deferred.length > 0 && failure === null)) kick();
       });
-  }
-
-  function stopProbe(): void {
-    if (probeTimer !== null) clearInterval(probeTimer);
-    probeTimer = null;
   }
 
   function readiness(): ReadinessReport {
@@ -475,7 +384,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     idle,
     async close() {
       closing = true;
-      stopProbe();
+      probeTimer.stop();
       await idle();
       // One last chance for deferred outcomes; what still cannot be written is spooled.
       try {
@@ -486,11 +395,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       } catch (error) {
         markFailed(error);
       }
-      stopProbe();
-      if (deferred.length > 0) {
-        spill(deferred, 'the store would not take them before shutdown');
-        deferred = [];
-      }
+      probeTimer.stop();
+      deferred.spillAll('the store would not take them before shutdown');
     },
   };
 }

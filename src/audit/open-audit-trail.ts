@@ -2,7 +2,7 @@
 // the signed checkpoints, and — before anything may be written — crash recovery, which closes
 // every attempt a previous run left without an outcome (docs/api.md "Audit records").
 
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,15 +14,20 @@ import type { AuditStore, ChainHead } from './audit-store.ts';
 import type { AuditOutcome, AuditReceipt, AuditTrail } from './audit-trail.ts';
 import {
   createAuditWriter,
+  type AuditWriter,
   type AuditWriterOptions,
   type AuditWriterStats,
 } from './audit-writer.ts';
-import { buildAuditRecordContent, buildClosingOutcomeContent } from './build-audit-record.ts';
-import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './checkpoint.ts';
-import { parseSigningKey } from './checkpoint-key.ts';
-import { createCheckpointer, type Checkpointer } from './checkpointer.ts';
-import type { ChainAdoption } from './adopt-orphan-chains.ts';
-import { openAuditStore } from './open-audit-store.ts';
+import {
+  buildAuditRecordContent,
+  buildClosingOutcomeContent,
+  type RecordFacts,
+} from './build-audit-record.ts';
+import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './chain/checkpoint.ts';
+import { parseSigningKey } from './chain/checkpoint-key.ts';
+import { createCheckpointer, type Checkpointer } from './chain/checkpointer.ts';
+import type { ChainAdoption } from './stores/adopt-orphan-chains.ts';
+import { openAuditStore } from './stores/open-audit-store.ts';
 import { createOutcomeSpool, type OutcomeSpool } from './outcome-spool.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
@@ -59,14 +64,13 @@ export type OpenedAuditTrail = AuditTrail & {
 };
 
 export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<OpenedAuditTrail> {
-  const { config, metrics, logger } = options;
+  const { config } = options;
   const clock = options.clock ?? Date.now;
   const chain = chainName(config.instanceId);
   const signingKey =
     config.checkpoints.signingKey === undefined
       ? undefined
       : parseSigningKey(config.checkpoints.signingKey);
-
   const store = options.store ?? (await openAuditStore(config, { chain }));
   // A store that keeps checkpoints (PostgreSQL) gets them; the file then only when configured.
   const checkpointPath =
@@ -78,14 +82,14 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
   try {
     const head = (await store.head(chain)) ?? { seq: 0, hash: GENESIS_HASH };
     const last = await checkAgainstLastCheckpoint(store, chain, head, checkpointPath);
-
+    // The checkpointer counts what the writer commits, and reads the writer's head.
     let checkpointer: Checkpointer | null = null;
     const writer = createAuditWriter({
       store,
       chain,
       head,
-      metrics,
-      logger,
+      metrics: options.metrics,
+      logger: options.logger,
       clock,
       ...options.writer,
       ...(spool !== undefined ? { spool } : {}),
@@ -93,102 +97,140 @@ export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<Op
         checkpointer?.committed(records);
       },
     });
-    if (signingKey !== undefined) {
-      checkpointer = createCheckpointer({
-        path: checkpointPath,
-        ...(store.appendCheckpoint !== undefined
-          ? { store: { appendCheckpoint: store.appendCheckpoint.bind(store) } }
-          : {}),
-        key: signingKey,
-        chain,
-        everyRecords: config.checkpoints.everyRecords,
-        intervalSeconds: config.checkpoints.intervalSeconds,
-        last,
-        head: () => writer.head(),
-        clock,
-        metrics,
-        logger,
-      });
-    }
-
-    let danglingRecovered: number;
-    let spooledReplayed = 0;
-    try {
-      // Spooled outcomes first: one that closes an attempt keeps what really happened.
-      if (spool !== undefined) spooledReplayed = await replaySpool(spool, writer, logger);
-      danglingRecovered = await closeDanglingAttempts(
-        store,
-        chain,
-        (content) => writer.write(content),
-        clock,
-      );
-    } catch (error) {
-      await checkpointer?.close();
-      await writer.close();
-      throw error;
-    }
-    if (danglingRecovered > 0) {
-      metrics.auditDanglingRecovered.inc(danglingRecovered);
-      logger.warn(
-        { chain, attempts: danglingRecovered },
-        'audit attempts left without an outcome by a previous run were closed as unknown',
-      );
-    }
-    logger.info(
+    checkpointer =
+      signingKey === undefined
+        ? null
+        : startCheckpointer(options, { store, chain, clock, writer }, signingKey, {
+            path: checkpointPath,
+            last,
+          });
+    const parts: TrailParts = { store, chain, clock, writer, checkpointer };
+    const recovered = await recover(options, parts, spool);
+    options.logger.info(
       { chain, store: store.kind, location: store.location, head: writer.head().seq },
       'audit trail open',
     );
     const adoption = await startAdoption(store, config, chain, options, clock);
-
-    const now = () => new Date(clock()).toISOString();
-    let closed: Promise<void> | null = null;
-    return {
-      chain,
-      reader: createAuditReader(store),
-      recordAttempt(event) {
-        return guard(() =>
-          writer.write(
-            buildAuditRecordContent({ id: randomUUID(), time: now(), phase: 'attempt', event }),
-          ),
-        );
-      },
-      recordOutcome(event, outcome) {
-        return guard(() =>
-          writer.write(
-            buildAuditRecordContent({
-              id: randomUUID(),
-              time: now(),
-              phase: 'outcome',
-              event,
-              outcome: outcomeFacts(outcome),
-            }),
-          ),
-        );
-      },
-      readiness: () => writer.readiness(),
-      stats: () => ({
-        ...writer.stats(),
-        head: writer.head(),
-        checkpointsWritten: checkpointer?.stats().written ?? 0,
-        danglingRecovered,
-        spooledReplayed,
-      }),
-      checkpoint: () => checkpointer?.checkpoint() ?? null,
-      close() {
-        closed ??= (async () => {
-          await adoption?.close();
-          await writer.close();
-          await checkpointer?.close();
-          await store.close();
-          logger.info({ chain, head: writer.head().seq }, 'audit trail closed');
-        })();
-        return closed;
-      },
-    };
+    return trailOf(parts, recovered, adoption, options.logger);
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+/** What the opened trail is made of. */
+interface TrailParts {
+  readonly store: AuditStore;
+  readonly chain: string;
+  readonly clock: () => number;
+  readonly writer: AuditWriter;
+  readonly checkpointer: Checkpointer | null;
+}
+
+interface Recovered {
+  readonly danglingRecovered: number;
+  readonly spooledReplayed: number;
+}
+
+/** The checkpointer that signs the head of this chain with `key`. */
+function startCheckpointer(
+  options: OpenAuditTrailOptions,
+  parts: Omit<TrailParts, 'checkpointer'>,
+  key: KeyObject,
+  { path, last }: { readonly path: string | undefined; readonly last: Checkpoint | null },
+): Checkpointer {
+  const { config, metrics, logger } = options;
+  const { store, writer } = parts;
+  return createCheckpointer({
+    path,
+    ...(store.appendCheckpoint !== undefined
+      ? { store: { appendCheckpoint: store.appendCheckpoint.bind(store) } }
+      : {}),
+    key,
+    chain: parts.chain,
+    everyRecords: config.checkpoints.everyRecords,
+    intervalSeconds: config.checkpoints.intervalSeconds,
+    last,
+    head: () => writer.head(),
+    clock: parts.clock,
+    metrics,
+    logger,
+  });
+}
+
+/** Crash recovery at open: spooled outcomes, then attempts a previous run left open. */
+async function recover(
+  options: OpenAuditTrailOptions,
+  parts: TrailParts,
+  spool: OutcomeSpool | undefined,
+): Promise<Recovered> {
+  const { metrics, logger } = options;
+  const { store, chain, writer } = parts;
+  let danglingRecovered: number;
+  let spooledReplayed = 0;
+  try {
+    // Spooled outcomes first: one that closes an attempt keeps what really happened.
+    if (spool !== undefined) spooledReplayed = await replaySpool(spool, writer, logger);
+    danglingRecovered = await closeDanglingAttempts(
+      store,
+      chain,
+      (content) => writer.write(content),
+      parts.clock,
+    );
+  } catch (error) {
+    await parts.checkpointer?.close();
+    await writer.close();
+    throw error;
+  }
+  if (danglingRecovered > 0) {
+    metrics.auditDanglingRecovered.inc(danglingRecovered);
+    logger.warn(
+      { chain, attempts: danglingRecovered },
+      'audit attempts left without an outcome by a previous run were closed as unknown',
+    );
+  }
+  return { danglingRecovered, spooledReplayed };
+}
+
+/** The trail the pipeline writes to, over its open parts. */
+function trailOf(
+  parts: TrailParts,
+  recovered: Recovered,
+  adoption: ChainAdoption | null,
+  logger: Logger,
+): OpenedAuditTrail {
+  const { store, chain, writer, checkpointer } = parts;
+  const now = () => new Date(parts.clock()).toISOString();
+  const record = (fields: Omit<RecordFacts, 'id' | 'time'>) =>
+    guard(() =>
+      writer.write(buildAuditRecordContent({ id: randomUUID(), time: now(), ...fields })),
+    );
+  let closed: Promise<void> | null = null;
+  return {
+    chain,
+    reader: createAuditReader(store),
+    recordAttempt: (event) => record({ phase: 'attempt', event }),
+    recordOutcome: (event, outcome) =>
+      record({ phase: 'outcome', event, outcome: outcomeFacts(outcome) }),
+    readiness: () => writer.readiness(),
+    stats: () => ({
+      ...writer.stats(),
+      head: writer.head(),
+      checkpointsWritten: checkpointer?.stats().written ?? 0,
+      ...recovered,
+    }),
+    checkpoint: () => checkpointer?.checkpoint() ?? null,
+    close() {
+      closed ??= (async () => {
+        await adoption?.close();
+        await writer.close();
+        await checkpointer?.close();
+        await store.close();
+        logger.info({ chain, head: writer.head().seq }, 'audit trail closed');
+      })();
+      return closed;
+    },
+  };
 }
 
 /**
@@ -203,7 +245,7 @@ async function startAdoption(
   clock: () => number,
 ): Promise<ChainAdoption | null> {
   if (store.kind !== 'postgres' || config.postgresUrl === undefined) return null;
-  const { startChainAdoption } = await import('./adopt-orphan-chains.ts');
+  const { startChainAdoption } = await import('./stores/adopt-orphan-chains.ts');
   return startChainAdoption({
     store,
     url: config.postgresUrl,

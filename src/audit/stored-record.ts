@@ -1,7 +1,7 @@
 import type { AuditRecord } from './audit-record.ts';
 import type { StoredRecord } from './audit-store.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { hashRecord } from './seal-record.ts';
+import { canonicalJson } from './chain/canonical-json.ts';
+import { hashRecord } from './chain/seal-record.ts';
 
 /** A sealed record with the index columns every store keeps beside its canonical body. */
 export function toStoredRecord(record: AuditRecord): StoredRecord {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PERMISSIONS, SERVICES } from '../operations/catalog.ts';
 import { PROJECT_ALIAS } from '../operations/param-rules.ts';
-import { isSigningKey, SIGNING_KEY_MESSAGE } from '../audit/checkpoint-key.ts';
+import { isSigningKey, SIGNING_KEY_MESSAGE } from '../audit/chain/checkpoint-key.ts';
 import { isValidCidr } from './cidr-syntax.ts';
 import {
   canCheckCredentials,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from '../app.ts';
-import { generateCheckpointKey } from '../audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../audit/chain/checkpoint-key.ts';
 import { composeDeps } from '../compose.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { explainListenError } from '../http/explain-listen-error.ts';

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
 import type { AuditEvent, AuditOutcome, AuditTrail } from '../audit/audit-trail.ts';
-import type { AuditReadFilter, AuditReadRecorder, StreamEnd } from '../audit/query-routes.ts';
+import type { AuditReadFilter, AuditReadRecorder, StreamEnd } from './audit-query-routes.ts';
 import { scopeOf } from './request-scope.ts';
 
 export const AUDIT_READ_OPERATION = 'audit.read';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { scopeOf } from './request-scope.ts';
 import { ProblemError } from '../problems/problem-error.ts';
-import type { AuditReadRecorder } from '../audit/query-routes.ts';
+import type { AuditReadRecorder } from './audit-query-routes.ts';
 import { collectReport } from '../audit/report/collect-report.ts';
 import type { ReportPeriod } from '../audit/report/report-data.ts';
 import { openConfiguredReportSource, type ReportSource } from '../audit/report/report-source.ts';

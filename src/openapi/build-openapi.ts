@@ -31,7 +31,8 @@ const AUDIT_PROBLEMS: readonly ProblemCode[] = [
 ];
 
 /**
- * The query parameters of GET /v1/audit, read from the schema the route validates with (it
+ * The query parameters of GET /v1/audit, read from the schema the route
+ * (src/http/audit-query-routes.ts) validates with (it
  * refuses any other); the component test probes each bound against the live route.
  */
 export const AUDIT_QUERY_PARAMETERS: readonly {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { verifyChain } from '../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { callRoute, KMS_PATH, readTrail } from './support-audit-trail.ts';
 

@@ -41,7 +41,7 @@ import {
   type Answer,
 } from './support-audit-trail.ts';
 
-const VERIFY_CLI = fileURLToPath(new URL('../../src/audit/verify-cli.ts', import.meta.url));
+const VERIFY_CLI = fileURLToPath(new URL('../../src/audit/cli/verify-cli.ts', import.meta.url));
 const PROBLEM_JSON = /^application\/problem\+json/;
 /** "Within about a second": the trail's write deadline is 800 ms; this only says "not hung". */
 const REFUSAL_BOUND_MS = 2000;

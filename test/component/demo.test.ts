@@ -125,7 +125,7 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
   for (const [, name, value] of verifyLine.matchAll(/(RESCIND_[A-Z_]+)=(\S+)/g)) {
     if (name !== undefined && value !== undefined) env[name] = value;
   }
-  const verified = spawnSync(process.execPath, ['src/audit/verify-cli.ts'], {
+  const verified = spawnSync(process.execPath, ['src/audit/cli/verify-cli.ts'], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
   });

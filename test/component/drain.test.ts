@@ -12,8 +12,8 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
-import { readCheckpoints } from '../../src/audit/checkpoint.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
+import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
   DEMO_ACCOUNT,
@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-const VERIFY = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const INSTANCES = 4;
 const CALLERS = 8;
 const REVOCATIONS_PER_CALLER = 450;

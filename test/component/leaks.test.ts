@@ -364,7 +364,7 @@ describe('no password, token or Authorization value leaves the process', { concu
     // `npm run audit:export`, configured the way an operator would for this store.
     const configFile = join(dir, 'export.yaml');
     writeFileSync(configFile, 'audit:\n  instanceId: test\n');
-    const exported = await run(process.execPath, ['src/audit/export-cli.ts'], {
+    const exported = await run(process.execPath, ['src/audit/cli/export-cli.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
         RESCIND_CONFIG: configFile,

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { AUDIT_RESULTS } from '../../src/audit/audit-trail.ts';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { METRIC_SPECS } from '../../src/observability/metrics.ts';
 import { OPERATION_NAMES, SERVICES } from '../../src/operations/catalog.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';

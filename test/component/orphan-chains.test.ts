@@ -31,7 +31,7 @@ import {
 } from '../helpers/gateway-process.ts';
 import { usePostgres, type TestPostgres } from '../helpers/servers.ts';
 
-const VERIFY = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const LEASE_SECONDS = 3;
 const SCAN_SECONDS = 1;
 /**

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { readCheckpoints } from '../../src/audit/checkpoint.ts';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { Registry } from 'prom-client';
@@ -17,7 +17,7 @@ import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from '.
 
 after(releaseStoreKits);
 
-const VERIFY = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const key = generateCheckpointKey();
 
 interface CliResult {

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { parseStoredRecord } from '../../src/audit/stored-record.ts';
-import { verifyChain } from '../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import {
   openTestTrail,
   refusal,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { collectReport } from '../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../src/audit/report/report-data.ts';
 import { openConfiguredReportSource } from '../../src/audit/report/report-source.ts';

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { GENESIS_HASH, type AuditRecord } from '../../src/audit/audit-record.ts';
 import { AuditStoreError, type ChainHead, type StoredRecord } from '../../src/audit/audit-store.ts';
 import { buildAuditRecordContent } from '../../src/audit/build-audit-record.ts';
-import { sealRecord } from '../../src/audit/seal-record.ts';
+import { sealRecord } from '../../src/audit/chain/seal-record.ts';
 import { toStoredRecord } from '../../src/audit/stored-record.ts';
 import { sampleEvent, sampleOutcome } from '../unit/audit/audit-test-kit.ts';
 import { releaseStoreKits, STORE_KITS } from './store-kits.ts';

@@ -12,7 +12,7 @@ import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { parseStoredRecord } from '../../src/audit/stored-record.ts';
-import { verifyChain } from '../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import {
   defer,

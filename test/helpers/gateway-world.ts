@@ -20,7 +20,7 @@ import {
 import { AUDIENCE, ISSUER } from './gateway.ts';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-export const VERIFY_CLI = new URL('../../src/audit/verify-cli.ts', import.meta.url).pathname;
+export const VERIFY_CLI = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 
 export interface GatewayProcess {
   readonly url: string;

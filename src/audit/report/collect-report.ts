@@ -3,8 +3,8 @@
 // table. Memory is bounded by the table's limit, whatever the trail's size.
 
 import type { AuditRecord } from '../audit-record.ts';
-import { verifyChain, type VerifyResult } from '../verify-chain.ts';
-import { createWitnessCheck, type Witnessed, type WitnessFinding } from '../witness.ts';
+import { verifyChain, type VerifyResult } from '../chain/verify-chain.ts';
+import { createWitnessCheck, type Witnessed, type WitnessFinding } from '../chain/witness.ts';
 import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import { createSummaryBuilder } from './report-summary.ts';
 import type { ReportSource } from './report-source.ts';

@@ -6,10 +6,10 @@ import { statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { readWitness, type Witnessed } from '../witness.ts';
+import { readWitness, type Witnessed } from '../chain/witness.ts';
 import { loadAuditConfig } from '../../config/load-config.ts';
-import { fileProgress, storeProgress } from '../audit-progress.ts';
-import { createProgress, withProgress } from '../progress.ts';
+import { fileProgress, storeProgress } from '../cli/audit-progress.ts';
+import { createProgress, withProgress } from '../cli/progress.ts';
 import { collectReport, DEFAULT_REPORT_MAX_RECORDS, type PassTracker } from './collect-report.ts';
 import type { ReportData, ReportPeriod, ReportVerification } from './report-data.ts';
 import {

@@ -3,7 +3,7 @@
 // secret by construction (docs/audit-trail.md "Records").
 
 import type { AuditRecord } from '../audit-record.ts';
-import type { ChainSummary } from '../verify-chain.ts';
+import type { ChainSummary } from '../chain/verify-chain.ts';
 import type { ReportSummary } from './report-summary.ts';
 
 export interface ReportPeriod {

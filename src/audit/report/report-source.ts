@@ -7,10 +7,10 @@ import type { Config } from '../../config/schema.ts';
 import { scanStore } from '../audit-reader.ts';
 import type { AuditRecord } from '../audit-record.ts';
 import type { AuditStore } from '../audit-store.ts';
-import { CheckpointFileError, readCheckpoints, type Checkpoint } from '../checkpoint.ts';
-import { parseSigningKey } from '../checkpoint-key.ts';
-import { openAuditStore } from '../open-audit-store.ts';
-import { readNdjson } from '../read-ndjson.ts';
+import { CheckpointFileError, readCheckpoints, type Checkpoint } from '../chain/checkpoint.ts';
+import { parseSigningKey } from '../chain/checkpoint-key.ts';
+import { openAuditStore } from '../stores/open-audit-store.ts';
+import { readNdjson } from '../cli/read-ndjson.ts';
 import { parseStoredRecord, recordForVerification } from '../stored-record.ts';
 import type { ReportPeriod } from './report-data.ts';
 

@@ -8,7 +8,10 @@ import supertest from 'supertest';
 import type { AuditReader } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import type { OpenedAuditTrail } from '../../../src/audit/open-audit-trail.ts';
-import { createAuditQueryHandler, NDJSON_CONTENT_TYPE } from '../../../src/audit/query-routes.ts';
+import {
+  createAuditQueryHandler,
+  NDJSON_CONTENT_TYPE,
+} from '../../../src/http/audit-query-routes.ts';
 import { createErrorHandler } from '../../../src/http/error-handler.ts';
 import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';

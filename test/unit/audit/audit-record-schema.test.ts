@@ -12,7 +12,7 @@ import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import { AUDIT_RECORD_SCHEMA } from '../../../src/audit/audit-record-schema.ts';
 import { buildAuditRecordContent } from '../../../src/audit/build-audit-record.ts';
 import { createOutcomeSpool } from '../../../src/audit/outcome-spool.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
 import { buildChain } from './chain-fixture.ts';
 import { sampleEvent, sampleOutcome } from './audit-test-kit.ts';
 

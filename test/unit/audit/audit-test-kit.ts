@@ -21,7 +21,7 @@ import {
   type OpenAuditTrailOptions,
   type OpenedAuditTrail,
 } from '../../../src/audit/open-audit-trail.ts';
-import { openSqliteAuditStore } from '../../../src/audit/sqlite-audit-store.ts';
+import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import type { AuditStore } from '../../../src/audit/audit-store.ts';
-import { openSqliteAuditStore } from '../../../src/audit/sqlite-audit-store.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import {
   auditConfig,
   defer,

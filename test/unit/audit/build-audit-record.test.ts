@@ -8,8 +8,8 @@ import {
   MAX_GROUPS,
   type OutcomeFacts,
 } from '../../../src/audit/build-audit-record.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
 import { sampleEvent } from './audit-test-kit.ts';
 
 const ID = '00000000-0000-4000-8000-000000000000';

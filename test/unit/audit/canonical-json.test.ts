@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
-import { hashRecord } from '../../../src/audit/seal-record.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
+import { hashRecord } from '../../../src/audit/chain/seal-record.ts';
 
 interface Vector {
   readonly name: string;

@@ -14,17 +14,17 @@ import {
   closeOrphanAttempts,
   startChainAdoption,
   type ChainAdoption,
-} from '../../../src/audit/adopt-orphan-chains.ts';
+} from '../../../src/audit/stores/adopt-orphan-chains.ts';
 import { scanStore } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import {
   openPostgresAuditStore,
   type PostgresAuditStore,
-} from '../../../src/audit/postgres-audit-store.ts';
-import { leaseSessionOptions } from '../../../src/audit/postgres-chain-lease.ts';
-import { chainLockKey } from '../../../src/audit/postgres-lock-key.ts';
+} from '../../../src/audit/stores/postgres-audit-store.ts';
+import { leaseSessionOptions } from '../../../src/audit/stores/postgres-chain-lease.ts';
+import { chainLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
 import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
 import {

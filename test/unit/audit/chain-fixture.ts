@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH, type AuditRecord } from '../../../src/audit/audit-record.ts';
 import { buildAuditRecordContent } from '../../../src/audit/build-audit-record.ts';
-import { signCheckpoint, type Checkpoint } from '../../../src/audit/checkpoint.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
+import { signCheckpoint, type Checkpoint } from '../../../src/audit/chain/checkpoint.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
 import { sampleEvent } from './audit-test-kit.ts';
 
 export function buildChain(chain: string, count: number): AuditRecord[] {

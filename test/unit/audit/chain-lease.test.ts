@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLeaseWatch } from '../../../src/audit/postgres-chain-lease.ts';
+import { createLeaseWatch } from '../../../src/audit/stores/postgres-chain-lease.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 
 const LEASE_MS = 30_000;

@@ -8,9 +8,9 @@ import {
   appendCheckpoint,
   readCheckpoints,
   signCheckpoint,
-} from '../../../src/audit/checkpoint.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+} from '../../../src/audit/chain/checkpoint.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 
 const key = createPrivateKey(generateCheckpointKey().privateKeyPem);
 const checkpoint = (seq: number) =>

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { checkpointSignatureValid, readCheckpoints } from '../../../src/audit/checkpoint.ts';
-import { checkpointKeyId, generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { checkpointSignatureValid, readCheckpoints } from '../../../src/audit/chain/checkpoint.ts';
+import { checkpointKeyId, generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import {
   auditConfig,
   openTestTrail,

@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../../src/audit/open-audit-trail.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import {
   auditConfig,
   defer,

@@ -15,7 +15,7 @@ import {
   storedRecords,
   tempDir,
 } from './audit-test-kit.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 
 const UNAUTHENTICATED = sampleOutcome({
   result: 'unauthenticated',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import {
   auditConfig,
   openTestTrail,

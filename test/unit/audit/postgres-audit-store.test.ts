@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError } from '../../../src/audit/audit-store.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import {
   openPostgresAuditStore,
   postgresLocation,
-} from '../../../src/audit/postgres-audit-store.ts';
+} from '../../../src/audit/stores/postgres-audit-store.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { startPostgres, usePostgres } from '../../helpers/servers.ts';
@@ -34,7 +34,7 @@ import { buildChain } from './chain-fixture.ts';
 const server = await usePostgres();
 after(() => server.close());
 
-const VERIFY = new URL('../../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const WRITE_THEN_HANG = new URL('../../conformance/fixtures/write-then-hang.ts', import.meta.url)
   .pathname;
 

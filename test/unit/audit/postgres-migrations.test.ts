@@ -6,17 +6,17 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
-import { openPostgresAuditStore } from '../../../src/audit/postgres-audit-store.ts';
+import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import {
   applyPostgresMigrations,
   POSTGRES_MIGRATIONS,
   POSTGRES_SCHEMA_VERSION,
   type PostgresMigration,
-} from '../../../src/audit/postgres-migrations.ts';
+} from '../../../src/audit/stores/postgres-migrations.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { startChainAdoption } from '../../../src/audit/adopt-orphan-chains.ts';
-import { advisoryLockKey } from '../../../src/audit/postgres-lock-key.ts';
+import { startChainAdoption } from '../../../src/audit/stores/adopt-orphan-chains.ts';
+import { advisoryLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
 import { buildChain } from './chain-fixture.ts';

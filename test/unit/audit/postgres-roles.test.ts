@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
-import { openPostgresAuditStore } from '../../../src/audit/postgres-audit-store.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
+import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { usePostgres, type TestPostgres } from '../../helpers/servers.ts';
 import {
   auditConfig,
@@ -20,7 +20,7 @@ import {
   tempDir,
 } from './audit-test-kit.ts';
 
-const MIGRATE = new URL('../../../src/audit/migrate-cli.ts', import.meta.url).pathname;
+const MIGRATE = new URL('../../../src/audit/cli/migrate-cli.ts', import.meta.url).pathname;
 const suffix = randomBytes(4).toString('hex');
 const OWNER = `audit_owner_${suffix}`;
 const GATEWAY = `audit_gateway_${suffix}`;

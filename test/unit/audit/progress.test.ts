@@ -12,11 +12,11 @@ import {
   countStoreRecords,
   fileProgress,
   storeProgress,
-} from '../../../src/audit/audit-progress.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
-import { createProgress, progressLine, withProgress } from '../../../src/audit/progress.ts';
-import { readNdjson } from '../../../src/audit/read-ndjson.ts';
-import { openSqliteAuditStore } from '../../../src/audit/sqlite-audit-store.ts';
+} from '../../../src/audit/cli/audit-progress.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
+import { createProgress, progressLine, withProgress } from '../../../src/audit/cli/progress.ts';
+import { readNdjson } from '../../../src/audit/cli/read-ndjson.ts';
+import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import { defer, tempDir } from './audit-test-kit.ts';
 import { buildChain } from './chain-fixture.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { TestContext } from 'node:test';
 import type { AuditEvent, AuditOutcome, AuditResult } from '../../../src/audit/audit-trail.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import {
   auditConfig,

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { scanStore } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
-import { openAuditStore } from '../../../src/audit/open-audit-store.ts';
+import { openAuditStore } from '../../../src/audit/stores/open-audit-store.ts';
 import { collectReport } from '../../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../../src/audit/report/report-data.ts';
 import {

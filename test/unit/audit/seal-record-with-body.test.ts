@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { buildAuditRecordContent } from '../../../src/audit/build-audit-record.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
-import { hashRecord, sealRecord, sealRecordWithBody } from '../../../src/audit/seal-record.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
+import {
+  hashRecord,
+  sealRecord,
+  sealRecordWithBody,
+} from '../../../src/audit/chain/seal-record.ts';
 import { sampleEvent } from './audit-test-kit.ts';
 
 describe('sealRecordWithBody', () => {

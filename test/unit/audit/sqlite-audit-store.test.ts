@@ -5,11 +5,11 @@ import { describe, test } from 'node:test';
 import { GENESIS_HASH, type AuditRecord } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError, type ChainHead } from '../../../src/audit/audit-store.ts';
 import { buildAuditRecordContent } from '../../../src/audit/build-audit-record.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
 import {
   configureForDurability,
   openSqliteAuditStore,
-} from '../../../src/audit/sqlite-audit-store.ts';
+} from '../../../src/audit/stores/sqlite-audit-store.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import { defer, sampleEvent, tempDir } from './audit-test-kit.ts';
 

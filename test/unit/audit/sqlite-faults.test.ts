@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test, type TestContext } from 'node:test';
 import type { OpenedAuditTrail } from '../../../src/audit/open-audit-trail.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import {
   auditConfig,
   defer,

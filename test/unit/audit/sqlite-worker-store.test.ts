@@ -10,8 +10,8 @@ import { describe, test } from 'node:test';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError, type ChainHead } from '../../../src/audit/audit-store.ts';
 import { buildAuditRecordContent } from '../../../src/audit/build-audit-record.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
-import { openSqliteWorkerStore } from '../../../src/audit/sqlite-worker-store.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
+import { openSqliteWorkerStore } from '../../../src/audit/stores/sqlite-worker-store.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import {
   auditConfig,

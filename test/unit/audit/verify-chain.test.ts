@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
-import { sealRecord } from '../../../src/audit/seal-record.ts';
-import { verifyChain } from '../../../src/audit/verify-chain.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
+import { sealRecord } from '../../../src/audit/chain/seal-record.ts';
+import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { buildChain, checkpointsOf, recompute } from './chain-fixture.ts';
 
 const pair = generateCheckpointKey();

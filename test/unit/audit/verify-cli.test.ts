@@ -9,8 +9,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
+import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import {
   auditConfig,
@@ -22,8 +22,8 @@ import {
 import { recompute } from './chain-fixture.ts';
 
 const run = promisify(execFile);
-const VERIFY = new URL('../../../src/audit/verify-cli.ts', import.meta.url).pathname;
-const EXPORT = new URL('../../../src/audit/export-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
+const EXPORT = new URL('../../../src/audit/cli/export-cli.ts', import.meta.url).pathname;
 
 interface Result {
   readonly code: number;

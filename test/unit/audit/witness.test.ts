@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import {
   auditConfig,
@@ -23,7 +23,7 @@ import {
 } from './audit-test-kit.ts';
 import { recompute } from './chain-fixture.ts';
 
-const VERIFY = new URL('../../../src/audit/verify-cli.ts', import.meta.url).pathname;
+const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const REPORT = new URL('../../../src/audit/report/report-cli.ts', import.meta.url).pathname;
 
 interface Result {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 
 function configCheck(env: Record<string, string>) {
   const run = spawnSync(process.execPath, ['src/config/check-cli.ts'], {

@@ -10,7 +10,7 @@ import {
   type ReadinessCheck,
   type ReadinessCheckReport,
 } from '../../../src/observability/readiness.ts';
-import { generateCheckpointKey } from '../../../src/audit/checkpoint-key.ts';
+import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { createSecretRedactor } from '../../../src/text/redact-secrets.ts';
 import { captureLogger } from './log-sink.ts';
 

@@ -6,11 +6,11 @@
 
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError } from '../config/config-error.ts';
-import { loadAuditConfig } from '../config/load-config.ts';
-import { applyPostgresMigrations } from './postgres-migrations.ts';
-import { postgresLocation } from './postgres-audit-store.ts';
-import { grantGatewayPrivileges, isRoleName } from './postgres-roles.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import { loadAuditConfig } from '../../config/load-config.ts';
+import { applyPostgresMigrations } from '../stores/postgres-migrations.ts';
+import { postgresLocation } from '../stores/postgres-audit-store.ts';
+import { grantGatewayPrivileges, isRoleName } from '../stores/postgres-roles.ts';
 
 const USAGE = `usage: npm run audit:migrate -- [--grant ROLE]...
 

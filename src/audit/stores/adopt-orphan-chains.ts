@@ -15,16 +15,16 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import { GENESIS_HASH } from './audit-record.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { GENESIS_HASH } from '../audit-record.ts';
 import {
   AuditStoreError,
   type AuditStore,
   type ChainHead,
   type StoredRecord,
-} from './audit-store.ts';
-import { buildClosingOutcomeContent } from './build-audit-record.ts';
+} from '../audit-store.ts';
+import { buildClosingOutcomeContent } from '../build-audit-record.ts';
 import {
   chainsWithOpenAttempts,
   createLeaseWatch,
@@ -33,8 +33,8 @@ import {
   tryTakeChainLock,
 } from './postgres-chain-lease.ts';
 import { postgresLocation } from './postgres-audit-store.ts';
-import { sealRecordWithBody } from './seal-record.ts';
-import { parseStoredRecord, toStoredRecordWithBody } from './stored-record.ts';
+import { sealRecordWithBody } from '../chain/seal-record.ts';
+import { parseStoredRecord, toStoredRecordWithBody } from '../stored-record.ts';
 
 /** Outcomes per append: like the writer's batches, one transaction stays short. */
 const RECORDS_PER_APPEND = 256;

@@ -5,7 +5,7 @@
 // The protocol (WorkerRequest, WorkerReply, WorkerStarted) is defined in sqlite-worker-store.ts.
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { AuditStoreError } from './audit-store.ts';
+import { AuditStoreError } from '../audit-store.ts';
 import { openSqliteAuditStore, type SqliteAuditStore } from './sqlite-audit-store.ts';
 import type {
   WorkerError,

@@ -21,9 +21,16 @@ import {
   type StoreHealth,
   type StoredRecord,
   type StoreQuery,
-} from './audit-store.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { CheckpointFileError, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+} from '../audit-store.ts';
+import {
+  AUDIT_COLUMNS,
+  auditColumnList,
+  auditRowValues,
+  fromAuditRow,
+  type AuditRow,
+} from './audit-row.ts';
+import { canonicalJson } from '../chain/canonical-json.ts';
+import { CheckpointFileError, parseCheckpoint, type Checkpoint } from '../chain/checkpoint.ts';
 import {
   applyPostgresMigrations,
   MIGRATION_TIMEOUT_MS,
@@ -82,22 +89,7 @@ export interface PostgresAuditStore extends AuditStore {
   checkpoints(chain?: string): Promise<readonly Checkpoint[]>;
 }
 
-const COLUMNS = [
-  'chain',
-  'seq',
-  'id',
-  'time',
-  'request_id',
-  'phase',
-  'operation',
-  'actor',
-  'result',
-  'attempt_id',
-  'prev_hash',
-  'hash',
-  'body',
-] as const;
-const COLUMN_LIST = COLUMNS.join(', ');
+const COLUMN_LIST = auditColumnList();
 
 /**
  * One statement inserts the batch and keeps the open-attempts index: an attempt enters it unless
@@ -127,22 +119,6 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
 
 const HEAD = 'SELECT seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1';
 
-interface Row {
-  chain: string;
-  seq: string;
-  id: string;
-  time: string;
-  request_id: string;
-  phase: StoredRecord['phase'];
-  operation: string;
-  actor: string | null;
-  result: StoredRecord['result'];
-  attempt_id: string | null;
-  prev_hash: string;
-  hash: string;
-  body: string;
-}
-
 interface Claim {
   readonly chain: string;
   readonly key: string;
@@ -155,43 +131,13 @@ export async function openPostgresAuditStore(
   const location = postgresLocation(options.url);
   const where = `PostgreSQL at ${location}`;
   const readOnly = options.readOnly ?? false;
-  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS;
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_POSTGRES_OPERATION_TIMEOUT_MS;
-  const connection: ClientConfig = {
-    connectionString: options.url,
-    connectionTimeoutMillis: connectTimeoutMs,
-    keepAlive: true,
-    application_name: readOnly ? 'rescind-audit-reader' : 'rescind-audit',
-    statement_timeout: options.statementTimeoutMs ?? DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS,
-    lock_timeout: options.lockTimeoutMs ?? DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
-    idle_in_transaction_session_timeout: 10_000,
-    ...(options.leaseSeconds === undefined
-      ? {}
-      : { options: leaseSessionOptions(options.leaseSeconds) }),
-  };
-  const writes = new Pool({
-    ...connection,
-    max: WRITE_CONNECTIONS,
-    idleTimeoutMillis: 60_000,
-    allowExitOnIdle: true,
-  });
-  const reads = new Pool({
-    ...connection,
-    max: options.readConnections ?? DEFAULT_POSTGRES_READ_CONNECTIONS,
-    idleTimeoutMillis: 10_000,
-    allowExitOnIdle: true,
-  });
-  // An idle connection the server dropped (restart, failover) is an 'error' on the pool, which
-  // discards it; the next operation connects afresh. Without a listener it would end the process.
-  writes.on('error', () => undefined);
-  reads.on('error', () => undefined);
+  const connection = connectionConfig(options, readOnly);
+  const { writes, reads } = createPools(connection, options);
 
   let failure: string | null = null;
   let closed = false;
-  const claim: Claim | null =
-    options.chain === undefined || readOnly
-      ? null
-      : { chain: options.chain, key: chainLockKey(options.chain), client: null };
+  const claim = claimOf(options.chain, readOnly);
 
   function remember(error: AuditStoreError): AuditStoreError {
     if (error.kind === 'unavailable') failure = error.message;
@@ -254,28 +200,6 @@ export async function openPostgresAuditStore(
       client.removeListener('error', onError);
       client.release(discard);
     }
-  }
-
-  /** BEGIN with synchronous_commit = on for this transaction, whatever the role's default. */
-  async function begin(client: ClientBase): Promise<void> {
-    await client.query('BEGIN; SET LOCAL synchronous_commit = on');
-  }
-
-  async function checkDurability(client: ClientBase): Promise<PostgresDurability> {
-    const { rows } = await client.query<{ fsync: string; synchronous_commit: string }>(
-      "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit",
-    );
-    const settings = {
-      fsync: rows[0]?.fsync ?? 'unknown',
-      synchronousCommit: rows[0]?.synchronous_commit ?? 'unknown',
-    };
-    if (settings.fsync !== 'on' || settings.synchronousCommit !== 'on') {
-      throw new AuditStoreError(
-        'unavailable',
-        `${where} cannot promise durable commits (fsync=${settings.fsync}, synchronous_commit=${settings.synchronousCommit}); the audit trail needs fsync=on and synchronous_commit=on`,
-      );
-    }
-    return settings;
   }
 
   /** Takes (or takes back, after a lost connection) this store's chain lock. */
@@ -369,10 +293,7 @@ export async function openPostgresAuditStore(
           );
         }
         if (records.length > 0) {
-          await client.query(
-            INSERT_BATCH,
-            COLUMNS.map((column) => records.map(columnOf(column))),
-          );
+          await client.query(INSERT_BATCH, columnArrays(records));
         }
         await client.query('COMMIT');
       });
@@ -382,20 +303,20 @@ export async function openPostgresAuditStore(
     query(query) {
       return withClient(reads, async (client) => {
         const { sql, params } = buildQuery(query);
-        const { rows } = await client.query<Row>(sql, params);
-        return rows.map(fromRow);
+        const { rows } = await client.query<AuditRow>(sql, params);
+        return rows.map(fromAuditRow);
       });
     },
 
     dangling(chain) {
       return withClient(writes, async (client) => {
-        const { rows } = await client.query<Row>(
-          `SELECT ${COLUMNS.map((column) => `r.${column}`).join(', ')}
+        const { rows } = await client.query<AuditRow>(
+          `SELECT ${auditColumnList('r')}
            FROM audit_open_attempts o JOIN audit_records r ON r.chain = o.chain AND r.seq = o.seq
            WHERE o.chain = $1 ORDER BY o.seq`,
           [chain],
         );
-        return rows.map(fromRow);
+        return rows.map(fromAuditRow);
       });
     },
 
@@ -414,7 +335,7 @@ export async function openPostgresAuditStore(
       await holdClaim();
       await withClient(writes, async (client) => {
         await begin(client);
-        await checkDurability(client);
+        await checkDurability(client, where);
         await client.query(
           `INSERT INTO audit_probe (chain, at) VALUES ($1, now())
            ON CONFLICT (chain) DO UPDATE SET at = excluded.at`,
@@ -428,7 +349,7 @@ export async function openPostgresAuditStore(
     durability() {
       return withClient(writes, async (client) => {
         await begin(client);
-        const settings = await checkDurability(client);
+        const settings = await checkDurability(client, where);
         await client.query('COMMIT');
         return settings;
       });
@@ -488,18 +409,7 @@ export async function openPostgresAuditStore(
   try {
     await withClient(
       writes,
-      async (client) => {
-        if (readOnly) {
-          if ((await readSchemaVersion(client)) === null) {
-            throw new AuditStoreError('unavailable', `${where} holds no Rescind audit schema`);
-          }
-          return;
-        }
-        await applyPostgresMigrations(client);
-        await begin(client);
-        await checkDurability(client);
-        await client.query('COMMIT');
-      },
+      (client) => prepareDatabase(client, readOnly, where),
       MIGRATION_TIMEOUT_MS,
     );
     await holdClaim();
@@ -509,6 +419,92 @@ export async function openPostgresAuditStore(
   }
   failure = null;
   return store;
+}
+
+/** BEGIN with synchronous_commit = on for this transaction, whatever the role's default. */
+async function begin(client: ClientBase): Promise<void> {
+  await client.query('BEGIN; SET LOCAL synchronous_commit = on');
+}
+
+async function checkDurability(client: ClientBase, where: string): Promise<PostgresDurability> {
+  const { rows } = await client.query<{ fsync: string; synchronous_commit: string }>(
+    "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit",
+  );
+  const settings = {
+    fsync: rows[0]?.fsync ?? 'unknown',
+    synchronousCommit: rows[0]?.synchronous_commit ?? 'unknown',
+  };
+  if (settings.fsync !== 'on' || settings.synchronousCommit !== 'on') {
+    throw new AuditStoreError(
+      'unavailable',
+      `${where} cannot promise durable commits (fsync=${settings.fsync}, synchronous_commit=${settings.synchronousCommit}); the audit trail needs fsync=on and synchronous_commit=on`,
+    );
+  }
+  return settings;
+}
+
+/** The chain a writer claims for as long as it is open; none for a reader. */
+function claimOf(chain: string | undefined, readOnly: boolean): Claim | null {
+  if (chain === undefined || readOnly) return null;
+  return { chain, key: chainLockKey(chain), client: null };
+}
+
+/** At open: the schema is there (read-only), or migrated and the server durable (writer). */
+async function prepareDatabase(
+  client: ClientBase,
+  readOnly: boolean,
+  where: string,
+): Promise<void> {
+  if (readOnly) {
+    if ((await readSchemaVersion(client)) === null) {
+      throw new AuditStoreError('unavailable', `${where} holds no Rescind audit schema`);
+    }
+    return;
+  }
+  await applyPostgresMigrations(client);
+  await begin(client);
+  await checkDurability(client, where);
+  await client.query('COMMIT');
+}
+
+/** The settings of every connection: time limits, and the chain lease when configured. */
+function connectionConfig(options: PostgresAuditStoreOptions, readOnly: boolean): ClientConfig {
+  return {
+    connectionString: options.url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: readOnly ? 'rescind-audit-reader' : 'rescind-audit',
+    statement_timeout: options.statementTimeoutMs ?? DEFAULT_POSTGRES_STATEMENT_TIMEOUT_MS,
+    lock_timeout: options.lockTimeoutMs ?? DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: 10_000,
+    ...(options.leaseSeconds === undefined
+      ? {}
+      : { options: leaseSessionOptions(options.leaseSeconds) }),
+  };
+}
+
+/** Two connections for writes, a few for reads, so queries never hold up a commit. */
+function createPools(
+  connection: ClientConfig,
+  options: PostgresAuditStoreOptions,
+): { readonly writes: Pool; readonly reads: Pool } {
+  const writes = new Pool({
+    ...connection,
+    max: WRITE_CONNECTIONS,
+    idleTimeoutMillis: 60_000,
+    allowExitOnIdle: true,
+  });
+  const reads = new Pool({
+    ...connection,
+    max: options.readConnections ?? DEFAULT_POSTGRES_READ_CONNECTIONS,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+  });
+  // An idle connection the server dropped (restart, failover) is an 'error' on the pool, which
+  // discards it; the next operation connects afresh. Without a listener it would end the process.
+  writes.on('error', () => undefined);
+  reads.on('error', () => undefined);
+  return { writes, reads };
 }
 
 /** `host:port/database` of a PostgreSQL URL: what logs and readiness may name. */
@@ -542,35 +538,10 @@ async function endQuietly(client: Client): Promise<void> {
   ]);
 }
 
-function columnOf(column: (typeof COLUMNS)[number]): (record: StoredRecord) => unknown {
-  switch (column) {
-    case 'chain':
-      return (record) => record.chain;
-    case 'seq':
-      return (record) => record.seq;
-    case 'id':
-      return (record) => record.id;
-    case 'time':
-      return (record) => record.time;
-    case 'request_id':
-      return (record) => record.requestId;
-    case 'phase':
-      return (record) => record.phase;
-    case 'operation':
-      return (record) => record.operation;
-    case 'actor':
-      return (record) => record.actor;
-    case 'result':
-      return (record) => record.result;
-    case 'attempt_id':
-      return (record) => record.attemptId;
-    case 'prev_hash':
-      return (record) => record.prevHash;
-    case 'hash':
-      return (record) => record.hash;
-    case 'body':
-      return (record) => record.body;
-  }
+/** One array per column, as `unnest` in INSERT_BATCH takes them. */
+function columnArrays(records: readonly StoredRecord[]): unknown[][] {
+  const rows = records.map(auditRowValues);
+  return AUDIT_COLUMNS.map((_column, index) => rows.map((row) => row[index]));
 }
 
 function buildQuery(query: StoreQuery): { sql: string; params: (string | number)[] } {
@@ -600,24 +571,6 @@ function buildQuery(query: StoreQuery): { sql: string; params: (string | number)
   return {
     sql: `SELECT ${COLUMN_LIST} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ${limit}`,
     params,
-  };
-}
-
-function fromRow(row: Row): StoredRecord {
-  return {
-    chain: row.chain,
-    seq: Number(row.seq),
-    id: row.id,
-    time: row.time,
-    requestId: row.request_id,
-    phase: row.phase,
-    operation: row.operation,
-    actor: row.actor,
-    result: row.result,
-    attemptId: row.attempt_id,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-    body: row.body,
   };
 }
 

@@ -4,7 +4,7 @@
 
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { AuditStore } from './audit-store.ts';
+import type { AuditStore } from '../audit-store.ts';
 import { createProgress, withProgress, type ProgressStream } from './progress.ts';
 
 /** Where the line goes and the clock it is timed by: stderr and performance.now by default. */

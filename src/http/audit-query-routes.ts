@@ -7,9 +7,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import { z } from 'zod';
 import { ProblemError } from '../problems/problem-error.ts';
-import { DEFAULT_AUDIT_PAGE_LIMIT, type AuditQuery, type AuditReader } from './audit-reader.ts';
-import { AUDIT_QUERY_SCHEMA } from './audit-query-schema.ts';
-import type { AuditRecord } from './audit-record.ts';
+import {
+  DEFAULT_AUDIT_PAGE_LIMIT,
+  type AuditQuery,
+  type AuditReader,
+} from '../audit/audit-reader.ts';
+import { AUDIT_QUERY_SCHEMA } from '../audit/audit-query-schema.ts';
+import type { AuditRecord } from '../audit/audit-record.ts';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 

@@ -3,11 +3,11 @@
 // input `npm run audit:verify -- --file` expects. Streams in constant memory. Exit 2 when the
 // store cannot be read.
 
-import { ConfigError } from '../config/config-error.ts';
-import { loadAuditConfig } from '../config/load-config.ts';
-import { scanStore } from './audit-reader.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import { loadAuditConfig } from '../../config/load-config.ts';
+import { scanStore } from '../audit-reader.ts';
 import { storeProgress } from './audit-progress.ts';
-import { openAuditStore } from './open-audit-store.ts';
+import { openAuditStore } from '../stores/open-audit-store.ts';
 
 async function main(): Promise<number> {
   if (process.argv.length > 2) {

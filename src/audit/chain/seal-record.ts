@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord, AuditRecordContent } from './audit-record.ts';
+import type { AuditRecord, AuditRecordContent } from '../audit-record.ts';
 import { canonicalJson, canonicalMembers, joinMembers, withMember } from './canonical-json.ts';
 
 /** SHA-256 (lower-case hex) over the canonical JSON of a record without its `hash`. */

@@ -108,7 +108,7 @@ CREATE TRIGGER audit_chains_no_truncate BEFORE TRUNCATE ON audit_chains
     sql: `
 -- One row per chain, renewed (renewed_at = now()) by the instance writing the chain while it
 -- runs. A chain with open attempts whose row has not changed for the lease time, and whose
--- advisory lock is free, is adopted by a live instance (src/audit/adopt-orphan-chains.ts).
+-- advisory lock is free, is adopted by a live instance (src/audit/stores/adopt-orphan-chains.ts).
 -- Not evidence, and not append-only: the records are the evidence.
 CREATE TABLE audit_chain_leases (
   chain text COLLATE "C" PRIMARY KEY,

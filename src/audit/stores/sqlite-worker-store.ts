@@ -20,7 +20,7 @@ import {
   type StoredRecord,
   type StoreHealth,
   type StoreQuery,
-} from './audit-store.ts';
+} from '../audit-store.ts';
 import {
   identityOf,
   sameFile,

@@ -5,9 +5,9 @@
 // evidence, not durability, so it does not fail the audit trail.
 
 import type { KeyObject } from 'node:crypto';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { AuditStore, ChainHead } from './audit-store.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { AuditStore, ChainHead } from '../audit-store.ts';
 import { appendCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { CHECKPOINT_LOG_MESSAGE } from './witness.ts';
 

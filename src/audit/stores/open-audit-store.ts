@@ -1,5 +1,5 @@
-import type { Config } from '../config/schema.ts';
-import { AuditStoreError, type AuditStore } from './audit-store.ts';
+import type { Config } from '../../config/schema.ts';
+import { AuditStoreError, type AuditStore } from '../audit-store.ts';
 import { openSqliteAuditStore } from './sqlite-audit-store.ts';
 import { openSqliteWorkerStore } from './sqlite-worker-store.ts';
 

@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import { checkpointKeyId } from './checkpoint-key.ts';
-import { OWNER_ONLY_FILE_MODE, tightenDescriptor } from './owner-only-files.ts';
+import { OWNER_ONLY_FILE_MODE, tightenDescriptor } from '../stores/owner-only-files.ts';
 
 export interface Checkpoint {
   readonly chain: string;

@@ -7,18 +7,18 @@ import { readFileSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/config-error.ts';
-import { loadAuditConfig } from '../config/load-config.ts';
-import { scanStore } from './audit-reader.ts';
-import type { AuditStore } from './audit-store.ts';
-import { CheckpointFileError, readCheckpoints, type Checkpoint } from './checkpoint.ts';
-import { parseSigningKey, parseVerifyKey } from './checkpoint-key.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import { loadAuditConfig } from '../../config/load-config.ts';
+import { scanStore } from '../audit-reader.ts';
+import type { AuditStore } from '../audit-store.ts';
+import { CheckpointFileError, readCheckpoints, type Checkpoint } from '../chain/checkpoint.ts';
+import { parseSigningKey, parseVerifyKey } from '../chain/checkpoint-key.ts';
 import { fileProgress, storeProgress } from './audit-progress.ts';
-import { openAuditStore } from './open-audit-store.ts';
+import { openAuditStore } from '../stores/open-audit-store.ts';
 import { readNdjson } from './read-ndjson.ts';
-import { recordForVerification } from './stored-record.ts';
-import { verifyChain, type VerifyResult } from './verify-chain.ts';
-import { createWitnessCheck, readWitness, type WitnessFinding } from './witness.ts';
+import { recordForVerification } from '../stored-record.ts';
+import { verifyChain, type VerifyResult } from '../chain/verify-chain.ts';
+import { createWitnessCheck, readWitness, type WitnessFinding } from '../chain/witness.ts';
 
 const USAGE = `usage: npm run audit:verify -- [--file EXPORT.ndjson] [--checkpoints FILE] [--public-key FILE]... [--witness FILE] [--json]
 
@@ -52,6 +52,36 @@ interface Flags {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  const values = parseFlags(argv);
+  if (typeof values === 'number') return values;
+  const json = values.json === true;
+  let source: Source;
+  try {
+    source = await openSource(values);
+  } catch (error) {
+    const code = error instanceof CheckpointFileError ? 1 : 2;
+    report({ error: code === 1 ? (error as Error).message : messageOf(error) }, json, code);
+    return code;
+  }
+  let result: VerifyResult & { witnessed?: number };
+  try {
+    result = await verifySource(source, values.witness);
+  } catch (error) {
+    const message =
+      error instanceof CannotRead
+        ? error.message
+        : `cannot read ${source.label}: ${messageOf(error)}`;
+    report({ error: message }, json, 2);
+    return 2;
+  } finally {
+    await source.close();
+  }
+  printResult(source.label, result, json);
+  return result.ok ? 0 : 1;
+}
+
+/** The flags, or the exit code when there is nothing to verify (--help, a bad flag). */
+function parseFlags(argv: readonly string[]): (Flags & { json?: boolean }) | number {
   let values: Flags & { json?: boolean; help?: boolean };
   try {
     values = parseArgs({
@@ -76,45 +106,21 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  return values;
+}
 
-  let source: Source;
-  try {
-    source = await openSource(values);
-  } catch (error) {
-    if (error instanceof CheckpointFileError) {
-      report({ error: error.message }, values.json === true, 1);
-      return 1;
-    }
-    report({ error: messageOf(error) }, values.json === true, 2);
-    return 2;
-  }
-
-  let result: VerifyResult & { witnessed?: number };
-  try {
-    result = await verifySource(source, values.witness);
-  } catch (error) {
-    if (error instanceof CannotRead) {
-      report({ error: error.message }, values.json === true, 2);
-      return 2;
-    }
-    report({ error: `cannot read ${source.label}: ${messageOf(error)}` }, values.json === true, 2);
-    return 2;
-  } finally {
-    await source.close();
-  }
-
-  if (values.json === true) {
-    console.log(JSON.stringify({ source: source.label, ...result }));
+function printResult(label: string, result: VerifyResult, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ source: label, ...result }));
   } else if (result.ok) {
-    console.log(`audit trail ${source.label}: ${result.reason}`);
+    console.log(`audit trail ${label}: ${result.reason}`);
   } else {
     const where =
       result.firstBadSeq === undefined
         ? ''
         : ` at seq ${result.firstBadSeq}${result.chain !== undefined ? ` of chain ${result.chain}` : ''}`;
-    console.error(`audit trail ${source.label}: BROKEN${where}: ${result.reason}`);
+    console.error(`audit trail ${label}: BROKEN${where}: ${result.reason}`);
   }
-  return result.ok ? 0 : 1;
 }
 
 /** The chains of the source, held against its checkpoints and, when given, the witness. */
@@ -134,35 +140,46 @@ async function verifySource(
 }
 
 async function openSource(values: Flags): Promise<Source> {
-  const explicitKeys = values['public-key']?.map(readPublicKey);
-  const explicitCheckpoints =
-    values.checkpoints === undefined ? undefined : loadCheckpoints(values.checkpoints);
+  const explicit: Explicit = {
+    keys: values['public-key']?.map(readPublicKey),
+    checkpoints: values.checkpoints === undefined ? undefined : loadCheckpoints(values.checkpoints),
+  };
+  return values.file !== undefined
+    ? openFileSource(values.file, explicit)
+    : openStoreSource(explicit);
+}
 
-  if (values.file !== undefined) {
-    const file = values.file;
-    try {
-      if (!statSync(file).isFile()) throw new CannotRead(`${file} is not a file`);
-    } catch (error) {
-      if (error instanceof CannotRead) throw error;
-      throw new CannotRead(
-        `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-    return {
-      label: file,
-      records: fileProgress('audit:verify', file, readNdjson(file)),
-      ...(explicitCheckpoints !== undefined ? { checkpoints: explicitCheckpoints } : {}),
-      ...(explicitKeys !== undefined ? { publicKeys: explicitKeys } : {}),
-      close: () => Promise.resolve(),
-    };
+/** What the flags name: checkpoints and public keys, else those of the configuration. */
+interface Explicit {
+  readonly keys: KeyObject[] | undefined;
+  readonly checkpoints: Checkpoint[] | undefined;
+}
+
+function openFileSource(file: string, explicit: Explicit): Source {
+  try {
+    if (!statSync(file).isFile()) throw new CannotRead(`${file} is not a file`);
+  } catch (error) {
+    if (error instanceof CannotRead) throw error;
+    throw new CannotRead(
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
+  return {
+    label: file,
+    records: fileProgress('audit:verify', file, readNdjson(file)),
+    ...(explicit.checkpoints !== undefined ? { checkpoints: explicit.checkpoints } : {}),
+    ...(explicit.keys !== undefined ? { publicKeys: explicit.keys } : {}),
+    close: () => Promise.resolve(),
+  };
+}
 
+async function openStoreSource(explicit: Explicit): Promise<Source> {
   const config = { audit: loadAuditConfig(process.env) };
   const configuredPath =
     config.audit.checkpoints.path ??
     (config.audit.store === 'sqlite' ? `${config.audit.sqlitePath}.checkpoints` : undefined);
   const fileCheckpoints =
-    explicitCheckpoints ??
+    explicit.checkpoints ??
     (configuredPath !== undefined &&
     statSync(configuredPath, { throwIfNoEntry: false }) !== undefined
       ? loadCheckpoints(configuredPath)
@@ -174,27 +191,19 @@ async function openSource(values: Flags): Promise<Source> {
   } catch (error) {
     throw new CannotRead(messageOf(error));
   }
-  // A store that keeps checkpoints (PostgreSQL) is held against them too, whatever the flags.
-  let storedCheckpoints: readonly Checkpoint[] | undefined;
-  try {
-    storedCheckpoints = await store.checkpoints?.();
-  } catch (error) {
-    await store.close();
-    if (error instanceof CheckpointFileError) throw error;
-    throw new CannotRead(messageOf(error));
-  }
+  const storedCheckpoints = await checkpointsInStore(store);
   const checkpoints =
     fileCheckpoints === undefined && (storedCheckpoints?.length ?? 0) === 0
       ? undefined
       : [...(storedCheckpoints ?? []), ...(fileCheckpoints ?? [])];
   const missingFile =
-    explicitCheckpoints === undefined &&
+    explicit.checkpoints === undefined &&
     configuredPath !== undefined &&
     fileCheckpoints === undefined;
   if (configuredKeys !== undefined && (missingFile || checkpoints === undefined)) {
     await refuseMissingCheckpoints(store, configuredPath);
   }
-  const publicKeys = explicitKeys ?? configuredKeys;
+  const publicKeys = explicit.keys ?? configuredKeys;
   return {
     label: store.location,
     records: storeProgress('audit:verify', store, mapRecords(scanStore(store))),
@@ -202,6 +211,17 @@ async function openSource(values: Flags): Promise<Source> {
     ...(publicKeys !== undefined ? { publicKeys } : {}),
     close: () => store.close(),
   };
+}
+
+/** A store that keeps checkpoints (PostgreSQL) is held against them too, whatever the flags. */
+async function checkpointsInStore(store: AuditStore): Promise<readonly Checkpoint[] | undefined> {
+  try {
+    return await store.checkpoints?.();
+  } catch (error) {
+    await store.close();
+    if (error instanceof CheckpointFileError) throw error;
+    throw new CannotRead(messageOf(error));
+  }
 }
 
 async function* mapRecords(

@@ -21,7 +21,8 @@ import {
   type StoreHealth,
   type StoredRecord,
   type StoreQuery,
-} from './audit-store.ts';
+} from '../audit-store.ts';
+import { auditColumnList, auditRowValues, fromAuditRow, type AuditRow } from './audit-row.ts';
 
 /** Short: a locked database must fail a write well within a second (the writer retries). */
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 50;
@@ -83,24 +84,8 @@ CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_reco
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
-const COLUMNS =
-  'chain, seq, id, time, request_id, phase, operation, actor, result, attempt_id, prev_hash, hash, body';
-
-interface Row {
-  chain: string;
-  seq: number;
-  id: string;
-  time: string;
-  request_id: string;
-  phase: StoredRecord['phase'];
-  operation: string;
-  actor: string | null;
-  result: StoredRecord['result'];
-  attempt_id: string | null;
-  prev_hash: string;
-  hash: string;
-  body: string;
-}
+const COLUMNS = auditColumnList();
+const HEAD = 'SELECT seq, hash FROM audit_records WHERE chain = ? ORDER BY seq DESC LIMIT 1';
 
 interface Connection {
   readonly db: DatabaseSync;
@@ -153,15 +138,6 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
     }
   }
 
-  function statement(conn: Connection, sql: string): StatementSync {
-    let prepared = conn.statements.get(sql);
-    if (prepared === undefined) {
-      prepared = conn.db.prepare(sql);
-      conn.statements.set(sql, prepared);
-    }
-    return prepared;
-  }
-
   /** The live connection, if the path still names the file it opened; else fails the store. */
   function usable(): Connection {
     if (closed) throw new AuditStoreError('unavailable', 'the audit store is closed');
@@ -211,10 +187,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
     head(chain) {
       return run(() => {
         const conn = usable();
-        const row = statement(
-          conn,
-          'SELECT seq, hash FROM audit_records WHERE chain = ? ORDER BY seq DESC LIMIT 1',
-        ).get(chain) as { seq: number; hash: string } | undefined;
+        const row = statement(conn, HEAD).get(chain) as { seq: number; hash: string } | undefined;
         return row === undefined ? null : ({ seq: row.seq, hash: row.hash } satisfies ChainHead);
       });
     },
@@ -229,44 +202,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
           throw remember(storeError(error, path));
         }
         try {
-          const head = statement(
-            conn,
-            'SELECT seq, hash FROM audit_records WHERE chain = ? ORDER BY seq DESC LIMIT 1',
-          ).get(chain) as { seq: number; hash: string } | undefined;
-          if ((head?.seq ?? 0) !== after.seq || (head !== undefined && head.hash !== after.hash)) {
-            throw new AuditStoreError(
-              'conflict',
-              `chain ${chain} in ${path} is at seq ${head?.seq ?? 0}, not ${after.seq}`,
-            );
-          }
-          const insert = statement(
-            conn,
-            `INSERT INTO audit_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          );
-          const open = statement(
-            conn,
-            'INSERT INTO audit_open_attempts (id, chain, seq) VALUES (?, ?, ?)',
-          );
-          const close = statement(conn, 'DELETE FROM audit_open_attempts WHERE id = ?');
-          for (const record of records) {
-            insert.run(
-              record.chain,
-              record.seq,
-              record.id,
-              record.time,
-              record.requestId,
-              record.phase,
-              record.operation,
-              record.actor,
-              record.result,
-              record.attemptId,
-              record.prevHash,
-              record.hash,
-              record.body,
-            );
-            if (record.phase === 'attempt') open.run(record.id, record.chain, record.seq);
-            if (record.attemptId !== null) close.run(record.attemptId);
-          }
+          insertBatch(conn, chain, after, records, path);
           if (options.commitBy !== undefined && epochNow() > options.commitBy) {
             // Waited too long for the lock: its callers are about to be refused, so it must
             // not become durable behind their backs.
@@ -296,7 +232,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
       return run(() => {
         const conn = usable();
         const { sql, params } = buildQuery(query);
-        return (statement(conn, sql).all(...params) as unknown as Row[]).map(fromRow);
+        return (statement(conn, sql).all(...params) as unknown as AuditRow[]).map(fromAuditRow);
       });
     },
 
@@ -305,13 +241,11 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
         const conn = usable();
         const rows = statement(
           conn,
-          `SELECT ${COLUMNS.split(', ')
-            .map((column) => `r.${column}`)
-            .join(', ')}
+          `SELECT ${auditColumnList('r')}
            FROM audit_open_attempts o JOIN audit_records r ON r.chain = o.chain AND r.seq = o.seq
            WHERE o.chain = ? ORDER BY o.seq`,
-        ).all(chain) as unknown as Row[];
-        return rows.map(fromRow);
+        ).all(chain) as unknown as AuditRow[];
+        return rows.map(fromAuditRow);
       });
     },
 
@@ -396,6 +330,46 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
   }
 
   return store;
+}
+
+function statement(conn: Connection, sql: string): StatementSync {
+  let prepared = conn.statements.get(sql);
+  if (prepared === undefined) {
+    prepared = conn.db.prepare(sql);
+    conn.statements.set(sql, prepared);
+  }
+  return prepared;
+}
+
+/**
+ * Inside the open transaction: checks that the chain is still at `after`, then inserts the
+ * records and keeps the open-attempts index (an attempt enters it, its outcome takes it out).
+ */
+function insertBatch(
+  conn: Connection,
+  chain: string,
+  after: ChainHead,
+  records: readonly StoredRecord[],
+  path: string,
+): void {
+  const head = statement(conn, HEAD).get(chain) as { seq: number; hash: string } | undefined;
+  if ((head?.seq ?? 0) !== after.seq || (head !== undefined && head.hash !== after.hash)) {
+    throw new AuditStoreError(
+      'conflict',
+      `chain ${chain} in ${path} is at seq ${head?.seq ?? 0}, not ${after.seq}`,
+    );
+  }
+  const insert = statement(
+    conn,
+    `INSERT INTO audit_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const open = statement(conn, 'INSERT INTO audit_open_attempts (id, chain, seq) VALUES (?, ?, ?)');
+  const close = statement(conn, 'DELETE FROM audit_open_attempts WHERE id = ?');
+  for (const record of records) {
+    insert.run(...auditRowValues(record));
+    if (record.phase === 'attempt') open.run(record.id, record.chain, record.seq);
+    if (record.attemptId !== null) close.run(record.attemptId);
+  }
 }
 
 /** Runs synchronous SQLite work as the async store interface asks; errors become rejections. */
@@ -516,24 +490,6 @@ function buildQuery(query: StoreQuery): { sql: string; params: (string | number)
   return {
     sql: `SELECT ${COLUMNS} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ?`,
     params,
-  };
-}
-
-function fromRow(row: Row): StoredRecord {
-  return {
-    chain: row.chain,
-    seq: row.seq,
-    id: row.id,
-    time: row.time,
-    requestId: row.request_id,
-    phase: row.phase,
-    operation: row.operation,
-    actor: row.actor,
-    result: row.result,
-    attemptId: row.attempt_id,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-    body: row.body,
   };
 }
 
