@@ -3,95 +3,30 @@
 // every problem answer must pass.
 
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { SimService, Simulator } from '../../src/simulator/index.ts';
+import type { OperationName } from '../../src/operations/catalog.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import {
+  OPERATION_FIXTURES,
+  type SeededRevocation,
+  type SeedOptions,
+} from '../fixtures/operations.ts';
 import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
 
-export type TargetKind = 'scmPrivacy' | 'csr' | 'apig' | 'kms' | 'modelarts';
+export { FIXTURE_OPERATIONS } from '../fixtures/operations.ts';
+export type { OperationName };
+/** A revocation target of the default project. */
+export type Target = SeededRevocation;
+export type TargetOptions = SeedOptions;
 
-export interface Target {
-  readonly kind: TargetKind;
-  readonly service: SimService;
-  /** The gateway route that revokes it. */
-  readonly path: string;
-  /** Whether the simulator still holds the resource. */
-  exists(): boolean;
-}
-
-let serial = 0;
-
-export interface TargetOptions {
-  /** false: not added, so the cloud answers 404 for it. Default true. */
-  readonly exists?: boolean;
-  /** An APIG certificate bound to a domain name: the cloud answers 409 to deleting it. */
-  readonly bound?: boolean;
-}
-
-/** A resource no other test touches, added to the simulator (unless `exists` is false). */
+/** A resource no other test touches, added to the default project (unless `exists` is false). */
 export function createTarget(
   sim: Simulator,
-  kind: TargetKind,
-  options: TargetOptions = {},
-): Target {
-  const exists = options.exists ?? true;
-  serial += 1;
-  const n = `${String(process.pid)}${String(serial).padStart(4, '0')}`;
-  switch (kind) {
-    case 'scmPrivacy': {
-      const certId = `scs-faults-${n}`;
-      if (exists) sim.addScmCertificate(DEFAULT_PROJECT, certId);
-      return {
-        kind,
-        service: 'scm',
-        path: `/v1/scm/certificates/${certId}/privacy`,
-        exists: () => sim.has('scmPrivacy', DEFAULT_PROJECT, certId),
-      };
-    }
-    case 'csr': {
-      const csrId = `csr-faults-${n}`.padEnd(20, '0');
-      if (exists) sim.addCsr(csrId);
-      return {
-        kind,
-        service: 'scm',
-        path: `/v1/scm/csrs/${csrId}`,
-        exists: () => sim.has('csr', csrId),
-      };
-    }
-    case 'apig': {
-      const certificateId = `faultsapig${n}`;
-      if (exists)
-        sim.addApigCertificate(DEFAULT_PROJECT, certificateId, { bound: options.bound ?? false });
-      return {
-        kind,
-        service: 'apig',
-        path: `/v1/apig/certificates/${certificateId}`,
-        exists: () => sim.has('apigCertificate', DEFAULT_PROJECT, certificateId),
-      };
-    }
-    case 'kms': {
-      const keyId = randomUUID();
-      const grantId = randomBytes(32).toString('hex');
-      if (exists) sim.addKmsGrant(DEFAULT_PROJECT, keyId, grantId);
-      return {
-        kind,
-        service: 'kms',
-        path: `/v1/kms/keys/${keyId}/grants/${grantId}`,
-        exists: () => sim.has('kmsGrant', DEFAULT_PROJECT, keyId, grantId),
-      };
-    }
-    case 'modelarts': {
-      const userId = randomBytes(16).toString('hex');
-      if (exists) sim.addModelArtsAuthorization(DEFAULT_PROJECT, userId);
-      return {
-        kind,
-        service: 'modelarts',
-        path: `/v1/modelarts/authorizations/${userId}`,
-        exists: () => sim.has('modelartsAuthorization', DEFAULT_PROJECT, userId),
-      };
-    }
-  }
+  operation: OperationName,
+  options: SeedOptions = {},
+): SeededRevocation {
+  return OPERATION_FIXTURES[operation].seed(sim, DEFAULT_PROJECT, {}, options);
 }
 
 export interface Answer {
