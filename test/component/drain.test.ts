@@ -15,15 +15,9 @@ import { stringify } from 'yaml';
 import { generateCheckpointKey } from '../../src/audit/checkpoint-key.ts';
 import { readCheckpoints } from '../../src/audit/checkpoint.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
-import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.ts';
+import { DEMO_PROJECTS, startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
 
-const ISSUER = 'https://sso.drain.rescind.invalid';
-const AUDIENCE = 'rescind-drain';
 const PROJECT = DEMO_PROJECTS[0]?.id ?? '';
 const KEY_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f';
 const grantId = (n: number) => n.toString(16).padStart(64, 'a');
@@ -76,23 +70,8 @@ function prepare(config: Record<string, unknown>) {
   const auditPath = join(dir, 'audit.db');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    RESCIND_CONFIG: configFile,
-    RESCIND_HOST: '127.0.0.1',
-    RESCIND_PORT: '0',
+    ...gatewayEnv(configFile, sim, jwksFile),
     RESCIND_LOG_LEVEL: 'info',
-    RESCIND_IAM_ENDPOINT: sim.url,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: PROJECT,
-    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-    RESCIND_SCM_ENDPOINT: sim.url,
-    RESCIND_APIG_ENDPOINT: sim.url,
-    RESCIND_KMS_ENDPOINT: sim.url,
-    RESCIND_MODELARTS_ENDPOINT: sim.url,
-    RESCIND_JWT_ISSUER: ISSUER,
-    RESCIND_JWT_AUDIENCE: AUDIENCE,
-    RESCIND_JWKS_FILE: jwksFile,
     RESCIND_AUDIT_SQLITE_PATH: auditPath,
     RESCIND_AUDIT_CHECKPOINT_KEY_FILE: keyFile,
   };

@@ -121,7 +121,7 @@ describe('PostgreSQL restarted in immediate mode under load', { concurrency: 1 }
     }
 
     gateway.child.kill('SIGTERM');
-    assert.equal(await gateway.exited, 0, 'a graceful stop after the failover');
+    assert.equal((await gateway.exited).code, 0, 'a graceful stop after the failover');
     const verify = await promisify(execFile)(process.execPath, [VERIFY_CLI, '--json'], {
       env: world.env,
       maxBuffer: 16 * 1024 * 1024,
