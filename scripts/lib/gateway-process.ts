@@ -50,6 +50,8 @@ export interface GatewayProcess {
   stderr(): string;
   /** Every JSON line of its log so far, parsed. */
   logs(): readonly Record<string, unknown>[];
+  /** The first log line, written or still to come, that `match` accepts; rejects if it exits first. */
+  waitForLog(match: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   /** Sends `signal` (default SIGKILL) unless it has exited; resolves once it has. */
   kill(signal?: NodeJS.Signals): Promise<GatewayExit>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
@@ -76,7 +78,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   const started = performance.now();
   const child = spawnGateway(options);
   live.add(child);
-  const exited = once(child, 'exit').then(([code, signal]) => ({
+  // 'close', not 'exit': by then every line it wrote has been read.
+  const exited = once(child, 'close').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));
@@ -106,6 +109,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     output: () => output.all.join(''),
     stderr: () => output.stderr.join(''),
     logs: () => output.entries,
+    waitForLog: (match) => waitForEntry(output, match, exited),
     kill,
     async stop(graceMs = 5000) {
       if (!running()) return;
@@ -141,12 +145,12 @@ interface Output {
   readonly stderr: string[];
   readonly entries: Record<string, unknown>[];
   /** Called with each parsed stdout line. */
-  onEntry?: (entry: Record<string, unknown>) => void;
+  readonly listeners: Set<(entry: Record<string, unknown>) => void>;
 }
 
 /** Keeps what a piped child writes; the reading never stops, so the pipe never fills. */
 function collectOutput(child: ChildProcess): Output {
-  const output: Output = { all: [], stderr: [], entries: [] };
+  const output: Output = { all: [], stderr: [], entries: [], listeners: new Set() };
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     output.all.push(chunk);
     output.stderr.push(chunk);
@@ -157,7 +161,7 @@ function collectOutput(child: ChildProcess): Output {
       const entry = parseLine(line);
       if (entry === null) return;
       output.entries.push(entry);
-      output.onEntry?.(entry);
+      for (const listener of output.listeners) listener(entry);
     });
   }
   return output;
@@ -185,14 +189,29 @@ async function listeningUrl(
   return Promise.race([found, gone, timeout]);
 }
 
-function fromEntries(output: Output): Promise<string> {
-  return new Promise((resolve) => {
-    const check = (entry: Record<string, unknown>) => {
-      const match = LISTENING.exec(String(entry.msg));
-      if (match?.[1] !== undefined) resolve(match[1]);
+async function fromEntries(output: Output): Promise<string> {
+  const listening = await waitForEntry(output, (entry) => LISTENING.test(String(entry.msg)));
+  return LISTENING.exec(String(listening.msg))?.[1] ?? '';
+}
+
+function waitForEntry(
+  output: Output,
+  match: (entry: Record<string, unknown>) => boolean,
+  exited?: Promise<GatewayExit>,
+): Promise<Record<string, unknown>> {
+  const seen = output.entries.find(match);
+  if (seen !== undefined) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const listener = (entry: Record<string, unknown>) => {
+      if (!match(entry)) return;
+      output.listeners.delete(listener);
+      resolve(entry);
     };
-    output.entries.forEach(check);
-    output.onEntry = check;
+    output.listeners.add(listener);
+    void exited?.then(() => {
+      output.listeners.delete(listener);
+      reject(new Error(`the gateway exited first; stderr: ${output.stderr.join('')}`));
+    });
   });
 }
 
