@@ -13,6 +13,8 @@ import {
   type SeedOptions,
 } from '../fixtures/operations.ts';
 import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
+import { send, toAnswer, type Answer } from '../helpers/http.ts';
+import { expectProblem, problemTypeOf } from '../helpers/problems.ts';
 
 export { FIXTURE_OPERATIONS } from '../fixtures/operations.ts';
 export type { OperationName };
@@ -29,25 +31,7 @@ export function createTarget(
   return OPERATION_FIXTURES[operation].seed(sim, DEFAULT_PROJECT, {}, options);
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  /** The parsed JSON body ({} when it is not JSON). */
-  readonly body: Record<string, unknown>;
-  /** X-Request-Id of the answer. */
-  readonly requestId: string;
-}
-
-/** The JSON object a body holds, or {} when it holds none. */
-function parseBody(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
+export type { Answer };
 
 export interface CallOptions {
   readonly method?: string;
@@ -63,19 +47,7 @@ export async function call(
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${gw.url}${path}`, {
-    method: options.method ?? 'DELETE',
-    headers,
-  });
-  const text = await response.text();
-  const body = parseBody(text);
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    body,
-    requestId: response.headers.get('x-request-id') ?? '',
-  };
+  return send(`${gw.url}${path}`, { method: options.method ?? 'DELETE', headers });
 }
 
 /** An audit record as GET /v1/audit returns it (the fields these tests read). */
@@ -147,9 +119,7 @@ export async function auditOutcomeOf(
   return record.outcome;
 }
 
-export function problemTypeOf(code: string): string {
-  return `urn:rescind:problem:${code.toLowerCase().replaceAll('_', '-')}`;
-}
+export { problemTypeOf };
 
 /**
  * The shape every problem answer shares (docs/api.md "Errors"): status, media type, code, type, title,
@@ -161,17 +131,7 @@ export function assertProblem(
   code: string,
   options: { audited?: boolean } = {},
 ): void {
-  assert.equal(answer.status, status, `expected ${String(status)} ${code}, got ${answer.text}`);
-  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json(;|$)/);
-  assert.equal(answer.body.code, code);
-  assert.equal(answer.body.status, status);
-  assert.equal(answer.body.type, problemTypeOf(code));
-  assert.equal(typeof answer.body.title, 'string');
-  assert.ok(answer.requestId !== '', 'X-Request-Id is echoed');
-  assert.equal(answer.body.requestId, answer.requestId);
-  if (options.audited !== false) {
-    assert.equal(typeof answer.body.auditId, 'string', 'an audited request names its audit id');
-  }
+  expectProblem(answer, status, code, options);
 }
 
 /**
@@ -238,20 +198,13 @@ export function rawRequest(
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const body = parseBody(text);
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
           if (value === undefined) continue;
           for (const one of Array.isArray(value) ? value : [value])
             responseHeaders.append(name, one);
         }
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: responseHeaders,
-          text,
-          body,
-          requestId: responseHeaders.get('x-request-id') ?? '',
-        });
+        resolve(toAnswer(res.statusCode ?? 0, responseHeaders, text));
       });
     });
     req.on('error', reject);
@@ -283,7 +236,11 @@ export function rawSocketRequest(
       const text = Buffer.concat(chunks).toString('utf8');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
       const separator = text.indexOf('\r\n\r\n');
-      resolve({ status, body: parseBody(separator === -1 ? '' : text.slice(separator + 4)) });
+      resolve({
+        status,
+        body: toAnswer(status, new Headers(), separator === -1 ? '' : text.slice(separator + 4))
+          .body,
+      });
     });
   });
 }

@@ -12,6 +12,9 @@ import {
   type Simulator,
 } from '../../src/simulator/index.ts';
 import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
+import { send, type Answer } from '../helpers/http.ts';
+export { eventually } from '../helpers/wait.ts';
+import { expectProblem, type Problem, type UpstreamSummary } from '../helpers/problems.ts';
 
 export { DEFAULT_PROJECT };
 export const EU_PROJECT = DEMO_PROJECTS[1]?.id ?? '';
@@ -50,15 +53,7 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  /** The parsed JSON body; undefined when the body is not JSON. */
-  readonly json: unknown;
-  /** The answer's X-Request-Id ('' when absent). */
-  readonly requestId: string;
-}
+export type { Answer };
 
 const defaultTokens = new WeakMap<TestGateway, Promise<string>>();
 
@@ -83,38 +78,16 @@ export async function call(
   if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
   if (options.traceparent !== undefined) headers.traceparent = options.traceparent;
   Object.assign(headers, options.headers);
-  const response = await fetch(`${gw.url}${path}`, {
+  return send(`${gw.url}${path}`, {
     method: options.method ?? 'DELETE',
     headers,
     ...(options.body === undefined ? {} : { body: options.body }),
-    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json,
-    requestId: response.headers.get('x-request-id') ?? '',
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // What the caller sees
-
-export interface UpstreamSummary {
-  readonly service: string;
-  readonly status?: number;
-  readonly code?: string;
-  readonly message?: string;
-  readonly requestId?: string;
-}
 
 export interface Revoked {
   readonly result: string;
@@ -124,19 +97,6 @@ export interface Revoked {
   readonly requestId: string;
   readonly auditId: string;
   readonly upstream: UpstreamSummary;
-}
-
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail?: string;
-  readonly instance: string;
-  readonly requestId: string;
-  readonly auditId?: string;
-  readonly upstream?: UpstreamSummary;
-  readonly errors?: readonly { readonly field: string; readonly message: string }[];
 }
 
 /** A 200 `application/json` success whose request id is the echoed one. */
@@ -151,34 +111,7 @@ export function expectRevoked(answer: Answer): Revoked {
   return body;
 }
 
-/**
- * A problem+json answer of `status` and `code` (docs/api.md "Errors") whose request id is the echoed
- * one; `audited` (default true) also requires the audit id.
- */
-export function expectProblem(
-  answer: Answer,
-  status: number,
-  code: string,
-  options: { readonly audited?: boolean } = {},
-): Problem {
-  assert.equal(
-    answer.status,
-    status,
-    `expected ${String(status)} ${code}, got ${String(answer.status)} ${answer.text}`,
-  );
-  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json(;|$)/);
-  const problem = answer.json as Problem;
-  assert.equal(problem.status, status);
-  assert.equal(problem.code, code);
-  assert.equal(problem.type, `urn:rescind:problem:${code.toLowerCase().replaceAll('_', '-')}`);
-  assert.equal(typeof problem.title, 'string');
-  assert.notEqual(answer.requestId, '', 'X-Request-Id is echoed');
-  assert.equal(problem.requestId, answer.requestId);
-  if (options.audited ?? true) {
-    assert.equal(typeof problem.auditId, 'string', 'an audited request names its audit id');
-  }
-  return problem;
-}
+export { expectProblem, type Problem, type UpstreamSummary };
 
 /** The fields a validation problem names, sorted. */
 export function fieldsOf(problem: Problem): string[] {
@@ -238,13 +171,4 @@ export function randomHex(bytes: number): string {
 export function callerTrace(): { readonly traceparent: string; readonly traceId: string } {
   const traceId = randomHex(16);
   return { traceparent: `00-${traceId}-${randomHex(8)}-01`, traceId };
-}
-
-/** Resolves once `check` is true, polling on the event loop; fails after `timeoutMs`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 2000) {
-  const giveUp = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > giveUp) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
