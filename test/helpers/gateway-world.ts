@@ -2,9 +2,11 @@
 // YAML file plus RESCIND_* variables, the cloud simulator on loopback, JWTs from a dev issuer.
 // For tests that must see the process itself: whether it survives a fault, how it exits.
 
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { createDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
 import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
@@ -141,4 +143,56 @@ export function load(
       return answers;
     },
   };
+}
+
+/** Waits until `count` answers arrived after `since` (performance.now()) with status 200. */
+export async function until200s(answers: readonly Answer[], since: number, count: number) {
+  const deadline = performance.now() + 30_000;
+  while (answers.filter((a) => a.at > since && a.status === 200).length < count) {
+    assert.ok(performance.now() < deadline, `${count} answers 200 within 30 s`);
+    await sleep(50);
+  }
+}
+
+export interface Outage {
+  readonly answers: Answer[];
+  /** performance.now() when the server went down, and when it was back. */
+  readonly down: number;
+  readonly up: number;
+}
+
+/**
+ * `clients` callers revoke through the gateway at `url` while a server it depends on goes away
+ * for `downMs` and comes back; resolves once 100 revocations succeeded after it was back.
+ */
+export async function loadThroughOutage(
+  url: string,
+  token: string,
+  options: {
+    readonly clients: number;
+    readonly prefix: string;
+    readonly downMs: number;
+    stop(): Promise<void>;
+    start(): Promise<void>;
+  },
+): Promise<Outage> {
+  const traffic = load(url, token, options.clients, options.prefix);
+  try {
+    await until200s(traffic.answers, 0, 50);
+    await options.stop();
+    const down = performance.now();
+    await sleep(options.downMs);
+    await options.start();
+    const up = performance.now();
+    await until200s(traffic.answers, up, 100);
+    return { answers: traffic.answers, down, up };
+  } finally {
+    await traffic.stop();
+  }
+}
+
+/** "N answers: 200×a, 503×b" for a test diagnostic. */
+export function statusSummary(answers: readonly Answer[]): string {
+  const statuses = Map.groupBy(answers, (answer) => answer.status);
+  return `${answers.length} answers: ${[...statuses].map(([s, a]) => `${s}×${a.length}`).join(', ')}`;
 }
