@@ -6,7 +6,7 @@
 //   npm run crash-test -- [--trials N] [--parallel N] [--concurrency N] [--seed S] [--json]
 
 import { parseArgs } from 'node:util';
-import { killLiveGateways } from './crash/gateway-process.ts';
+import { killLiveGateways } from './lib/gateway-process.ts';
 import { runCrashTrials, type CrashSummary, type TrialResult } from './crash/run-crash-trials.ts';
 
 const USAGE =

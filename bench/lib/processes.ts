@@ -4,24 +4,29 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  killLiveGateways,
+  startGatewayProcess as startGateway,
+  tail,
+} from '../../scripts/lib/gateway-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const GATEWAY_MAIN = join(ROOT, 'src/main.ts');
 const SIMULATOR_CLI = join(ROOT, 'src/simulator/cli.ts');
 const PASSTHROUGH = join(ROOT, 'bench/servers/passthrough.ts');
 const START_TIMEOUT_MS = 20_000;
 
 const live = new Set<ChildProcess>();
 
-/** Kills every process this module started that still runs. */
+/** Kills every process this module (or scripts/lib/gateway-process.ts) started that still runs. */
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
+  killLiveGateways();
 }
 
 let handlersInstalled = false;
@@ -167,81 +172,35 @@ export interface GatewayStartOptions {
 }
 
 /**
- * The gateway as `npm start` runs it: `node src/main.ts` with RESCIND_* variables and port 0.
- * Its log goes to a file, as a container runtime would keep it, so that reading it costs the
- * benchmark nothing; the chosen port is read from the "rescind listening on" line. That line is
- * an info line: at a quieter level, set RESCIND_PORT to a free port (see `gatewayPort`).
+ * The gateway as `npm start` runs it (scripts/lib/gateway-process.ts), resolved once GET /readyz
+ * answers 200. Its log goes to a file, as a container runtime would keep it, so that reading it
+ * costs the benchmark nothing. The listening line is an info line: at a quieter level, set
+ * RESCIND_PORT to a free port (see `gatewayPort`).
  */
 export async function startGatewayProcess(options: GatewayStartOptions): Promise<GatewayProcess> {
-  writeFileSync(options.logFile, '');
-  const fd = openSync(options.logFile, 'a');
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeFlags ?? []), options.main ?? GATEWAY_MAIN],
-    {
-      env: { PATH: process.env.PATH ?? '', ...options.env },
-      stdio: ['ignore', fd, fd],
-    },
-  );
-  closeSync(fd);
-  const exited = track(child);
-  const state = { gone: false };
-  void exited.then(() => {
-    state.gone = true;
-  });
-
-  // The listening line is logged at info; below that level the port was chosen beforehand.
-  const fixedPort = options.env.RESCIND_PORT === '0' ? undefined : options.env.RESCIND_PORT;
-  let url = fixedPort === undefined ? undefined : `http://127.0.0.1:${fixedPort}`;
-  let listenMs = 0;
-  let scanned = 0;
-  while (url === undefined) {
-    if (state.gone)
-      throw new Error(`the gateway exited before listening: ${tail(options.logFile)}`);
-    if (performance.now() - started > START_TIMEOUT_MS) {
-      child.kill('SIGKILL');
-      throw new Error(`the gateway did not listen within ${START_TIMEOUT_MS} ms`);
-    }
-    const text = readFileSync(options.logFile, 'utf8');
-    const match = /"msg":"rescind listening on (http:\/\/[^"\s]+)"/.exec(text.slice(scanned));
-    if (match?.[1] !== undefined) {
-      url = match[1];
-      listenMs = performance.now() - started;
-    } else {
-      scanned = Math.max(0, text.lastIndexOf('\n'));
-      await sleep(2);
-    }
-  }
+  const gateway = await startGateway(options);
   for (;;) {
-    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    const response = await fetch(`${gateway.url}/readyz`).catch(() => undefined);
     if (response !== undefined) await response.arrayBuffer();
     if (response?.status === 200) break;
-    if (state.gone || performance.now() - started > START_TIMEOUT_MS) {
+    if (!gateway.running() || performance.now() - started > START_TIMEOUT_MS) {
+      await gateway.kill();
       throw new Error(`the gateway did not become ready: ${tail(options.logFile)}`);
     }
     await sleep(5);
   }
   const readyMs = performance.now() - started;
-  if (listenMs === 0) listenMs = readyMs;
   return {
     name: 'rescind',
-    url,
-    pid: child.pid ?? -1,
-    listenMs,
+    url: gateway.url,
+    pid: gateway.pid,
+    listenMs: gateway.listenMs === 0 ? readyMs : gateway.listenMs,
     readyMs,
     logFile: options.logFile,
-    exited,
-    stop: stopper(child, exited),
+    exited: gateway.exited,
+    stop: (graceMs) => gateway.stop(graceMs),
   };
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').slice(-2000);
-  } catch {
-    return '';
-  }
 }
 
 /** RESCIND_PORT for a log level: 0 (read from the log) at info and below, else a free port. */

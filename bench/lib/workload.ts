@@ -12,7 +12,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
-import { DEMO_ACCOUNT, DEMO_PROJECTS, DEMO_RESOURCES } from '../../src/simulator/index.ts';
+import {
+  DEMO_ACCOUNT,
+  DEMO_PROJECTS,
+  DEMO_RESOURCES,
+  simulatorEnv,
+} from '../../src/simulator/index.ts';
 import type { LoadSpec } from './load.ts';
 import { gatewayPort } from './processes.ts';
 
@@ -137,16 +142,7 @@ export async function prepareGateway(options: GatewaySetupOptions): Promise<Gate
     RESCIND_CONFIG: configFile,
     RESCIND_HOST: '127.0.0.1',
     RESCIND_PORT: await gatewayPort(options.logLevel),
-    RESCIND_IAM_ENDPOINT: options.simUrl,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: PROJECT.id,
-    RESCIND_REGION: PROJECT.name,
-    RESCIND_SCM_ENDPOINT: options.simUrl,
-    RESCIND_APIG_ENDPOINT: options.simUrl,
-    RESCIND_KMS_ENDPOINT: options.simUrl,
-    RESCIND_MODELARTS_ENDPOINT: options.simUrl,
+    ...simulatorEnv({ url: options.simUrl }),
     RESCIND_JWT_ISSUER: ISSUER,
     RESCIND_JWT_AUDIENCE: AUDIENCE,
     RESCIND_JWKS_FILE: jwksFile,

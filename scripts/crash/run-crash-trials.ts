@@ -12,15 +12,14 @@ import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
   startSimulator,
   type SimService,
   type Simulator,
+  simulatorEnv,
 } from '../../src/simulator/index.ts';
 import { checkTrail } from './check-trail.ts';
 import { driveLoad, send, type ClientAnswer } from './drive-load.ts';
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { startGatewayProcess, type GatewayProcess } from '../lib/gateway-process.ts';
 
 export interface CrashTrialOptions {
   readonly trials: number;
@@ -150,7 +149,7 @@ async function runTrial(
       nobody: await issuer.sign({ sub: 'crash-nobody', groups: [] }, { expiresIn: '1h' }),
     };
 
-    const first = await startGatewayProcess(env);
+    const first = await startGatewayProcess({ env });
     gateways.push(first);
     await expectReady(first.url, violations, 'at first start');
 
@@ -159,7 +158,7 @@ async function runTrial(
       stopLoad = resolve;
     });
     const timer = setTimeout(() => {
-      first.kill('SIGKILL');
+      void first.kill('SIGKILL');
       stopLoad();
     }, killAfterMs);
     answers = await driveLoad({
@@ -179,7 +178,7 @@ async function runTrial(
     }
 
     // Same store, same chain: recovery runs before the gateway listens.
-    const second = await startGatewayProcess(env);
+    const second = await startGatewayProcess({ env });
     gateways.push(second);
     await expectReady(second.url, violations, 'after the restart');
     for (let index = 0; index < AFTER_RESTART; index += 1) {
@@ -195,7 +194,7 @@ async function runTrial(
         );
       }
     }
-    second.kill('SIGTERM');
+    void second.kill('SIGTERM');
     const drained = await second.exited;
     if (drained.code !== 0) {
       violations.push(
@@ -224,8 +223,7 @@ async function runTrial(
   } catch (error) {
     violations.push(`the trial failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
-    for (const gateway of gateways) gateway.kill('SIGKILL');
-    await Promise.all(gateways.map((gateway) => gateway.exited));
+    await Promise.all(gateways.map((gateway) => gateway.kill()));
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -272,16 +270,7 @@ function gatewayEnv(
     RESCIND_CONFIG: configFile,
     RESCIND_HOST: '127.0.0.1',
     RESCIND_PORT: '0',
-    RESCIND_IAM_ENDPOINT: simUrl,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
-    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-    RESCIND_SCM_ENDPOINT: simUrl,
-    RESCIND_APIG_ENDPOINT: simUrl,
-    RESCIND_KMS_ENDPOINT: simUrl,
-    RESCIND_MODELARTS_ENDPOINT: simUrl,
+    ...simulatorEnv({ url: simUrl }),
     RESCIND_JWT_ISSUER: issuer.issuer,
     RESCIND_JWT_AUDIENCE: issuer.audience,
     RESCIND_JWKS_FILE: jwksFile,

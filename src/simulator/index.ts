@@ -3,6 +3,7 @@ export { startSimulator } from './start-simulator.ts';
 export { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS, DEMO_RESOURCES } from './demo-seed.ts';
 export { SIM_ERRORS } from './envelopes.ts';
 export { DEMO_ACCESS_KEY } from './sim-credentials.ts';
+export { simulatorEnv } from './simulator-env.ts';
 export type { SimError, SimErrorName } from './envelopes.ts';
 export { FaultSpecError, parseFaultSpec } from './faults.ts';
 export {

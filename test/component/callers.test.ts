@@ -22,6 +22,7 @@ import {
   type Answer,
   type Reader,
   type Target,
+  type OperationName,
 } from './support-faults-http.ts';
 
 const b64url = (value: unknown): string =>
@@ -204,7 +205,7 @@ describe('callers', { concurrency: true }, () => {
 
     before(async () => {
       gw = await startGateway();
-      target = createTarget(gw.sim, 'kms');
+      target = createTarget(gw.sim, 'kms.revokeGrant');
     });
     after(async () => {
       await gw.close();
@@ -250,7 +251,7 @@ describe('callers', { concurrency: true }, () => {
     });
 
     it('ignores identity headers in jwt mode: 401 from loopback with X-Forwarded-User', async () => {
-      const answer = await rawRequest(gw, createTarget(gw.sim, 'kms').path, {
+      const answer = await rawRequest(gw, createTarget(gw.sim, 'kms.revokeGrant').path, {
         'x-forwarded-user': 'alice',
         'x-forwarded-groups': 'secops',
       });
@@ -281,10 +282,8 @@ describe('callers', { concurrency: true }, () => {
       gw.sim.clearCalls();
     });
 
-    type Route = 'scmPrivacy' | 'csr' | 'apig' | 'kms' | 'modelarts' | 'modelartsAll';
-    const ALL_USERS = '/v1/modelarts/authorizations?allUsers=true';
-    const pathOf = (route: Route): string =>
-      route === 'modelartsAll' ? ALL_USERS : createTarget(gw.sim, route).path;
+    type Route = OperationName;
+    const pathOf = (route: Route): string => createTarget(gw.sim, route).path;
 
     const rows: readonly {
       subject: string;
@@ -293,41 +292,125 @@ describe('callers', { concurrency: true }, () => {
       allowed: boolean;
       why: string;
     }[] = [
-      { subject: 'svc-kms', groups: [], route: 'kms', allowed: true, why: 'by subject' },
-      { subject: 'svc-kms', groups: [], route: 'apig', allowed: false, why: 'another operation' },
-      { subject: 'bob', groups: ['cert-team'], route: 'scmPrivacy', allowed: true, why: 'scm.*' },
-      { subject: 'bob', groups: ['cert-team'], route: 'csr', allowed: true, why: 'scm.*' },
-      { subject: 'bob', groups: ['cert-team'], route: 'apig', allowed: false, why: 'not scm' },
+      {
+        subject: 'svc-kms',
+        groups: [],
+        route: 'kms.revokeGrant',
+        allowed: true,
+        why: 'by subject',
+      },
+      {
+        subject: 'svc-kms',
+        groups: [],
+        route: 'apig.deleteCertificate',
+        allowed: false,
+        why: 'another operation',
+      },
+      {
+        subject: 'bob',
+        groups: ['cert-team'],
+        route: 'scm.revokePrivacy',
+        allowed: true,
+        why: 'scm.*',
+      },
+      {
+        subject: 'bob',
+        groups: ['cert-team'],
+        route: 'scm.deleteCsr',
+        allowed: true,
+        why: 'scm.*',
+      },
+      {
+        subject: 'bob',
+        groups: ['cert-team'],
+        route: 'apig.deleteCertificate',
+        allowed: false,
+        why: 'not scm',
+      },
       {
         subject: 'cert-team',
         groups: [],
-        route: 'scmPrivacy',
+        route: 'scm.revokePrivacy',
         allowed: false,
         why: 'a subject named like a group is not the group',
       },
       {
         subject: 'mallory',
         groups: ['svc-kms'],
-        route: 'kms',
+        route: 'kms.revokeGrant',
         allowed: false,
         why: 'a group named like a subject is not the subject',
       },
-      { subject: 'root-like', groups: [], route: 'apig', allowed: true, why: '*' },
-      { subject: 'root-like', groups: [], route: 'modelartsAll', allowed: true, why: '*' },
-      { subject: 'nobody', groups: [], route: 'kms', allowed: false, why: 'deny by default' },
-      { subject: 'nobody', groups: ['secops'], route: 'kms', allowed: false, why: 'no rule' },
-      { subject: 'ma-one', groups: [], route: 'modelarts', allowed: true, why: 'by name' },
+      {
+        subject: 'root-like',
+        groups: [],
+        route: 'apig.deleteCertificate',
+        allowed: true,
+        why: '*',
+      },
+      {
+        subject: 'root-like',
+        groups: [],
+        route: 'modelarts.deleteAllAuthorizations',
+        allowed: true,
+        why: '*',
+      },
+      {
+        subject: 'nobody',
+        groups: [],
+        route: 'kms.revokeGrant',
+        allowed: false,
+        why: 'deny by default',
+      },
+      {
+        subject: 'nobody',
+        groups: ['secops'],
+        route: 'kms.revokeGrant',
+        allowed: false,
+        why: 'no rule',
+      },
       {
         subject: 'ma-one',
         groups: [],
-        route: 'modelartsAll',
+        route: 'modelarts.deleteAuthorization',
+        allowed: true,
+        why: 'by name',
+      },
+      {
+        subject: 'ma-one',
+        groups: [],
+        route: 'modelarts.deleteAllAuthorizations',
         allowed: false,
         why: 'one user’s permission does not allow all users',
       },
-      { subject: 'ma-all', groups: [], route: 'modelartsAll', allowed: true, why: 'by name' },
-      { subject: 'ma-all', groups: [], route: 'modelarts', allowed: false, why: 'only all' },
-      { subject: 'eve', groups: ['ma-team'], route: 'modelartsAll', allowed: true, why: 'prefix' },
-      { subject: 'auditor', groups: [], route: 'kms', allowed: false, why: 'audit.read only' },
+      {
+        subject: 'ma-all',
+        groups: [],
+        route: 'modelarts.deleteAllAuthorizations',
+        allowed: true,
+        why: 'by name',
+      },
+      {
+        subject: 'ma-all',
+        groups: [],
+        route: 'modelarts.deleteAuthorization',
+        allowed: false,
+        why: 'only all',
+      },
+      {
+        subject: 'eve',
+        groups: ['ma-team'],
+        route: 'modelarts.deleteAllAuthorizations',
+        allowed: true,
+        why: 'prefix',
+      },
+      {
+        subject: 'auditor',
+        groups: [],
+        route: 'kms.revokeGrant',
+        allowed: false,
+        why: 'audit.read only',
+      },
     ];
 
     for (const row of rows) {
@@ -440,7 +523,7 @@ describe('callers', { concurrency: true }, () => {
 
     it('answers 403 to an authenticated caller with valid parameters it may not use', async () => {
       const token = await gw.token('kms-only', []);
-      const answer = await call(gw, createTarget(gw.sim, 'apig').path, { token });
+      const answer = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, { token });
       assertProblem(answer, 403, 'FORBIDDEN');
       assert.equal((await outcomeOf(answer)).result, 'denied');
       assert.deepEqual(gw.sim.calls(), []);
@@ -489,7 +572,7 @@ describe('callers', { concurrency: true }, () => {
     }
 
     it('believes the identity headers from a trusted peer', async () => {
-      const target = createTarget(trusting.sim, 'kms');
+      const target = createTarget(trusting.sim, 'kms.revokeGrant');
       const answer = await rawRequest(trusting, target.path, identity);
       assert.equal(answer.status, 200, answer.text);
       assert.equal(target.exists(), false);
@@ -504,7 +587,7 @@ describe('callers', { concurrency: true }, () => {
     });
 
     it('answers 401 to the same headers from a peer outside the trusted CIDRs', async () => {
-      const target = createTarget(distrusting.sim, 'kms');
+      const target = createTarget(distrusting.sim, 'kms.revokeGrant');
       const answer = await rawRequest(distrusting, target.path, identity);
       assertProblem(answer, 401, 'UNAUTHENTICATED');
       assert.deepEqual(distrusting.sim.calls(), []);
@@ -523,7 +606,7 @@ describe('callers', { concurrency: true }, () => {
 
     for (const header of ['x-forwarded-groups', 'x-forwarded-user'] as const) {
       it(`answers 401 when ${header} arrives twice, even from a trusted peer`, async () => {
-        const target = createTarget(trusting.sim, 'kms');
+        const target = createTarget(trusting.sim, 'kms.revokeGrant');
         const twice =
           header === 'x-forwarded-groups'
             ? { ...identity, 'x-forwarded-user': 'bob', [header]: ['readers', 'secops'] }
@@ -538,7 +621,7 @@ describe('callers', { concurrency: true }, () => {
     }
 
     it('answers 401 when X-Forwarded-Groups arrives twice in different spellings', async () => {
-      const target = createTarget(trusting.sim, 'kms');
+      const target = createTarget(trusting.sim, 'kms.revokeGrant');
       const answer = await rawSocketRequest(trusting, [
         `DELETE ${target.path} HTTP/1.1`,
         `Host: ${new URL(trusting.url).host}`,
@@ -554,7 +637,7 @@ describe('callers', { concurrency: true }, () => {
 
     it('never lets a client-sent Authorization add privileges in trusted-headers mode', async () => {
       const jwt = await trusting.token('alice', ['secops']);
-      const target = createTarget(trusting.sim, 'kms');
+      const target = createTarget(trusting.sim, 'kms.revokeGrant');
 
       const onlyJwt = await rawRequest(trusting, target.path, { authorization: `Bearer ${jwt}` });
       assertProblem(onlyJwt, 401, 'UNAUTHENTICATED');
@@ -579,9 +662,13 @@ describe('callers', { concurrency: true }, () => {
     });
 
     it('answers 401 to a trusted peer that sends no X-Forwarded-User', async () => {
-      const answer = await rawRequest(trusting, createTarget(trusting.sim, 'kms').path, {
-        'x-forwarded-groups': 'secops',
-      });
+      const answer = await rawRequest(
+        trusting,
+        createTarget(trusting.sim, 'kms.revokeGrant').path,
+        {
+          'x-forwarded-groups': 'secops',
+        },
+      );
       assertProblem(answer, 401, 'UNAUTHENTICATED');
       assert.deepEqual(trusting.sim.calls(), []);
     });

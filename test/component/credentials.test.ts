@@ -10,7 +10,7 @@ import { OPERATION_NAMES } from '../../src/operations/catalog.ts';
 import { DEMO_ACCESS_KEY, DEMO_ACCOUNT, type RecordedCall } from '../../src/simulator/index.ts';
 import {
   DEFAULT_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   callsSince,
   expectProblem,
@@ -57,7 +57,7 @@ for (const mode of MODES) {
     it('revokes through all six routes, each with one proven cloud call', async () => {
       const mark = markCalls(m.sim);
       for (const name of OPERATION_NAMES) {
-        const seeded = SEEDS[name](m.sim, DEFAULT_PROJECT);
+        const seeded = OPERATION_FIXTURES[name].seed(m.sim, DEFAULT_PROJECT);
         const before = markCalls(m.sim);
         expectRevoked(await call(m.gw, seeded.path));
         assert.equal(seeded.exists(), false, `${name}: the resource is gone`);
@@ -100,8 +100,12 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
 
   it('is exchanged at /v3.0/OS-AUTH/id-token/tokens with X-Idp-Id and the scope the call needs', async () => {
     const mark = markCalls(m.sim);
-    expectRevoked(await call(m.gw, SEEDS['scm.deleteCsr'](m.sim, DEFAULT_PROJECT).path));
-    expectRevoked(await call(m.gw, SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT).path));
+    expectRevoked(
+      await call(m.gw, OPERATION_FIXTURES['scm.deleteCsr'].seed(m.sim, DEFAULT_PROJECT).path),
+    );
+    expectRevoked(
+      await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
+    );
     const exchanges = iamCallsSince(m.sim, mark);
     assert.deepEqual(
       exchanges.map((c) => [c.method, c.path, c.headers['x-idp-id'], c.status]),
@@ -123,7 +127,7 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
     const rotated = await m.rotateIdToken();
     // The cloud stops taking the tokens it issued: the gateway exchanges again, with the new file.
     m.sim.revokeAllTokens();
-    const seeded = SEEDS['apig.deleteCertificate'](m.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(m.sim, DEFAULT_PROJECT);
     const mark = markCalls(m.sim);
     expectRevoked(await call(m.gw, seeded.path));
     const exchanges = iamCallsSince(m.sim, mark);
@@ -144,7 +148,10 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
       await fresh.rotateIdToken({ expiresIn: -60 });
       const mark = markCalls(fresh.sim);
       const problem = expectProblem(
-        await call(fresh.gw, SEEDS['kms.revokeGrant'](fresh.sim, DEFAULT_PROJECT).path),
+        await call(
+          fresh.gw,
+          OPERATION_FIXTURES['kms.revokeGrant'].seed(fresh.sim, DEFAULT_PROJECT).path,
+        ),
         502,
         'UPSTREAM_AUTH_FAILED',
       );
@@ -172,10 +179,9 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
   ] as const) {
     it(`a second ${answer} is 502 UPSTREAM_AUTH_FAILED after exactly one replay`, async () => {
       m.sim.injectFault({ service, kind: 'token-expired', count: 5 });
-      const seeded = SEEDS[service === 'kms' ? 'kms.revokeGrant' : 'apig.deleteCertificate'](
-        m.sim,
-        DEFAULT_PROJECT,
-      );
+      const seeded = OPERATION_FIXTURES[
+        service === 'kms' ? 'kms.revokeGrant' : 'apig.deleteCertificate'
+      ].seed(m.sim, DEFAULT_PROJECT);
       const mark = markCalls(m.sim);
       const problem = expectProblem(await call(m.gw, seeded.path), 502, 'UPSTREAM_AUTH_FAILED');
       m.sim.clearFaults();
@@ -195,7 +201,10 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
     try {
       const mark = markCalls(wrong.sim);
       expectProblem(
-        await call(wrong.gw, SEEDS['apig.deleteCertificate'](wrong.sim, DEFAULT_PROJECT).path),
+        await call(
+          wrong.gw,
+          OPERATION_FIXTURES['apig.deleteCertificate'].seed(wrong.sim, DEFAULT_PROJECT).path,
+        ),
         502,
         'UPSTREAM_AUTH_FAILED',
       );

@@ -3,47 +3,31 @@
 // process leaves behind at start-up (the module compile cache).
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
+import { DEMO_PROJECTS, startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.ts';
+  killLiveGateways,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../../scripts/lib/gateway-process.ts';
+import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
 
-const ISSUER = 'https://sso.drain.rescind.invalid';
-const AUDIENCE = 'rescind-drain';
 const PROJECT = DEMO_PROJECTS[0]?.id ?? '';
 const KEY_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f';
 const grantId = (n: number) => n.toString(16).padStart(64, 'a');
 
-type LogLine = Record<string, unknown> & { msg?: string };
-
-interface GatewayProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly lines: LogLine[];
-  /** Resolves with the first line (already written or still to come) that matches. */
-  waitForLine(match: (line: LogLine) => boolean): Promise<LogLine>;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number | null>;
-}
-
 let sim: Simulator;
 let issuer: DevIssuer;
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 
 before(async () => {
   sim = await startSimulator();
@@ -51,7 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killLiveGateways();
   await sim.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -76,82 +60,16 @@ function prepare(config: Record<string, unknown>) {
   const auditPath = join(dir, 'audit.db');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    RESCIND_CONFIG: configFile,
-    RESCIND_HOST: '127.0.0.1',
-    RESCIND_PORT: '0',
+    ...gatewayEnv(configFile, sim, jwksFile),
     RESCIND_LOG_LEVEL: 'info',
-    RESCIND_IAM_ENDPOINT: sim.url,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: PROJECT,
-    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-    RESCIND_SCM_ENDPOINT: sim.url,
-    RESCIND_APIG_ENDPOINT: sim.url,
-    RESCIND_KMS_ENDPOINT: sim.url,
-    RESCIND_MODELARTS_ENDPOINT: sim.url,
-    RESCIND_JWT_ISSUER: ISSUER,
-    RESCIND_JWT_AUDIENCE: AUDIENCE,
-    RESCIND_JWKS_FILE: jwksFile,
     RESCIND_AUDIT_SQLITE_PATH: auditPath,
     RESCIND_AUDIT_CHECKPOINT_KEY_FILE: keyFile,
   };
   return { env, auditPath };
 }
 
-async function startProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: LogLine[] = [];
-  const waiters = new Set<{ match: (line: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-  const closed = new Promise<void>((resolve) => {
-    child.once('close', () => {
-      resolve();
-    });
-  });
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    const line = JSON.parse(text) as LogLine;
-    lines.push(line);
-    for (const waiter of waiters) {
-      if (waiter.match(line)) {
-        waiters.delete(waiter);
-        waiter.resolve(line);
-      }
-    }
-  });
-  const waitForLine = (match: (line: LogLine) => boolean) => {
-    const seen = lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise<LogLine>((resolve, reject) => {
-      waiters.add({ match, resolve });
-      void closed.then(() => {
-        reject(new Error(`the gateway exited first; stderr: ${stderr}`));
-      });
-    });
-  };
-  const listening = await waitForLine(
-    (line) => line.msg?.startsWith('rescind listening on') === true,
-  );
-  return {
-    url: `http://127.0.0.1:${String(listening.port)}`,
-    child,
-    lines,
-    waitForLine,
-    // Every line is read once the process is gone: stdout is closed after exit.
-    exited: Promise.all([exited, closed]).then(([code]) => code),
-  };
+function startProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  return startGatewayProcess({ env });
 }
 
 function revokeGrant(gateway: GatewayProcess, token: string, n: number, requestId: string) {
@@ -219,7 +137,7 @@ describe('graceful drain of the gateway process', () => {
     ];
     await kmsCallsArrived(2);
     gateway.child.kill('SIGTERM');
-    const draining = await gateway.waitForLine((line) => line.msg?.startsWith('draining') === true);
+    const draining = await gateway.waitForLog((line) => String(line.msg).startsWith('draining'));
     assert.equal(draining.inFlight, 2, 'both revocations were in flight');
 
     assert.equal(await connectError(gateway.url), 'ECONNREFUSED', 'new connections are refused');
@@ -236,9 +154,9 @@ describe('graceful drain of the gateway process', () => {
       bodies.map((body) => body.result),
       ['revoked', 'revoked'],
     );
-    assert.equal(await gateway.exited, 0);
+    assert.equal((await gateway.exited).code, 0);
     assert.ok(
-      gateway.lines.some((line) => line.msg === 'drained'),
+      gateway.logs().some((line) => line.msg === 'drained'),
       'the last line is written',
     );
 
@@ -272,10 +190,10 @@ describe('graceful drain of the gateway process', () => {
     await kmsCallsArrived(1);
     gateway.child.kill('SIGTERM');
     // The cloud never answers: only the grace period can end this process.
-    assert.equal(await gateway.exited, 1);
+    assert.equal((await gateway.exited).code, 1);
     assert.ok((await cutOff) instanceof Error, 'the caller loses its connection');
     assert.ok(
-      gateway.lines.some((line) => line.msg?.startsWith('grace period over') === true),
+      gateway.logs().some((line) => String(line.msg).startsWith('grace period over')),
       'the log says why',
     );
     const rows = auditRows(auditPath).filter((row) => row.requestId === 'drain-cut-off');
@@ -294,11 +212,11 @@ describe('graceful drain of the gateway process', () => {
     );
     const metrics = await (await fetch(`${restarted.url}/metrics`)).text();
     assert.match(metrics, /^rescind_audit_dangling_attempts_recovered_total 1$/m);
-    await restarted.waitForLine(
+    await restarted.waitForLog(
       (line) => line.level === 'debug' && line.msg === 'request' && line.path === '/metrics',
     );
     restarted.child.kill('SIGTERM');
-    assert.equal(await restarted.exited, 0);
+    assert.equal((await restarted.exited).code, 0);
     const closed = auditRows(auditPath).filter((row) => row.requestId === 'drain-cut-off');
     assert.deepEqual(
       closed.map((row) => [row.phase, row.result]),
@@ -323,10 +241,10 @@ describe('graceful drain of the gateway process', () => {
     const stuck = settle(revokeGrant(gateway, token, 4, 'drain-stuck'));
     await kmsCallsArrived(1);
     gateway.child.kill('SIGTERM');
-    await gateway.waitForLine((line) => line.msg?.startsWith('draining') === true);
+    await gateway.waitForLog((line) => String(line.msg).startsWith('draining'));
     gateway.child.kill('SIGTERM');
-    assert.equal(await gateway.exited, 1);
-    assert.ok(gateway.lines.some((line) => line.msg === 'second signal: exiting at once'));
+    assert.equal((await gateway.exited).code, 1);
+    assert.ok(gateway.logs().some((line) => line.msg === 'second signal: exiting at once'));
     assert.ok((await stuck) instanceof Error, 'the stuck caller loses its connection');
   });
 });
@@ -339,7 +257,7 @@ describe('start-up of the gateway process', () => {
     const { env } = prepare({});
     const gateway = await startProcess({ ...env, TMPDIR: tmp, ...extraEnv });
     gateway.child.kill('SIGTERM');
-    assert.equal(await gateway.exited, 0);
+    assert.equal((await gateway.exited).code, 0);
     return join(tmp, 'node-compile-cache');
   }
 

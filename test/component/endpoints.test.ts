@@ -8,7 +8,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import {
   EU_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   expectProblem,
   expectRevoked,
@@ -42,7 +42,7 @@ after(async () => {
 });
 
 test("a project's own IAM and service endpoints carry its revocation; the others stay on theirs", async () => {
-  const seeded = SEEDS['kms.revokeGrant'](euCloud, EU_PROJECT);
+  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(euCloud, EU_PROJECT);
   const mainMark = markCalls(gw.sim);
   const euMark = markCalls(euCloud);
   expectRevoked(await call(gw, withQuery(seeded.path, 'project=eu')));

@@ -9,7 +9,13 @@ import type { FaultSpec } from '../../src/simulator/index.ts';
 import { encodedAuthorizationMessage } from '../../src/simulator/envelopes.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { readTrail } from './support-audit-trail.ts';
-import { SEEDS, call, expectProblem, expectRevoked, type Problem } from './support-routes.ts';
+import {
+  OPERATION_FIXTURES,
+  call,
+  expectProblem,
+  expectRevoked,
+  type Problem,
+} from './support-routes.ts';
 
 let gw: TestGateway;
 
@@ -27,7 +33,10 @@ async function problemFor(
   code: string,
   extra: Record<string, unknown> = {},
 ): Promise<{ upstream: Upstream; requestId: string }> {
-  const seeded = SEEDS['kms.revokeGrant'](gw.sim, gw.config.cloud.projects.default?.id ?? '');
+  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(
+    gw.sim,
+    gw.config.cloud.projects.default?.id ?? '',
+  );
   gw.sim.injectFault({ service: 'kms', kind, ...extra } as FaultSpec);
   const requestId = randomUUID();
   const problem = expectProblem(await call(gw, seeded.path, { requestId }), status, code);
@@ -75,7 +84,10 @@ for (const kind of ['lb-html', 'lb-empty', 'lb-truncated'] as const) {
 }
 
 test('an empty 200 from KMS is revoked, as the SDK has it', async () => {
-  const seeded = SEEDS['kms.revokeGrant'](gw.sim, gw.config.cloud.projects.default?.id ?? '');
+  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(
+    gw.sim,
+    gw.config.cloud.projects.default?.id ?? '',
+  );
   gw.sim.injectFault({ service: 'kms', kind: 'empty', status: 200, takesEffect: true });
   const revoked = expectRevoked(await call(gw, seeded.path));
   assert.equal(revoked.upstream.status, 200);

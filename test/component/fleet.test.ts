@@ -5,30 +5,26 @@
 // open, and one caller's limit held across all four instances.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
+import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
-  DEMO_RESOURCES,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.ts';
-import { AUDIENCE, ISSUER } from '../helpers/gateway.ts';
+  killLiveGateways,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../../scripts/lib/gateway-process.ts';
+import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
 import { usePostgresAndRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const INSTANCES = 4;
 const CALLERS = 8;
@@ -39,14 +35,6 @@ const PER_CALLER = 500;
 const LIMITED_REQUESTS = 800;
 /** The limit is counted atomically in Redis; the tolerance covers nothing but a window reset. */
 const TOLERANCE = 5;
-
-interface GatewayProcess {
-  readonly id: string;
-  readonly url: string;
-  readonly child: ChildProcess;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number | null>;
-}
 
 interface Answer {
   readonly instance: string;
@@ -63,37 +51,13 @@ let dir: string;
 let databaseUrl: string;
 let env: Record<string, string>;
 const gateways: GatewayProcess[] = [];
-/** Every gateway process started, listening or not: after() stops them all. */
-const spawned: { child: ChildProcess; exited: Promise<number | null> }[] = [];
 /** Closes what before() got to, last first: registered the moment each resource exists. */
 const cleanups: (() => Promise<void> | void)[] = [];
 const key = generateCheckpointKey();
 
 /** `node src/main.ts` with the fleet's variables and its own instance id; resolves once listening. */
-async function startGatewayProcess(id: string): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...env, RESCIND_INSTANCE_ID: id },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  // Kept from the moment it exists: a sibling that fails to start must not leave this one behind.
-  spawned.push({ child, exited });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const lines = createInterface({ input: child.stdout });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (!line.includes('rescind listening on')) return;
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => {
-      reject(new Error(`gateway ${id} exited (${String(code)}) before listening: ${stderr}`));
-    });
-  });
-  // Keep reading (the access log) so that the pipe never fills.
-  return { id, url: `http://127.0.0.1:${port}`, child, exited };
+function startFleetGateway(id: string): Promise<GatewayProcess> {
+  return startGatewayProcess({ env, instanceId: id });
 }
 
 function revoke(gw: GatewayProcess, token: string, requestId: string, grant: number) {
@@ -174,22 +138,7 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
             !entry[0].startsWith('RESCIND_') && entry[1] !== undefined,
         ),
       ),
-      RESCIND_CONFIG: config,
-      RESCIND_HOST: '127.0.0.1',
-      RESCIND_PORT: '0',
-      RESCIND_IAM_ENDPOINT: sim.url,
-      RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-      RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-      RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-      RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
-      RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-      RESCIND_SCM_ENDPOINT: sim.url,
-      RESCIND_APIG_ENDPOINT: sim.url,
-      RESCIND_KMS_ENDPOINT: sim.url,
-      RESCIND_MODELARTS_ENDPOINT: sim.url,
-      RESCIND_JWT_ISSUER: ISSUER,
-      RESCIND_JWT_AUDIENCE: AUDIENCE,
-      RESCIND_JWKS_FILE: jwks,
+      ...gatewayEnv(config, sim, jwks),
       RESCIND_AUDIT_STORE: 'postgres',
       RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
       RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem,
@@ -197,18 +146,16 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
     };
     gateways.push(
       ...(await Promise.all(
-        Array.from({ length: INSTANCES }, (_, index) => startGatewayProcess(`fleet-${index + 1}`)),
+        Array.from({ length: INSTANCES }, (_, index) => startFleetGateway(`fleet-${index + 1}`)),
       )),
     );
   });
 
   after(async () => {
-    for (const gw of spawned) {
-      if (gw.child.exitCode === null && gw.child.signalCode === null) {
-        gw.child.kill('SIGKILL');
-        await gw.exited;
-      }
-    }
+    // Every gateway process started, listening or not: a sibling that failed to start must not
+    // leave this one behind.
+    killLiveGateways();
+    for (const gw of gateways) await gw.exited;
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
@@ -281,7 +228,7 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
     // A graceful stop: in-flight work and final checkpoints are written, exit 0.
     for (const gw of gateways) gw.child.kill('SIGTERM');
     assert.deepEqual(
-      await Promise.all(gateways.map((gw) => gw.exited)),
+      (await Promise.all(gateways.map((gw) => gw.exited))).map((exit) => exit.code),
       gateways.map(() => 0),
     );
 

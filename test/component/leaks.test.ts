@@ -24,7 +24,8 @@ import {
   issuedTokens,
   rawRequest,
   type Answer,
-  type TargetKind,
+  type OperationName,
+  FIXTURE_OPERATIONS,
 } from './support-faults-http.ts';
 
 const run = promisify(execFile);
@@ -125,7 +126,7 @@ describe('no password, token or Authorization value leaves the process', { concu
     jwts.push(token);
     return token;
   };
-  const target = (kind: TargetKind) => createTarget(gw.sim, kind).path;
+  const target = (kind: OperationName) => createTarget(gw.sim, kind).path;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rescind-leaks-'));
@@ -153,10 +154,9 @@ describe('no password, token or Authorization value leaves the process', { concu
     const bearer = `Bearer ${alice}`;
 
     // Successes on every route.
-    for (const kind of ['scmPrivacy', 'csr', 'apig', 'kms', 'modelarts'] as const) {
+    for (const kind of FIXTURE_OPERATIONS) {
       assert.equal((await send(target(kind), bearer)).status, 200);
     }
-    assert.equal((await send('/v1/modelarts/authorizations?allUsers=true', bearer)).status, 200);
 
     // Callers that are refused: 401s with bad credentials, 403, 400, a token in the query.
     const expired = await gw.sign({ sub: 'alice', groups: ['secops'] }, { expiresIn: -600 });
@@ -173,24 +173,31 @@ describe('no password, token or Authorization value leaves the process', { concu
       `Basic ${Buffer.from(`alice:${BASIC_SECRET}`).toString('base64')}`,
       [bearer, `Bearer ${GARBAGE_BEARER}`],
     ]) {
-      assert.equal((await send(target('kms'), authorization)).status, 401);
+      assert.equal((await send(target('kms.revokeGrant'), authorization)).status, 401);
     }
     const nobody = await jwt('nobody', []);
-    assert.equal((await send(target('kms'), `Bearer ${nobody}`)).status, 403);
+    assert.equal((await send(target('kms.revokeGrant'), `Bearer ${nobody}`)).status, 403);
     assert.equal((await send('/v1/kms/keys/bad/grants/bad', bearer)).status, 400);
-    assert.equal((await send(`${target('kms')}?access_token=${alice}`, bearer)).status, 400);
+    assert.equal(
+      (await send(`${target('kms.revokeGrant')}?access_token=${alice}`, bearer)).status,
+      400,
+    );
 
     // The cloud failing, including token replays (an expired token is replaced and retried).
-    const faults: [TargetKind, Parameters<typeof gw.sim.injectFault>[0], number][] = [
-      ['scmPrivacy', { service: 'scm', kind: 'status', status: 400 }, 400],
-      ['apig', { service: 'apig', kind: 'token-expired', count: 2 }, 502],
-      ['kms', { service: 'kms', kind: 'token-expired' }, 200],
-      ['apig', { service: 'apig', kind: 'token-expired' }, 200],
-      ['modelarts', { service: 'modelarts', kind: 'throttle' }, 429],
-      ['kms', { service: 'kms', kind: 'reset', count: Infinity }, 503],
-      ['apig', { service: 'apig', kind: 'html', count: Infinity }, 502],
-      ['kms', { service: 'kms', kind: 'truncated-json' }, 502],
-      ['modelarts', { service: 'modelarts', kind: 'hang', takesEffect: true }, 200],
+    const faults: [OperationName, Parameters<typeof gw.sim.injectFault>[0], number][] = [
+      ['scm.revokePrivacy', { service: 'scm', kind: 'status', status: 400 }, 400],
+      ['apig.deleteCertificate', { service: 'apig', kind: 'token-expired', count: 2 }, 502],
+      ['kms.revokeGrant', { service: 'kms', kind: 'token-expired' }, 200],
+      ['apig.deleteCertificate', { service: 'apig', kind: 'token-expired' }, 200],
+      ['modelarts.deleteAuthorization', { service: 'modelarts', kind: 'throttle' }, 429],
+      ['kms.revokeGrant', { service: 'kms', kind: 'reset', count: Infinity }, 503],
+      ['apig.deleteCertificate', { service: 'apig', kind: 'html', count: Infinity }, 502],
+      ['kms.revokeGrant', { service: 'kms', kind: 'truncated-json' }, 502],
+      [
+        'modelarts.deleteAuthorization',
+        { service: 'modelarts', kind: 'hang', takesEffect: true },
+        200,
+      ],
     ];
     for (const [kind, fault, status] of faults) {
       gw.sim.injectFault(fault);
@@ -209,14 +216,14 @@ describe('no password, token or Authorization value leaves the process', { concu
         error: { code: 401, message: 'The username or password is wrong.', title: 'Unauthorized' },
       },
     });
-    assert.equal((await send(target('kms'), bearer)).status, 502);
+    assert.equal((await send(target('kms.revokeGrant'), bearer)).status, 502);
     gw.sim.injectFault({ service: 'iam', kind: 'reset' });
-    assert.equal((await send(target('kms'), bearer)).status, 503);
+    assert.equal((await send(target('kms.revokeGrant'), bearer)).status, 503);
     gw.sim.injectFault({ service: 'iam', kind: 'throttle' });
-    assert.equal((await send(target('kms'), bearer)).status, 429);
-    assert.equal((await send(target('kms'), bearer)).status, 200);
+    assert.equal((await send(target('kms.revokeGrant'), bearer)).status, 429);
+    assert.equal((await send(target('kms.revokeGrant'), bearer)).status, 200);
     // The domain-scoped token was revoked too: SCM refuses it, and a fresh one is exchanged.
-    assert.equal((await send(target('csr'), bearer)).status, 200);
+    assert.equal((await send(target('scm.deleteCsr'), bearer)).status, 200);
 
     // Reading: the audit API as JSON and as NDJSON, and the operational endpoints.
     const auditor = `Bearer ${await jwt('auditor', [])}`;
@@ -431,40 +438,46 @@ describe('no secret key, temporary key, security token or ID token leaves the pr
     gateways.push(accessKey);
     const metadata = await startModeGateway('metadata', options);
     gateways.push(metadata);
-    const target = (m: ModeGateway, kind: TargetKind) => createTarget(m.sim, kind).path;
+    const target = (m: ModeGateway, kind: OperationName) => createTarget(m.sim, kind).path;
 
     // oidc: successes, a rotated file after the cloud dropped its tokens, IAM quoting it back.
-    for (const kind of ['csr', 'kms', 'apig'] as const) await send(oidc, target(oidc, kind), 200);
+    for (const kind of ['scm.deleteCsr', 'kms.revokeGrant', 'apig.deleteCertificate'] as const)
+      await send(oidc, target(oidc, kind), 200);
     idTokens.push(readFileSync(oidc.tokenFile, 'utf8'));
     idTokens.push(await oidc.rotateIdToken());
     oidc.sim.revokeAllTokens();
-    await send(oidc, target(oidc, 'kms'), 200);
+    await send(oidc, target(oidc, 'kms.revokeGrant'), 200);
     idTokens.push(await oidc.rotateIdToken());
     oidc.sim.revokeAllTokens();
     quoteBack(oidc, 'iam', idTokens.at(-1) ?? '');
-    await send(oidc, target(oidc, 'modelarts'), 502);
+    await send(oidc, target(oidc, 'modelarts.deleteAuthorization'), 502);
 
     // access-key: successes, two refusals, a throttle.
-    for (const kind of ['scmPrivacy', 'csr', 'modelarts'] as const) {
+    for (const kind of [
+      'scm.revokePrivacy',
+      'scm.deleteCsr',
+      'modelarts.deleteAuthorization',
+    ] as const) {
       await send(accessKey, target(accessKey, kind), 200);
     }
     accessKey.sim.injectFault({ service: 'kms', kind: 'token-expired', count: 2 });
-    await send(accessKey, target(accessKey, 'kms'), 502);
+    await send(accessKey, target(accessKey, 'kms.revokeGrant'), 502);
     accessKey.sim.injectFault({ service: 'apig', kind: 'throttle' });
-    await send(accessKey, target(accessKey, 'apig'), 429);
+    await send(accessKey, target(accessKey, 'apig.deleteCertificate'), 429);
 
     // metadata: successes, a revoked key renewed, the service quoting the security token back,
     // the metadata service failing.
-    for (const kind of ['csr', 'kms'] as const) await send(metadata, target(metadata, kind), 200);
+    for (const kind of ['scm.deleteCsr', 'kms.revokeGrant'] as const)
+      await send(metadata, target(metadata, kind), 200);
     metadata.sim.revokeTemporaryKeys();
-    await send(metadata, target(metadata, 'apig'), 200);
+    await send(metadata, target(metadata, 'apig.deleteCertificate'), 200);
     quoteBack(metadata, 'kms', metadata.sim.temporaryKeys().at(-1)?.securityToken ?? '');
-    await send(metadata, target(metadata, 'kms'), 400);
+    await send(metadata, target(metadata, 'kms.revokeGrant'), 400);
     metadata.sim.revokeTemporaryKeys();
     metadata.sim.injectFault({ service: 'metadata', kind: 'reset', count: Infinity });
-    await send(metadata, target(metadata, 'kms'), 503);
+    await send(metadata, target(metadata, 'kms.revokeGrant'), 503);
     metadata.sim.clearFaults();
-    await send(metadata, target(metadata, 'scmPrivacy'), 200);
+    await send(metadata, target(metadata, 'scm.revokePrivacy'), 200);
 
     for (const m of gateways) {
       answers.push(await call(m.gw, '/metrics', { method: 'GET' }));

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   DEFAULT_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   callsSince,
   expectProblem,
@@ -32,7 +32,9 @@ describe('metadata: temporary keys', { concurrency: 1 }, () => {
   after(() => m.close());
 
   it('concurrent cold callers share one key fetch', async () => {
-    const seeds = Array.from({ length: 8 }, () => SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT));
+    const seeds = Array.from({ length: 8 }, () =>
+      OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT),
+    );
     const mark = markCalls(m.sim);
     const answers = await Promise.all(seeds.map((seeded) => call(m.gw, seeded.path)));
     for (const answer of answers) expectRevoked(answer);
@@ -45,7 +47,7 @@ describe('metadata: temporary keys', { concurrency: 1 }, () => {
   it('a revoked key is refused (401), renewed from the metadata service and the call replayed once', async () => {
     const first = m.sim.temporaryKeys().at(-1);
     m.sim.revokeTemporaryKeys();
-    const seeded = SEEDS['apig.deleteCertificate'](m.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(m.sim, DEFAULT_PROJECT);
     const mark = markCalls(m.sim);
     expectRevoked(await call(m.gw, seeded.path));
     const services = serviceCallsSince(m.sim, mark).filter((c) => c.service !== 'metadata');
@@ -76,11 +78,17 @@ describe('metadata: a short-lived key is fetched again at half its lifetime', ()
     });
     try {
       const mark = markCalls(m.sim);
-      expectRevoked(await call(m.gw, SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT).path));
-      expectRevoked(await call(m.gw, SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT).path));
+      expectRevoked(
+        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
+      );
+      expectRevoked(
+        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
+      );
       assert.equal(keyFetches(m, mark).length, 1, 'well within its first half: reused');
       await sleep(1600);
-      expectRevoked(await call(m.gw, SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT).path));
+      expectRevoked(
+        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
+      );
       assert.equal(keyFetches(m, mark).length, 2, 'past half its lifetime: fetched again');
       const services = serviceCallsSince(m.sim, mark).filter((c) => c.service !== 'metadata');
       assert.ok(services.every((c) => c.status === 200 && c.signature?.verified === true));
@@ -100,7 +108,7 @@ describe('metadata: when no key can be had', { concurrency: 1 }, () => {
   after(() => m.close());
 
   const expectUnavailable = async (what: string) => {
-    const seeded = SEEDS['kms.revokeGrant'](m.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT);
     const mark = markCalls(m.sim);
     const started = Date.now();
     const problem = expectProblem(await call(m.gw, seeded.path), 503, 'UPSTREAM_UNAVAILABLE');
@@ -147,7 +155,7 @@ describe('metadata: when no key can be had', { concurrency: 1 }, () => {
       env: { RESCIND_METADATA_URL: 'http://127.0.0.1:9' },
     });
     try {
-      const seeded = SEEDS['scm.deleteCsr'](nowhere.sim, DEFAULT_PROJECT);
+      const seeded = OPERATION_FIXTURES['scm.deleteCsr'].seed(nowhere.sim, DEFAULT_PROJECT);
       const mark = markCalls(nowhere.sim);
       expectProblem(await call(nowhere.gw, seeded.path), 503, 'UPSTREAM_UNAVAILABLE');
       assert.deepEqual(callsSince(nowhere.sim, mark), []);
@@ -164,7 +172,10 @@ describe('metadata: when no key can be had', { concurrency: 1 }, () => {
     try {
       const mark = markCalls(plain.sim);
       expectRevoked(
-        await call(plain.gw, SEEDS['kms.revokeGrant'](plain.sim, DEFAULT_PROJECT).path),
+        await call(
+          plain.gw,
+          OPERATION_FIXTURES['kms.revokeGrant'].seed(plain.sim, DEFAULT_PROJECT).path,
+        ),
       );
       const metadata = callsSince(plain.sim, mark, { service: 'metadata' });
       assert.deepEqual(

@@ -15,20 +15,13 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
-import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
-  DEMO_RESOURCES,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.ts';
-import { AUDIENCE, ISSUER } from '../helpers/gateway.ts';
+import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
 import {
   cleanEnv,
-  killGatewayProcess,
   startGatewayProcess,
   type GatewayProcess,
-} from '../helpers/gateway-process.ts';
+} from '../../scripts/lib/gateway-process.ts';
 import { usePostgres, type TestPostgres } from '../helpers/servers.ts';
 
 const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
@@ -107,32 +100,19 @@ describe('a chain whose instance never comes back (PostgreSQL, real processes)',
     );
     env = {
       ...cleanEnv(),
-      RESCIND_CONFIG: config,
-      RESCIND_HOST: '127.0.0.1',
-      RESCIND_PORT: '0',
-      RESCIND_IAM_ENDPOINT: simulator.url,
-      RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-      RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-      RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-      RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
-      RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-      RESCIND_SCM_ENDPOINT: simulator.url,
-      RESCIND_APIG_ENDPOINT: simulator.url,
-      RESCIND_KMS_ENDPOINT: simulator.url,
-      RESCIND_MODELARTS_ENDPOINT: simulator.url,
-      RESCIND_JWT_ISSUER: ISSUER,
-      RESCIND_JWT_AUDIENCE: AUDIENCE,
-      RESCIND_JWKS_FILE: jwks,
+      ...gatewayEnv(config, simulator, jwks),
       RESCIND_AUDIT_STORE: 'postgres',
       RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
     };
     gateways.push(
-      ...(await Promise.all([VICTIM, ...SURVIVORS].map((id) => startGatewayProcess(id, env)))),
+      ...(await Promise.all(
+        [VICTIM, ...SURVIVORS].map((id) => startGatewayProcess({ env, instanceId: id })),
+      )),
     );
   });
 
   after(async () => {
-    for (const gateway of gateways) await killGatewayProcess(gateway);
+    for (const gateway of gateways) await gateway.kill();
     await sim?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     await postgres?.close();
@@ -163,7 +143,7 @@ describe('a chain whose instance never comes back (PostgreSQL, real processes)',
         : undefined;
     });
 
-    await killGatewayProcess(victim);
+    await victim.kill();
     const killedAt = performance.now();
     for (const answer of await Promise.all(hanging)) {
       assert.ok(answer instanceof Error, 'the killed gateway never answered');

@@ -10,7 +10,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import {
   DEFAULT_PROJECT,
   EU_CONFIG,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   callsSince,
   expectProblem,
@@ -19,6 +19,7 @@ import {
   markCalls,
   withQuery,
 } from './support-routes.ts';
+import type { OperationName } from '../../src/operations/catalog.ts';
 
 let gw: TestGateway;
 
@@ -226,7 +227,7 @@ for (const operation of OPERATIONS) {
 
 interface GoodRequest {
   readonly name: string;
-  readonly operation: keyof typeof SEEDS;
+  readonly operation: OperationName;
   readonly ids: Readonly<Record<string, string>>;
 }
 
@@ -272,7 +273,7 @@ const GOOD: readonly GoodRequest[] = [
 
 for (const good of GOOD) {
   test(`${good.name} is valid: the resource is revoked`, async () => {
-    const seeded = SEEDS[good.operation](gw.sim, DEFAULT_PROJECT, good.ids);
+    const seeded = OPERATION_FIXTURES[good.operation].seed(gw.sim, DEFAULT_PROJECT, good.ids);
     const mark = markCalls(gw.sim);
 
     const body = expectRevoked(await call(gw, seeded.path));
@@ -284,7 +285,7 @@ for (const good of GOOD) {
 }
 
 test('an explicit ?project=default is the default project', async () => {
-  const seeded = SEEDS['apig.deleteCertificate'](gw.sim, DEFAULT_PROJECT);
+  const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
 
   const body = expectRevoked(await call(gw, withQuery(seeded.path, 'project=default')));
 

@@ -8,7 +8,7 @@ import { formsOf } from '../../src/text/redact-secrets.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { readTrail } from './support-audit-trail.ts';
-import { SEEDS, DEFAULT_PROJECT, call, uniqueId } from './support-routes.ts';
+import { OPERATION_FIXTURES, DEFAULT_PROJECT, call, uniqueId } from './support-routes.ts';
 
 const PASSWORD = 'Echo-Canary/pa55+word%7fx';
 const REDIS_PASSWORD = 'redis-Canary-93b1x';
@@ -49,7 +49,7 @@ const ECHOES: [string, (secret: string) => string][] = [
 describe('the cloud echoes the password back', () => {
   for (const [how, echo] of ECHOES) {
     test(`${how}: the answer, the audit record and the log hold no 8 characters of it`, async () => {
-      const seeded = SEEDS['kms.revokeGrant'](gw.sim, DEFAULT_PROJECT);
+      const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
       gw.sim.injectFault({
         service: 'kms',
         kind: 'status',
@@ -85,7 +85,7 @@ describe('IAM echoes the password back', () => {
         status: 400,
         body: { error: { code: 400, message: echo(PASSWORD), title: 'Bad Request' } },
       });
-      const seeded = SEEDS['kms.revokeGrant'](own.sim, DEFAULT_PROJECT);
+      const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(own.sim, DEFAULT_PROJECT);
       const requestId = uniqueId('iam-echo');
       const answer = await call(own, seeded.path, { requestId });
       assert.equal(answer.status, 502, answer.text);
@@ -111,7 +111,7 @@ describe('other secrets the gateway holds', () => {
       REDIS_PASSWORD.slice(2, 14),
     );
     const readyz = await (await fetch(`${own.url}/readyz`)).text();
-    const seeded = SEEDS['kms.revokeGrant'](own.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(own.sim, DEFAULT_PROJECT);
     const answer = await call(own, seeded.path);
     for (const [where, text] of [
       ['the log', own.logs()],

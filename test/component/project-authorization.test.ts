@@ -10,7 +10,7 @@ import {
   DEFAULT_PROJECT,
   EU_CONFIG,
   EU_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   callsSince,
   expectProblem,
@@ -40,7 +40,10 @@ after(() => gw.close());
 
 test('a caller allowed modelarts.deleteAuthorization in eu only is 403 in default and revokes in eu', async () => {
   const token = await gw.token('ml-eu', []);
-  const inDefault = SEEDS['modelarts.deleteAuthorization'](gw.sim, DEFAULT_PROJECT);
+  const inDefault = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(
+    gw.sim,
+    DEFAULT_PROJECT,
+  );
   const mark = markCalls(gw.sim);
 
   for (const path of [inDefault.path, withQuery(inDefault.path, 'project=default')]) {
@@ -57,7 +60,7 @@ test('a caller allowed modelarts.deleteAuthorization in eu only is 403 in defaul
   assert.deepEqual(callsSince(gw.sim, mark), [], 'the cloud was not called');
   assert.equal(inDefault.exists(), true);
 
-  const inEu = SEEDS['modelarts.deleteAuthorization'](gw.sim, EU_PROJECT);
+  const inEu = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(gw.sim, EU_PROJECT);
   const revoked = expectRevoked(await call(gw, withQuery(inEu.path, 'project=eu'), { token }));
   assert.equal(revoked.project, 'eu');
   assert.equal(inEu.exists(), false);
@@ -73,15 +76,15 @@ test('a rule limited to projects grants nothing outside a project: not the audit
     headers: { authorization: `Bearer ${token}` },
   });
   assert.equal(answer.status, 403);
-  const inEu = SEEDS['kms.revokeGrant'](gw.sim, EU_PROJECT);
+  const inEu = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, EU_PROJECT);
   expectRevoked(await call(gw, withQuery(inEu.path, 'project=eu'), { token }));
 });
 
 test('an unrestricted rule still holds in every project', async () => {
   const token = await gw.token('alice', ['secops']);
-  const inEu = SEEDS['scm.deleteCsr'](gw.sim, EU_PROJECT);
+  const inEu = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, EU_PROJECT);
   expectRevoked(await call(gw, withQuery(inEu.path, 'project=eu'), { token }));
-  const inDefault = SEEDS['scm.deleteCsr'](gw.sim, DEFAULT_PROJECT);
+  const inDefault = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, DEFAULT_PROJECT);
   expectRevoked(await call(gw, inDefault.path, { token }));
 });
 

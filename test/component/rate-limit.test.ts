@@ -51,7 +51,7 @@ describe('the per-caller rate limit', { concurrency: 1 }, () => {
 
     const within: Answer[] = [];
     for (let i = 0; i < LIMIT; i += 1) {
-      const answer = await call(gw, createTarget(gw.sim, 'kms').path, { token: alice });
+      const answer = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, { token: alice });
       assert.equal(answer.status, 200, answer.text);
       within.push(answer);
     }
@@ -71,7 +71,7 @@ describe('the per-caller rate limit', { concurrency: 1 }, () => {
     const iamCallsWithin = gw.sim.calls({ service: 'iam' }).length;
     assert.equal(kmsCallsWithin, LIMIT);
 
-    const target = createTarget(gw.sim, 'kms');
+    const target = createTarget(gw.sim, 'kms.revokeGrant');
     const refused = await call(gw, target.path, { token: alice });
 
     assertProblem(refused, 429, 'RATE_LIMITED');
@@ -104,7 +104,9 @@ describe('the per-caller rate limit', { concurrency: 1 }, () => {
   it('keeps refusing the limited caller on every route, the audit API included', async () => {
     const alice = await gw.token('alice', ['secops']);
     const before = gw.sim.calls().length;
-    const revocation = await call(gw, createTarget(gw.sim, 'apig').path, { token: alice });
+    const revocation = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+      token: alice,
+    });
     assertProblem(revocation, 429, 'RATE_LIMITED');
     const audit = await call(gw, '/v1/audit', { method: 'GET', token: alice });
     assertProblem(audit, 429, 'RATE_LIMITED', { audited: false });
@@ -115,7 +117,9 @@ describe('the per-caller rate limit', { concurrency: 1 }, () => {
   it('counts a caller by its subject, whatever token it presents', async () => {
     // A fresh token for the same subject does not reset the budget.
     const fresh = await gw.token('alice', ['secops', 'another-group']);
-    const answer = await call(gw, createTarget(gw.sim, 'modelarts').path, { token: fresh });
+    const answer = await call(gw, createTarget(gw.sim, 'modelarts.deleteAuthorization').path, {
+      token: fresh,
+    });
     assertProblem(answer, 429, 'RATE_LIMITED');
   });
 });

@@ -11,7 +11,7 @@ import {
   DEFAULT_PROJECT,
   EU_CONFIG,
   EU_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   callerTrace,
   callsSince,
@@ -25,6 +25,7 @@ import {
   withQuery,
   type SeededRevocation,
 } from './support-routes.ts';
+import type { OperationFixture } from '../fixtures/operations.ts';
 
 let gw: TestGateway;
 
@@ -77,12 +78,12 @@ function assertSent(recorded: RecordedCall, seeded: SeededRevocation, expected: 
 const callerExtras = { cookie: 'session=caller-secret', 'x-caller-note': 'not for the cloud' };
 
 test('every operation of the catalog has a seeded route case here', () => {
-  assert.deepEqual(Object.keys(SEEDS).sort(), [...OPERATION_NAMES].sort());
+  assert.deepEqual(Object.keys(OPERATION_FIXTURES).sort(), [...OPERATION_NAMES].sort());
 });
 
 for (const operation of OPERATIONS) {
   test(`${operation.name}: revokes a seeded resource with exactly one cloud call and answers 200, then 404 NOT_FOUND when repeated`, async () => {
-    const seed = SEEDS[operation.name] as (typeof SEEDS)[keyof typeof SEEDS] | undefined;
+    const seed = OPERATION_FIXTURES[operation.name].seed as OperationFixture['seed'] | undefined;
     assert.ok(seed !== undefined, `no route case for ${operation.name}`);
     const seeded = seed(gw.sim, DEFAULT_PROJECT);
     assert.ok(seeded.exists());
@@ -132,7 +133,7 @@ for (const operation of OPERATIONS) {
   });
 
   test(`${operation.name}: ?project=eu revokes in the eu project and leaves the default project alone`, async () => {
-    const seed = SEEDS[operation.name];
+    const seed = OPERATION_FIXTURES[operation.name].seed;
     const seeded = seed(gw.sim, EU_PROJECT);
     // The same ids in the default project (SCM's CSRs are global: there is no twin).
     const twin =
@@ -158,7 +159,7 @@ for (const operation of OPERATIONS) {
 }
 
 test('kms.revokeGrant sends no sequence when the caller’s request id is not a UUID', async () => {
-  const seeded = SEEDS['kms.revokeGrant'](gw.sim, DEFAULT_PROJECT);
+  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
   const requestId = 'batch-7.grant:42';
   const { traceparent, traceId } = callerTrace();
   const mark = markCalls(gw.sim);
@@ -172,7 +173,7 @@ test('kms.revokeGrant sends no sequence when the caller’s request id is not a 
 });
 
 test('kms.revokeGrant sends the generated request id as sequence when the caller sent none', async () => {
-  const seeded = SEEDS['kms.revokeGrant'](gw.sim, DEFAULT_PROJECT);
+  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
   const mark = markCalls(gw.sim);
 
   const answer = await call(gw, seeded.path);
@@ -187,7 +188,7 @@ test('kms.revokeGrant sends the generated request id as sequence when the caller
 });
 
 test('an unknown project alias answers 400 INVALID_REQUEST naming project and calls nothing', async () => {
-  const seeded = SEEDS['scm.revokePrivacy'](gw.sim, DEFAULT_PROJECT);
+  const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
   const mark = markCalls(gw.sim);
 
   const problem = expectProblem(
@@ -270,7 +271,7 @@ test('GET, POST, PUT and PATCH on every revocation path answer 405 METHOD_NOT_AL
 });
 
 test('every /v1 answer carries Cache-Control: no-store and every answer the security headers', async () => {
-  const seeded = SEEDS['modelarts.deleteAuthorization'](gw.sim, DEFAULT_PROJECT);
+  const seeded = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(gw.sim, DEFAULT_PROJECT);
   const answers = {
     success: await call(gw, seeded.path),
     notFound: await call(gw, seeded.path),
@@ -304,7 +305,7 @@ test('without a usable traceparent the gateway starts a trace of its own and sen
     'not-a-traceparent',
     `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`,
   ]) {
-    const seeded = SEEDS['apig.deleteCertificate'](gw.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
     const mark = markCalls(gw.sim);
 
     expectRevoked(await call(gw, seeded.path, traceparent === undefined ? {} : { traceparent }));

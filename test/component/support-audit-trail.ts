@@ -3,6 +3,8 @@
 // service that sees each call as it arrives and may hold it, and a revocation call as a client
 // makes it.
 
+import { send, type Answer } from '../helpers/http.ts';
+import { eventually as waitUntil } from '../helpers/wait.ts';
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,29 +33,20 @@ export function readTrail(path: string, requestId?: string): AuditRecord[] {
   }
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Record<string, unknown>;
-}
+export type { Answer };
 
 /** A DELETE as a client sends it; the body is read as JSON (problem+json included). */
-export async function callRoute(
+export function callRoute(
   url: string,
   options: { readonly token?: string; readonly requestId: string; readonly method?: string },
 ): Promise<Answer> {
-  const response = await fetch(url, {
+  return send(url, {
     method: options.method ?? 'DELETE',
     headers: {
       'X-Request-Id': options.requestId,
       ...(options.token !== undefined ? { Authorization: `Bearer ${options.token}` } : {}),
     },
   });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as Record<string, unknown>,
-  };
 }
 
 export interface TapCall {
@@ -142,14 +135,10 @@ export function gate(): { readonly opened: Promise<void>; open(): void } {
 }
 
 /** Polls an asynchronous condition that no event announces (readiness after the probe). */
-export async function eventually(
+export function eventually(
   condition: () => Promise<boolean>,
   what: string,
   timeoutMs = 5000,
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return waitUntil(condition, what, { timeoutMs, everyMs: 20 });
 }

@@ -3,116 +3,35 @@
 // every problem answer must pass.
 
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { SimService, Simulator } from '../../src/simulator/index.ts';
+import type { OperationName } from '../../src/operations/catalog.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import {
+  OPERATION_FIXTURES,
+  type SeededRevocation,
+  type SeedOptions,
+} from '../fixtures/operations.ts';
 import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
+import { send, toAnswer, type Answer } from '../helpers/http.ts';
+import { expectProblem, problemTypeOf } from '../helpers/problems.ts';
 
-export type TargetKind = 'scmPrivacy' | 'csr' | 'apig' | 'kms' | 'modelarts';
+export { FIXTURE_OPERATIONS } from '../fixtures/operations.ts';
+export type { OperationName };
+/** A revocation target of the default project. */
+export type Target = SeededRevocation;
+export type TargetOptions = SeedOptions;
 
-export interface Target {
-  readonly kind: TargetKind;
-  readonly service: SimService;
-  /** The gateway route that revokes it. */
-  readonly path: string;
-  /** Whether the simulator still holds the resource. */
-  exists(): boolean;
-}
-
-let serial = 0;
-
-export interface TargetOptions {
-  /** false: not added, so the cloud answers 404 for it. Default true. */
-  readonly exists?: boolean;
-  /** An APIG certificate bound to a domain name: the cloud answers 409 to deleting it. */
-  readonly bound?: boolean;
-}
-
-/** A resource no other test touches, added to the simulator (unless `exists` is false). */
+/** A resource no other test touches, added to the default project (unless `exists` is false). */
 export function createTarget(
   sim: Simulator,
-  kind: TargetKind,
-  options: TargetOptions = {},
-): Target {
-  const exists = options.exists ?? true;
-  serial += 1;
-  const n = `${String(process.pid)}${String(serial).padStart(4, '0')}`;
-  switch (kind) {
-    case 'scmPrivacy': {
-      const certId = `scs-faults-${n}`;
-      if (exists) sim.addScmCertificate(DEFAULT_PROJECT, certId);
-      return {
-        kind,
-        service: 'scm',
-        path: `/v1/scm/certificates/${certId}/privacy`,
-        exists: () => sim.has('scmPrivacy', DEFAULT_PROJECT, certId),
-      };
-    }
-    case 'csr': {
-      const csrId = `csr-faults-${n}`.padEnd(20, '0');
-      if (exists) sim.addCsr(csrId);
-      return {
-        kind,
-        service: 'scm',
-        path: `/v1/scm/csrs/${csrId}`,
-        exists: () => sim.has('csr', csrId),
-      };
-    }
-    case 'apig': {
-      const certificateId = `faultsapig${n}`;
-      if (exists)
-        sim.addApigCertificate(DEFAULT_PROJECT, certificateId, { bound: options.bound ?? false });
-      return {
-        kind,
-        service: 'apig',
-        path: `/v1/apig/certificates/${certificateId}`,
-        exists: () => sim.has('apigCertificate', DEFAULT_PROJECT, certificateId),
-      };
-    }
-    case 'kms': {
-      const keyId = randomUUID();
-      const grantId = randomBytes(32).toString('hex');
-      if (exists) sim.addKmsGrant(DEFAULT_PROJECT, keyId, grantId);
-      return {
-        kind,
-        service: 'kms',
-        path: `/v1/kms/keys/${keyId}/grants/${grantId}`,
-        exists: () => sim.has('kmsGrant', DEFAULT_PROJECT, keyId, grantId),
-      };
-    }
-    case 'modelarts': {
-      const userId = randomBytes(16).toString('hex');
-      if (exists) sim.addModelArtsAuthorization(DEFAULT_PROJECT, userId);
-      return {
-        kind,
-        service: 'modelarts',
-        path: `/v1/modelarts/authorizations/${userId}`,
-        exists: () => sim.has('modelartsAuthorization', DEFAULT_PROJECT, userId),
-      };
-    }
-  }
+  operation: OperationName,
+  options: SeedOptions = {},
+): SeededRevocation {
+  return OPERATION_FIXTURES[operation].seed(sim, DEFAULT_PROJECT, {}, options);
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  /** The parsed JSON body ({} when it is not JSON). */
-  readonly body: Record<string, unknown>;
-  /** X-Request-Id of the answer. */
-  readonly requestId: string;
-}
-
-/** The JSON object a body holds, or {} when it holds none. */
-function parseBody(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
+export type { Answer };
 
 export interface CallOptions {
   readonly method?: string;
@@ -128,19 +47,7 @@ export async function call(
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${gw.url}${path}`, {
-    method: options.method ?? 'DELETE',
-    headers,
-  });
-  const text = await response.text();
-  const body = parseBody(text);
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    body,
-    requestId: response.headers.get('x-request-id') ?? '',
-  };
+  return send(`${gw.url}${path}`, { method: options.method ?? 'DELETE', headers });
 }
 
 /** An audit record as GET /v1/audit returns it (the fields these tests read). */
@@ -212,9 +119,7 @@ export async function auditOutcomeOf(
   return record.outcome;
 }
 
-export function problemTypeOf(code: string): string {
-  return `urn:rescind:problem:${code.toLowerCase().replaceAll('_', '-')}`;
-}
+export { problemTypeOf };
 
 /**
  * The shape every problem answer shares (docs/api.md "Errors"): status, media type, code, type, title,
@@ -226,17 +131,7 @@ export function assertProblem(
   code: string,
   options: { audited?: boolean } = {},
 ): void {
-  assert.equal(answer.status, status, `expected ${String(status)} ${code}, got ${answer.text}`);
-  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json(;|$)/);
-  assert.equal(answer.body.code, code);
-  assert.equal(answer.body.status, status);
-  assert.equal(answer.body.type, problemTypeOf(code));
-  assert.equal(typeof answer.body.title, 'string');
-  assert.ok(answer.requestId !== '', 'X-Request-Id is echoed');
-  assert.equal(answer.body.requestId, answer.requestId);
-  if (options.audited !== false) {
-    assert.equal(typeof answer.body.auditId, 'string', 'an audited request names its audit id');
-  }
+  expectProblem(answer, status, code, options);
 }
 
 /**
@@ -303,20 +198,13 @@ export function rawRequest(
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const body = parseBody(text);
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
           if (value === undefined) continue;
           for (const one of Array.isArray(value) ? value : [value])
             responseHeaders.append(name, one);
         }
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: responseHeaders,
-          text,
-          body,
-          requestId: responseHeaders.get('x-request-id') ?? '',
-        });
+        resolve(toAnswer(res.statusCode ?? 0, responseHeaders, text));
       });
     });
     req.on('error', reject);
@@ -348,7 +236,11 @@ export function rawSocketRequest(
       const text = Buffer.concat(chunks).toString('utf8');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
       const separator = text.indexOf('\r\n\r\n');
-      resolve({ status, body: parseBody(separator === -1 ? '' : text.slice(separator + 4)) });
+      resolve({
+        status,
+        body: toAnswer(status, new Headers(), separator === -1 ? '' : text.slice(separator + 4))
+          .body,
+      });
     });
   });
 }

@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { OperationName } from '../../src/operations/catalog.ts';
 import {
   DEMO_PROJECTS,
   type RecordedCall,
@@ -13,6 +12,9 @@ import {
   type Simulator,
 } from '../../src/simulator/index.ts';
 import { DEFAULT_PROJECT, type TestGateway } from '../helpers/gateway.ts';
+import { send, type Answer } from '../helpers/http.ts';
+export { eventually } from '../helpers/wait.ts';
+import { expectProblem, type Problem, type UpstreamSummary } from '../helpers/problems.ts';
 
 export { DEFAULT_PROJECT };
 export const EU_PROJECT = DEMO_PROJECTS[1]?.id ?? '';
@@ -22,169 +24,14 @@ export const EU_CONFIG = {
   cloud: { projects: { eu: { id: EU_PROJECT, region: 'eu-west-101' } } },
 } as const;
 
-// ---------------------------------------------------------------------------------------------
-// Seeded resources
-
-/** One resource in the simulator and everything a revocation of it must look like. */
-export interface SeededRevocation {
-  /** The gateway route with its ids filled in (and its query, if the route has one). */
-  readonly path: string;
-  /** The `target` the success body names. */
-  readonly target: Readonly<Record<string, string>>;
-  readonly service: SimService;
-  /** The one cloud call that revokes it. */
-  readonly upstream: {
-    readonly method: 'DELETE' | 'POST';
-    readonly path: string;
-    readonly query: Readonly<Record<string, string>>;
-    /** The JSON body without KMS's `sequence`, which depends on the request id. */
-    readonly body?: Readonly<Record<string, unknown>>;
-  };
-  readonly tokenScope: 'project' | 'domain';
-  /** Whether the simulator still holds the resource. */
-  exists(): boolean;
-  /** The cloud's code in the 404 a repeated revocation gets; undefined when a repeat succeeds. */
-  readonly notFoundCode: string | undefined;
-}
-
-/** Adds a resource to `projectId`; `ids` pins some of its ids (default: fresh ones). */
-export type SeedRevocation = (
-  sim: Simulator,
-  projectId: string,
-  ids?: Readonly<Record<string, string>>,
-) => SeededRevocation;
-
-let serial = 0;
-
-/** An id no other test uses: `prefix` and a serial, `length` characters of [A-Za-z0-9_-]. */
-export function uniqueId(prefix: string, length = 24): string {
-  serial += 1;
-  const tail = `${String(process.pid)}x${String(serial)}`;
-  return `${prefix}-${tail.padStart(length - prefix.length - 1, '0')}`;
-}
-
-/** A KMS grant id (64 hex characters) no other test uses. */
-export function uniqueGrantId(): string {
-  serial += 1;
-  return `${process.pid.toString(16)}f${serial.toString(16)}`.padStart(64, '0');
-}
-
-/** A KMS key id of the KMS form (docs/api.md "Upstream calls") no other test uses. */
-export function uniqueKeyId(): string {
-  serial += 1;
-  return `0d0466b0-e727-4d9c-b35d-${serial.toString(16).padStart(12, '0')}`;
-}
-
-const enc = encodeURIComponent;
-
-/**
- * One seed per operation of the catalog. Typed by OperationName, so a seventh operation does
- * not compile until it has one (and routes.test.ts checks the same at run time).
- */
-export const SEEDS: Readonly<Record<OperationName, SeedRevocation>> = {
-  'scm.revokePrivacy': (sim, projectId, ids = {}) => {
-    const certId = ids.certId ?? uniqueId('scs');
-    sim.addScmCertificate(projectId, certId);
-    return {
-      path: `/v1/scm/certificates/${enc(certId)}/privacy`,
-      target: { certId },
-      service: 'scm',
-      upstream: {
-        method: 'DELETE',
-        path: `/v2/${projectId}/scm/privacy-protection/${certId}`,
-        query: {},
-      },
-      tokenScope: 'project',
-      exists: () => sim.has('scmPrivacy', projectId, certId),
-      notFoundCode: 'SCM.0002',
-    };
-  },
-  'scm.deleteCsr': (sim, _projectId, ids = {}) => {
-    const csrId = ids.csrId ?? uniqueId('csr');
-    sim.addCsr(csrId);
-    return {
-      path: `/v1/scm/csrs/${enc(csrId)}`,
-      target: { csrId },
-      service: 'scm',
-      // SCM's /v3 API is global: no project in the path, whatever project was asked for.
-      upstream: { method: 'DELETE', path: `/v3/scm/csr/${csrId}`, query: {} },
-      tokenScope: 'domain',
-      exists: () => sim.has('csr', csrId),
-      notFoundCode: 'SCM.0301',
-    };
-  },
-  'apig.deleteCertificate': (sim, projectId, ids = {}) => {
-    const certificateId = ids.certificateId ?? uniqueId('apig', 32);
-    sim.addApigCertificate(projectId, certificateId);
-    return {
-      path: `/v1/apig/certificates/${enc(certificateId)}`,
-      target: { certificateId },
-      service: 'apig',
-      upstream: {
-        method: 'DELETE',
-        path: `/v2/${projectId}/apigw/certificates/${certificateId}`,
-        query: {},
-      },
-      tokenScope: 'project',
-      exists: () => sim.has('apigCertificate', projectId, certificateId),
-      notFoundCode: 'APIG.3021',
-    };
-  },
-  'kms.revokeGrant': (sim, projectId, ids = {}) => {
-    const keyId = ids.keyId ?? uniqueKeyId();
-    const grantId = ids.grantId ?? uniqueGrantId();
-    sim.addKmsGrant(projectId, keyId, grantId);
-    return {
-      path: `/v1/kms/keys/${enc(keyId)}/grants/${enc(grantId)}`,
-      target: { keyId, grantId },
-      service: 'kms',
-      upstream: {
-        method: 'POST',
-        path: `/v1.0/${projectId}/kms/revoke-grant`,
-        query: {},
-        body: { key_id: keyId, grant_id: grantId },
-      },
-      tokenScope: 'project',
-      exists: () => sim.has('kmsGrant', projectId, keyId, grantId),
-      notFoundCode: 'KMS.0207',
-    };
-  },
-  'modelarts.deleteAuthorization': (sim, projectId, ids = {}) => {
-    const userId = ids.userId ?? uniqueId('user', 32);
-    sim.addModelArtsAuthorization(projectId, userId);
-    return {
-      path: `/v1/modelarts/authorizations/${enc(userId)}`,
-      target: { userId },
-      service: 'modelarts',
-      upstream: {
-        method: 'DELETE',
-        path: `/v2/${projectId}/authorizations`,
-        query: { user_id: userId },
-      },
-      tokenScope: 'project',
-      exists: () => sim.has('modelartsAuthorization', projectId, userId),
-      notFoundCode: 'ModelArts.6404',
-    };
-  },
-  'modelarts.deleteAllAuthorizations': (sim, projectId) => {
-    const userIds = [uniqueId('user', 32), uniqueId('user', 32)];
-    for (const userId of userIds) sim.addModelArtsAuthorization(projectId, userId);
-    return {
-      path: '/v1/modelarts/authorizations?allUsers=true',
-      target: { allUsers: 'true' },
-      service: 'modelarts',
-      upstream: {
-        method: 'DELETE',
-        path: `/v2/${projectId}/authorizations`,
-        query: { user_id: 'all' },
-      },
-      tokenScope: 'project',
-      exists: () => userIds.some((userId) => sim.has('modelartsAuthorization', projectId, userId)),
-      // ModelArts delete-authorizations (docs/api.md "Upstream calls"): user_id=all answers 200 even when nobody is left.
-      notFoundCode: undefined,
-    };
-  },
-};
+export {
+  OPERATION_FIXTURES,
+  uniqueGrantId,
+  uniqueId,
+  uniqueKeyId,
+  type SeedRevocation,
+  type SeededRevocation,
+} from '../fixtures/operations.ts';
 
 /** `path` with `parameter` added to its query. */
 export function withQuery(path: string, parameter: string): string {
@@ -206,15 +53,7 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  /** The parsed JSON body; undefined when the body is not JSON. */
-  readonly json: unknown;
-  /** The answer's X-Request-Id ('' when absent). */
-  readonly requestId: string;
-}
+export type { Answer };
 
 const defaultTokens = new WeakMap<TestGateway, Promise<string>>();
 
@@ -239,38 +78,16 @@ export async function call(
   if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
   if (options.traceparent !== undefined) headers.traceparent = options.traceparent;
   Object.assign(headers, options.headers);
-  const response = await fetch(`${gw.url}${path}`, {
+  return send(`${gw.url}${path}`, {
     method: options.method ?? 'DELETE',
     headers,
     ...(options.body === undefined ? {} : { body: options.body }),
-    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json,
-    requestId: response.headers.get('x-request-id') ?? '',
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // What the caller sees
-
-export interface UpstreamSummary {
-  readonly service: string;
-  readonly status?: number;
-  readonly code?: string;
-  readonly message?: string;
-  readonly requestId?: string;
-}
 
 export interface Revoked {
   readonly result: string;
@@ -280,19 +97,6 @@ export interface Revoked {
   readonly requestId: string;
   readonly auditId: string;
   readonly upstream: UpstreamSummary;
-}
-
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail?: string;
-  readonly instance: string;
-  readonly requestId: string;
-  readonly auditId?: string;
-  readonly upstream?: UpstreamSummary;
-  readonly errors?: readonly { readonly field: string; readonly message: string }[];
 }
 
 /** A 200 `application/json` success whose request id is the echoed one. */
@@ -307,34 +111,7 @@ export function expectRevoked(answer: Answer): Revoked {
   return body;
 }
 
-/**
- * A problem+json answer of `status` and `code` (docs/api.md "Errors") whose request id is the echoed
- * one; `audited` (default true) also requires the audit id.
- */
-export function expectProblem(
-  answer: Answer,
-  status: number,
-  code: string,
-  options: { readonly audited?: boolean } = {},
-): Problem {
-  assert.equal(
-    answer.status,
-    status,
-    `expected ${String(status)} ${code}, got ${String(answer.status)} ${answer.text}`,
-  );
-  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json(;|$)/);
-  const problem = answer.json as Problem;
-  assert.equal(problem.status, status);
-  assert.equal(problem.code, code);
-  assert.equal(problem.type, `urn:rescind:problem:${code.toLowerCase().replaceAll('_', '-')}`);
-  assert.equal(typeof problem.title, 'string');
-  assert.notEqual(answer.requestId, '', 'X-Request-Id is echoed');
-  assert.equal(problem.requestId, answer.requestId);
-  if (options.audited ?? true) {
-    assert.equal(typeof problem.auditId, 'string', 'an audited request names its audit id');
-  }
-  return problem;
-}
+export { expectProblem, type Problem, type UpstreamSummary };
 
 /** The fields a validation problem names, sorted. */
 export function fieldsOf(problem: Problem): string[] {
@@ -394,13 +171,4 @@ export function randomHex(bytes: number): string {
 export function callerTrace(): { readonly traceparent: string; readonly traceId: string } {
   const traceId = randomHex(16);
   return { traceparent: `00-${traceId}-${randomHex(8)}-01`, traceId };
-}
-
-/** Resolves once `check` is true, polling on the event loop; fails after `timeoutMs`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 2000) {
-  const giveUp = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > giveUp) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

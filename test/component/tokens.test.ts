@@ -11,7 +11,7 @@ import { DEMO_ACCOUNT, DEMO_AGENCY, type RecordedCall } from '../../src/simulato
 import { startGateway, type GatewayOptions, type TestGateway } from '../helpers/gateway.ts';
 import {
   DEFAULT_PROJECT,
-  SEEDS,
+  OPERATION_FIXTURES,
   call,
   expectProblem,
   expectRevoked,
@@ -34,7 +34,7 @@ async function gatewayFor(
 /** The seeds of the operations that take a project-scoped token. */
 const PROJECT_SEEDS: readonly SeedRevocation[] = OPERATIONS.filter(
   (operation) => operation.tokenScope === 'project',
-).map((operation) => SEEDS[operation.name]);
+).map((operation) => OPERATION_FIXTURES[operation.name].seed);
 
 function authBodyOf(recorded: RecordedCall): {
   identity: { methods: string[]; assume_role?: Record<string, unknown> };
@@ -62,7 +62,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('50 concurrent cold revocations cause exactly one IAM exchange and all use its token', async (t) => {
     const gw = await gatewayFor(t);
     const seeded = Array.from({ length: 50 }, () =>
-      SEEDS['kms.revokeGrant'](gw.sim, DEFAULT_PROJECT),
+      OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT),
     );
 
     const answers = await Promise.all(seeded.map((resource) => call(gw, resource.path)));
@@ -98,7 +98,9 @@ describe('token exchange', { concurrency: true }, () => {
     let revocations = 0;
     while (Date.now() < until) {
       const seed =
-        revocations % 2 === 0 ? SEEDS['kms.revokeGrant'] : SEEDS['apig.deleteCertificate'];
+        revocations % 2 === 0
+          ? OPERATION_FIXTURES['kms.revokeGrant'].seed
+          : OPERATION_FIXTURES['apig.deleteCertificate'].seed;
       expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
       revocations += 1;
       await sleep(100);
@@ -113,12 +115,16 @@ describe('token exchange', { concurrency: true }, () => {
 
   test('a 3-second token left idle past its expiry is replaced before the next call', async (t) => {
     const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
-    expectRevoked(await call(gw, SEEDS['scm.revokePrivacy'](gw.sim, DEFAULT_PROJECT).path));
+    expectRevoked(
+      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
+    );
     const first = serviceCallsSince(gw.sim, 0)[0]!;
     await sleep(3200);
     const mark = markCalls(gw.sim);
 
-    expectRevoked(await call(gw, SEEDS['scm.revokePrivacy'](gw.sim, DEFAULT_PROJECT).path));
+    expectRevoked(
+      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
+    );
 
     const calls = serviceCallsSince(gw.sim, mark);
     assert.equal(calls.length, 1, 'sent once, with a token the cloud took');
@@ -133,7 +139,7 @@ describe('token exchange', { concurrency: true }, () => {
   ] as const) {
     test(`${service}: a token the cloud calls expired (${String(status)}) is re-exchanged once and the revocation succeeds`, async (t) => {
       const gw = await gatewayFor(t);
-      const seed = SEEDS[seedName];
+      const seed = OPERATION_FIXTURES[seedName].seed;
       expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path)); // the cache is warm
       const mark = markCalls(gw.sim);
       gw.sim.injectFault({ service, kind: 'token-expired', count: 1 });
@@ -160,7 +166,7 @@ describe('token exchange', { concurrency: true }, () => {
 
   test('a permanent 401 answers 502 UPSTREAM_AUTH_FAILED after exactly one replay with a new token', async (t) => {
     const gw = await gatewayFor(t);
-    const seed = SEEDS['modelarts.deleteAuthorization'];
+    const seed = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed;
     expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
     const mark = markCalls(gw.sim);
     gw.sim.injectFault({
@@ -187,8 +193,8 @@ describe('token exchange', { concurrency: true }, () => {
     const gw = await gatewayFor(t, {
       env: { RESCIND_IAM_AGENCY: DEMO_AGENCY.name, RESCIND_IAM_AGENCY_DOMAIN: DEMO_AGENCY.domain },
     });
-    const privacy = SEEDS['scm.revokePrivacy'](gw.sim, DEFAULT_PROJECT);
-    const csr = SEEDS['scm.deleteCsr'](gw.sim, DEFAULT_PROJECT);
+    const privacy = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+    const csr = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, DEFAULT_PROJECT);
 
     expectRevoked(await call(gw, privacy.path));
     expectRevoked(await call(gw, csr.path));
@@ -223,7 +229,9 @@ describe('token exchange', { concurrency: true }, () => {
     const gw = await gatewayFor(t);
 
     for (const operation of OPERATIONS) {
-      expectRevoked(await call(gw, SEEDS[operation.name](gw.sim, DEFAULT_PROJECT).path));
+      expectRevoked(
+        await call(gw, OPERATION_FIXTURES[operation.name].seed(gw.sim, DEFAULT_PROJECT).path),
+      );
     }
 
     const calls = serviceCallsSince(gw.sim, 0);
@@ -244,7 +252,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('a wrong service password answers 502 UPSTREAM_AUTH_FAILED and calls no service', async (t) => {
     const password = 'not-the-service-password';
     const gw = await gatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
-    const seeded = SEEDS['apig.deleteCertificate'](gw.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
 
     const answer = await call(gw, seeded.path);
 
@@ -261,7 +269,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('IAM answering 500 gives 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service', async (t) => {
     const gw = await gatewayFor(t);
     gw.sim.injectFault({ service: 'iam', kind: 'status', status: 500, count: Infinity });
-    const seeded = SEEDS['scm.revokePrivacy'](gw.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
 
     const answer = await call(gw, seeded.path);
 
@@ -275,7 +283,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('IAM throttling gives 429 UPSTREAM_THROTTLED with Retry-After and calls no service', async (t) => {
     const gw = await gatewayFor(t);
     gw.sim.injectFault({ service: 'iam', kind: 'throttle', count: Infinity });
-    const seeded = SEEDS['kms.revokeGrant'](gw.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
 
     const answer = await call(gw, seeded.path);
 
@@ -292,7 +300,10 @@ describe('token exchange', { concurrency: true }, () => {
       config: { upstream: { deadlineMs }, cloud: { iam: { exchangeTimeoutMs: 1000 } } },
     });
     gw.sim.injectFault({ service: 'iam', kind: 'hang', count: Infinity });
-    const seeded = SEEDS['modelarts.deleteAuthorization'](gw.sim, DEFAULT_PROJECT);
+    const seeded = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(
+      gw.sim,
+      DEFAULT_PROJECT,
+    );
 
     // The call is abandoned (and the test fails) if no answer comes well after the deadline.
     const answer = await call(gw, seeded.path, { timeoutMs: deadlineMs + 3000 });

@@ -18,8 +18,9 @@ import {
   closedPort,
   createTarget,
   type Answer,
-  type TargetKind,
+  type OperationName,
   type TargetOptions,
+  FIXTURE_OPERATIONS,
 } from './support-faults-http.ts';
 
 /** A fault for the target's own service. */
@@ -54,7 +55,7 @@ interface UpstreamExpectation {
 
 interface FaultRow {
   readonly title: string;
-  readonly target: TargetKind;
+  readonly target: OperationName;
   readonly targetOptions?: TargetOptions;
   readonly faults: readonly Fault[];
   readonly status: number;
@@ -75,7 +76,7 @@ const FOREVER = Infinity;
 const ROWS: readonly FaultRow[] = [
   {
     title: 'the cloud answers 400: 400 UPSTREAM_REJECTED with its message capped at 1,024 chars',
-    target: 'scmPrivacy',
+    target: 'scm.revokePrivacy',
     faults: [
       {
         kind: 'status',
@@ -90,7 +91,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 401 twice: one fresh token, then 502 UPSTREAM_AUTH_FAILED',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     faults: [{ kind: 'token-expired', count: 2 }],
     status: 502,
     code: 'UPSTREAM_AUTH_FAILED',
@@ -105,7 +106,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'KMS answers 403 KMS.0303 twice: one fresh token, then 502 UPSTREAM_AUTH_FAILED',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'token-expired', count: 2 }],
     status: 502,
     code: 'UPSTREAM_AUTH_FAILED',
@@ -115,7 +116,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 403: 502 UPSTREAM_FORBIDDEN, not retried',
-    target: 'modelarts',
+    target: 'modelarts.deleteAuthorization',
     faults: [
       {
         kind: 'status',
@@ -135,7 +136,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 404: 404 NOT_FOUND with the cloud’s code',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     targetOptions: { exists: false },
     faults: [],
     status: 404,
@@ -150,7 +151,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 409 (certificate still bound): 409 CONFLICT',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     targetOptions: { bound: true },
     faults: [],
     status: 409,
@@ -160,7 +161,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'APIG throttles (429 APIG.0308, no Retry-After): 429 UPSTREAM_THROTTLED, Retry-After 3',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     faults: [{ kind: 'throttle' }],
     status: 429,
     code: 'UPSTREAM_THROTTLED',
@@ -170,7 +171,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'KMS throttles (429 KMS.0308, no Retry-After): 429 UPSTREAM_THROTTLED, Retry-After 3',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'throttle' }],
     status: 429,
     code: 'UPSTREAM_THROTTLED',
@@ -185,7 +186,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'a 429 that carries Retry-After: 429 UPSTREAM_THROTTLED passing the cloud’s seconds on',
-    target: 'modelarts',
+    target: 'modelarts.deleteAuthorization',
     faults: [
       {
         kind: 'status',
@@ -207,7 +208,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 500: 502 UPSTREAM_ERROR, not retried',
-    target: 'csr',
+    target: 'scm.deleteCsr',
     faults: [
       { kind: 'status', status: 500, body: { error_code: 'SCM.9999', error_msg: 'System error' } },
     ],
@@ -218,7 +219,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 502 forever: 502 UPSTREAM_ERROR after every retry, outcome unknown',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [
       {
         kind: 'status',
@@ -235,7 +236,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 503 forever: 502 UPSTREAM_ERROR after every retry',
-    target: 'scmPrivacy',
+    target: 'scm.revokePrivacy',
     faults: [
       {
         kind: 'status',
@@ -251,7 +252,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers 504 forever: 502 UPSTREAM_ERROR after every retry, outcome unknown',
-    target: 'modelarts',
+    target: 'modelarts.deleteAuthorization',
     faults: [{ kind: 'status', status: 504, count: FOREVER }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -261,7 +262,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'a load balancer’s HTML page: 502 UPSTREAM_ERROR with at most the page’s status title',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     faults: [{ kind: 'html', count: FOREVER }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -271,7 +272,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'an empty error body: 502 UPSTREAM_ERROR',
-    target: 'scmPrivacy',
+    target: 'scm.revokePrivacy',
     faults: [{ kind: 'empty', count: FOREVER }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -281,7 +282,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'a JSON error cut off mid-way: 502 UPSTREAM_ERROR',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'truncated-json' }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -290,7 +291,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'a 10 MB error page: 502 UPSTREAM_ERROR from its first bytes',
-    target: 'modelarts',
+    target: 'modelarts.deleteAuthorization',
     faults: [{ kind: 'oversized', status: 500, sizeBytes: 10 * 1024 * 1024 }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -299,7 +300,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the connection is reset forever: 503 UPSTREAM_UNAVAILABLE with Retry-After',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'reset', count: FOREVER }],
     status: 503,
     code: 'UPSTREAM_UNAVAILABLE',
@@ -310,7 +311,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud never answers: 504 UPSTREAM_TIMEOUT after every attempt timed out',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     faults: [{ kind: 'hang', count: FOREVER }],
     status: 504,
     code: 'UPSTREAM_TIMEOUT',
@@ -320,7 +321,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers after the attempt timeout: 504 UPSTREAM_TIMEOUT',
-    target: 'csr',
+    target: 'scm.deleteCsr',
     faults: [{ kind: 'delay', delayMs: ATTEMPT_TIMEOUT_MS * 6, count: FOREVER }],
     status: 504,
     code: 'UPSTREAM_TIMEOUT',
@@ -330,7 +331,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'the cloud answers with a redirect: 502 UPSTREAM_ERROR, and it is not followed',
-    target: 'apig',
+    target: 'apig.deleteCertificate',
     faults: [
       {
         kind: 'status',
@@ -346,7 +347,7 @@ const ROWS: readonly FaultRow[] = [
   {
     // Any JSON object or nothing is a KMS success (docs/upstream.md "Success"); an array is not.
     title: 'KMS answers 200 with a JSON array: 502 UPSTREAM_ERROR, not a revocation',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'status', status: 200, body: [{ granted: true }] }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -355,7 +356,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'ModelArts answers 200 {"result":"false"}: 502 UPSTREAM_ERROR, not a revocation',
-    target: 'modelarts',
+    target: 'modelarts.deleteAuthorization',
     faults: [{ kind: 'status', status: 200, body: { result: 'false' } }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -364,7 +365,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'SCM privacy answers 200 {"message":"fail"}: 502 UPSTREAM_ERROR, not a revocation',
-    target: 'scmPrivacy',
+    target: 'scm.revokePrivacy',
     faults: [{ kind: 'status', status: 200, body: { message: 'fail' } }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -373,7 +374,7 @@ const ROWS: readonly FaultRow[] = [
   },
   {
     title: 'KMS answers 200 with an HTML page: 502 UPSTREAM_ERROR, not a revocation',
-    target: 'kms',
+    target: 'kms.revokeGrant',
     faults: [{ kind: 'html', status: 200 }],
     status: 502,
     code: 'UPSTREAM_ERROR',
@@ -441,7 +442,7 @@ function assertRetryAfter(answer: Answer, expected: FaultRow['retryAfter']): voi
 
 /** One successful revocation per token scope, so the table's rows start with warm tokens. */
 async function warmTokens(gw: TestGateway, caller: string): Promise<void> {
-  for (const kind of ['scmPrivacy', 'csr', 'apig', 'kms', 'modelarts'] as const) {
+  for (const kind of FIXTURE_OPERATIONS) {
     const answer = await call(gw, createTarget(gw.sim, kind).path, { token: caller });
     assert.equal(answer.status, 200, answer.text);
   }
@@ -504,7 +505,9 @@ describe('the cloud failing', { concurrency: true }, () => {
       }
 
       it('never passes on its own IAM token when the cloud quotes it back, whole or in part', async () => {
-        const warm = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
+        const warm = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, {
+          token: caller,
+        });
         assert.equal(warm.status, 200, warm.text);
         const iamToken = gw.sim.calls({ service: 'kms' })[0]?.token ?? '';
         assert.ok(iamToken.length > 1024, 'a real-sized token, longer than a message may be');
@@ -528,7 +531,9 @@ describe('the cloud failing', { concurrency: true }, () => {
               encoded_authorization_message: iamToken.slice(100, 400),
             },
           });
-          const answer = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
+          const answer = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, {
+            token: caller,
+          });
           assertProblem(answer, 400, 'UPSTREAM_REJECTED');
           const upstream = answer.body.upstream as Record<string, unknown>;
           assert.equal(upstream.message, quote.message);
@@ -549,11 +554,13 @@ describe('the cloud failing', { concurrency: true }, () => {
           status: 500,
           sizeBytes: 10 << 20,
         });
-        const failed = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+        const failed = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+          token: caller,
+        });
         assertProblem(failed, 502, 'UPSTREAM_ERROR');
         assert.ok(failed.text.length < 2048, 'none of the page reaches the caller');
 
-        const next = createTarget(gw.sim, 'apig');
+        const next = createTarget(gw.sim, 'apig.deleteCertificate');
         const answer = await call(gw, next.path, { token: caller });
         assert.equal(answer.status, 200, answer.text);
         assert.equal(answer.body.result, 'revoked');
@@ -567,7 +574,7 @@ describe('the cloud failing', { concurrency: true }, () => {
           status: 502,
           sizeBytes: 10 << 20,
         });
-        const target = createTarget(gw.sim, 'apig');
+        const target = createTarget(gw.sim, 'apig.deleteCertificate');
         const answer = await call(gw, target.path, { token: caller });
         assert.equal(answer.status, 200, answer.text);
         assert.deepEqual(
@@ -596,7 +603,7 @@ describe('the cloud failing', { concurrency: true }, () => {
       gw.sim.clearCalls();
     });
 
-    async function revokedAfter(faults: readonly Fault[], kind: TargetKind = 'kms') {
+    async function revokedAfter(faults: readonly Fault[], kind: OperationName = 'kms.revokeGrant') {
       const target = createTarget(gw.sim, kind);
       for (const fault of faults) gw.sim.injectFault({ ...fault, service: target.service });
       const answer = await call(gw, target.path, { token: caller });
@@ -624,7 +631,7 @@ describe('the cloud failing', { concurrency: true }, () => {
     it('retries once after one 503 and answers 200 revoked (attempts 2)', async () => {
       const { outcome, calls } = await revokedAfter(
         [{ kind: 'status', status: 503, body: { error_code: 'APIG.0503', error_msg: 'Busy.' } }],
-        'apig',
+        'apig.deleteCertificate',
       );
       assert.deepEqual(
         calls.map((recorded) => recorded.status),
@@ -649,7 +656,7 @@ describe('the cloud failing', { concurrency: true }, () => {
     });
 
     it('gives up after retries+1 resets and audits the unknown outcome when one took effect', async () => {
-      const target = createTarget(gw.sim, 'kms');
+      const target = createTarget(gw.sim, 'kms.revokeGrant');
       gw.sim.injectFault({ service: 'kms', kind: 'reset', takesEffect: true, count: FOREVER });
       const answer = await call(gw, target.path, { token: caller });
       assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
@@ -679,7 +686,7 @@ describe('the cloud failing', { concurrency: true }, () => {
     it('does not count "the API does not exist" (404 APIGW.0101) as the earlier attempt having worked', async () => {
       // That 404 comes from the API gateway in front of the service: the route is wrong, so it
       // says nothing about the resource.
-      const target = createTarget(gw.sim, 'apig');
+      const target = createTarget(gw.sim, 'apig.deleteCertificate');
       gw.sim.injectFault({ service: 'apig', kind: 'hang' });
       gw.sim.injectFault({
         service: 'apig',
@@ -699,7 +706,7 @@ describe('the cloud failing', { concurrency: true }, () => {
 
     it('answers 404 NOT_FOUND when the retry after a 503 refusal finds nothing', async () => {
       // A 503 is a refusal to start, so a later 404 proves nothing about an earlier attempt.
-      const target = createTarget(gw.sim, 'kms', { exists: false });
+      const target = createTarget(gw.sim, 'kms.revokeGrant', { exists: false });
       gw.sim.injectFault({ service: 'kms', kind: 'status', status: 503 });
       const answer = await call(gw, target.path, { token: caller });
       assertProblem(answer, 404, 'NOT_FOUND');
@@ -725,7 +732,7 @@ describe('the cloud failing', { concurrency: true }, () => {
       });
       gateways.push(gw);
       const caller = await gw.token();
-      const target = createTarget(gw.sim, 'kms');
+      const target = createTarget(gw.sim, 'kms.revokeGrant');
 
       const answer = await call(gw, target.path, { token: caller });
 
@@ -753,7 +760,7 @@ describe('the cloud failing', { concurrency: true }, () => {
       });
       gateways.push(gw);
       const caller = await gw.token();
-      const target = createTarget(gw.sim, 'apig');
+      const target = createTarget(gw.sim, 'apig.deleteCertificate');
 
       const answer = await call(gw, target.path, { token: caller });
 
@@ -784,7 +791,7 @@ describe('the cloud failing', { concurrency: true }, () => {
     it('answers 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service', async () => {
       gw.sim.injectFault({ service: 'iam', kind: 'hang', count: FOREVER });
       const caller = await gw.token();
-      const target = createTarget(gw.sim, 'modelarts');
+      const target = createTarget(gw.sim, 'modelarts.deleteAuthorization');
 
       const answer = await call(gw, target.path, { token: caller });
 
@@ -832,11 +839,15 @@ describe('the cloud failing', { concurrency: true }, () => {
     async function openApigCircuit(): Promise<Answer> {
       gw.sim.injectFault({ service: 'apig', kind: 'status', status: 503, count: FOREVER });
       for (let i = 0; i < THRESHOLD; i += 1) {
-        const failing = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+        const failing = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+          token: caller,
+        });
         assertProblem(failing, 502, 'UPSTREAM_ERROR');
       }
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD);
-      const refused = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+      const refused = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+        token: caller,
+      });
       assertProblem(refused, 503, 'UPSTREAM_UNAVAILABLE');
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD, 'no call while open');
       return refused;
@@ -864,20 +875,22 @@ describe('the cloud failing', { concurrency: true }, () => {
       assert.equal(await circuitGauge('apig'), '1');
 
       // One service's circuit leaves the others alone.
-      const kms = await call(gw, createTarget(gw.sim, 'kms').path, { token: caller });
+      const kms = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, { token: caller });
       assert.equal(kms.status, 200, kms.text);
 
       gw.sim.clearFaults();
       // The breaker's own clock: nothing to await but the seconds it named.
       await wait(retryAfter * 1000);
-      const probe = createTarget(gw.sim, 'apig');
+      const probe = createTarget(gw.sim, 'apig.deleteCertificate');
       const probed = await call(gw, probe.path, { token: caller });
       assert.equal(probed.status, 200, probed.text);
       assert.equal(probe.exists(), false);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);
       assert.equal(await circuitGauge('apig'), '0');
 
-      const closed = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+      const closed = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+        token: caller,
+      });
       assert.equal(closed.status, 200, closed.text);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 2);
     });
@@ -886,11 +899,15 @@ describe('the cloud failing', { concurrency: true }, () => {
       const refused = await openApigCircuit();
       await wait(Number(refused.headers.get('retry-after')) * 1000);
 
-      const probe = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+      const probe = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+        token: caller,
+      });
       assertProblem(probe, 502, 'UPSTREAM_ERROR');
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);
 
-      const again = await call(gw, createTarget(gw.sim, 'apig').path, { token: caller });
+      const again = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
+        token: caller,
+      });
       assertProblem(again, 503, 'UPSTREAM_UNAVAILABLE');
       assert.match(again.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);

@@ -26,7 +26,7 @@ import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from '.
 
 after(releaseStoreKits);
 
-const WRITE_THEN_HANG = new URL('fixtures/write-then-hang.ts', import.meta.url).pathname;
+const WRITE_THEN_HANG = new URL('../fixtures/audit/write-then-hang.ts', import.meta.url).pathname;
 
 async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
@@ -85,6 +85,10 @@ for (const kit of STORE_KITS) {
         ],
       );
       assert.equal(records[1]?.outcome?.attemptId, attempt.id);
+      const [first] = records;
+      assert.equal(first?.prevHash, '0'.repeat(64));
+      assert.match(first.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.match(first.id, /^[0-9a-f-]{36}$/);
       assert.equal((await verifyChain(records)).ok, true);
     });
 
@@ -129,8 +133,12 @@ for (const kit of STORE_KITS) {
     test('closes attempts a killed process left open as unknown, once', async (t) => {
       const config = await kit.config(t);
       const attemptIds = await crashAfterAttempts(t, config, 3);
-      const { trail } = await openTestTrail(t, config);
+      const { trail, metrics } = await openTestTrail(t, config);
       assert.equal(trail.stats().danglingRecovered, 3);
+      const recovered = (await metrics.registry.getMetricsAsJSON()).find(
+        (metric) => metric.name === 'rescind_audit_dangling_attempts_recovered_total',
+      );
+      assert.equal(recovered?.values[0]?.value, 3);
       assert.equal(trail.readiness().ready, true);
       const outcomes = (await storedRecords(kit, t, config)).filter(
         (record) => record.phase === 'outcome',

@@ -4,16 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { OPERATION_NAMES, type OperationName } from '../../src/operations/catalog.ts';
+import { FIXTURE_OPERATIONS, OPERATION_FIXTURES } from '../fixtures/operations.ts';
 
 /** The action each operation's cloud call needs (the sources are in docs/credentials.md). */
-const ACTIONS: Readonly<Record<OperationName, string>> = {
-  'scm.revokePrivacy': 'scm:privacyProtection:delete',
-  'scm.deleteCsr': 'scm::deleteCsr',
-  'apig.deleteCertificate': 'apig:certificate:delete',
-  'kms.revokeGrant': 'kms:grant:revoke',
-  'modelarts.deleteAuthorization': 'modelarts:authorization:delete',
-  'modelarts.deleteAllAuthorizations': 'modelarts:authorization:delete',
-};
+const ACTIONS: Readonly<Record<OperationName, string>> = Object.fromEntries(
+  FIXTURE_OPERATIONS.map((name) => [name, OPERATION_FIXTURES[name].iamAction]),
+) as Record<OperationName, string>;
 
 interface Policy {
   Version: string;

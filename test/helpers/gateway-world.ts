@@ -2,36 +2,24 @@
 // YAML file plus RESCIND_* variables, the cloud simulator on loopback, JWTs from a dev issuer.
 // For tests that must see the process itself: whether it survives a fault, how it exits.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
+import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import {
-  DEMO_ACCOUNT,
-  DEMO_PROJECTS,
-  DEMO_RESOURCES,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.ts';
-import { AUDIENCE, ISSUER } from './gateway.ts';
+  cleanEnv,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../../scripts/lib/gateway-process.ts';
+import { AUDIENCE, gatewayEnv, ISSUER } from './gateway.ts';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 export const VERIFY_CLI = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 
-export interface GatewayProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  /** Resolves with the exit code (null when killed by a signal). */
-  readonly exited: Promise<number | null>;
-  /** Every line the process wrote to stdout and stderr so far. */
-  output(): string;
-  /** Whether the process is still running. */
-  running(): boolean;
-}
+export type { GatewayProcess };
 
 export interface GatewayWorld {
   readonly sim: Simulator;
@@ -59,28 +47,8 @@ export async function gatewayWorld(
     stringify({ authorization: { rules: [{ groups: ['secops'], allow: ['*'] }] }, ...config }),
   );
   const env: Record<string, string> = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(
-        (entry): entry is [string, string] =>
-          !entry[0].startsWith('RESCIND_') && entry[1] !== undefined,
-      ),
-    ),
-    RESCIND_CONFIG: configFile,
-    RESCIND_HOST: '127.0.0.1',
-    RESCIND_PORT: '0',
-    RESCIND_IAM_ENDPOINT: sim.url,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: DEMO_PROJECTS[0]?.id ?? '',
-    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-    RESCIND_SCM_ENDPOINT: sim.url,
-    RESCIND_APIG_ENDPOINT: sim.url,
-    RESCIND_KMS_ENDPOINT: sim.url,
-    RESCIND_MODELARTS_ENDPOINT: sim.url,
-    RESCIND_JWT_ISSUER: ISSUER,
-    RESCIND_JWT_AUDIENCE: AUDIENCE,
-    RESCIND_JWKS_FILE: jwks,
+    ...cleanEnv(),
+    ...gatewayEnv(configFile, sim, jwks),
     RESCIND_AUDIT_SQLITE_PATH: join(dir, 'audit.db'),
     RESCIND_INSTANCE_ID: 'gw-1',
     ...variables,
@@ -92,50 +60,17 @@ export async function gatewayWorld(
     dir,
     env,
     async start() {
-      const gateway = await startGatewayProcess(env);
+      const gateway = await startGatewayProcess({ env });
       children.push(gateway);
       return gateway;
     },
     async close() {
       for (const gateway of children) {
-        if (gateway.running()) gateway.child.kill('SIGKILL');
-        await gateway.exited;
+        await gateway.kill();
       }
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** Spawns `node src/main.ts`; resolves once it listens. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const lines: string[] = [];
-  let running = true;
-  void exited.then(() => {
-    running = false;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    lines.push(chunk.toString('utf8'));
-  });
-  const stdout = createInterface({ input: child.stdout });
-  const port = await new Promise<number>((resolve, reject) => {
-    stdout.on('line', (line) => {
-      lines.push(`${line}\n`);
-      if (line.includes('rescind listening on'))
-        resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => {
-      reject(new Error(`gateway exited (${String(code)}) before listening: ${lines.join('')}`));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    exited,
-    output: () => lines.join(''),
-    running: () => running,
   };
 }
 
@@ -208,4 +143,56 @@ export function load(
       return answers;
     },
   };
+}
+
+/** Waits until `count` answers arrived after `since` (performance.now()) with status 200. */
+export async function until200s(answers: readonly Answer[], since: number, count: number) {
+  const deadline = performance.now() + 30_000;
+  while (answers.filter((a) => a.at > since && a.status === 200).length < count) {
+    assert.ok(performance.now() < deadline, `${count} answers 200 within 30 s`);
+    await sleep(50);
+  }
+}
+
+export interface Outage {
+  readonly answers: Answer[];
+  /** performance.now() when the server went down, and when it was back. */
+  readonly down: number;
+  readonly up: number;
+}
+
+/**
+ * `clients` callers revoke through the gateway at `url` while a server it depends on goes away
+ * for `downMs` and comes back; resolves once 100 revocations succeeded after it was back.
+ */
+export async function loadThroughOutage(
+  url: string,
+  token: string,
+  options: {
+    readonly clients: number;
+    readonly prefix: string;
+    readonly downMs: number;
+    stop(): Promise<void>;
+    start(): Promise<void>;
+  },
+): Promise<Outage> {
+  const traffic = load(url, token, options.clients, options.prefix);
+  try {
+    await until200s(traffic.answers, 0, 50);
+    await options.stop();
+    const down = performance.now();
+    await sleep(options.downMs);
+    await options.start();
+    const up = performance.now();
+    await until200s(traffic.answers, up, 100);
+    return { answers: traffic.answers, down, up };
+  } finally {
+    await traffic.stop();
+  }
+}
+
+/** "N answers: 200×a, 503×b" for a test diagnostic. */
+export function statusSummary(answers: readonly Answer[]): string {
+  const statuses = Map.groupBy(answers, (answer) => answer.status);
+  return `${answers.length} answers: ${[...statuses].map(([s, a]) => `${s}×${a.length}`).join(', ')}`;
 }

@@ -17,15 +17,35 @@ import { createDevIssuer } from '../../src/demo/dev-issuer.ts';
 import { configSecrets } from '../../src/observability/config-secrets.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import {
-  DEMO_ACCOUNT,
   DEMO_PROJECTS,
   startSimulator,
   type Simulator,
   type SimulatorOptions,
+  simulatorEnv,
 } from '../../src/simulator/index.ts';
 
 export const ISSUER = 'https://sso.test.rescind.invalid';
 export const AUDIENCE = 'rescind-test';
+
+/**
+ * RESCIND_* variables of a test gateway on loopback (port 0): its config file, the simulator
+ * behind it and the test issuer's key set.
+ */
+export function gatewayEnv(
+  configFile: string,
+  sim: { readonly url: string },
+  jwksFile: string,
+): Record<string, string> {
+  return {
+    RESCIND_CONFIG: configFile,
+    RESCIND_HOST: '127.0.0.1',
+    RESCIND_PORT: '0',
+    ...simulatorEnv(sim),
+    RESCIND_JWT_ISSUER: ISSUER,
+    RESCIND_JWT_AUDIENCE: AUDIENCE,
+    RESCIND_JWKS_FILE: jwksFile,
+  };
+}
 
 /** The policy most component tests run under. */
 export const TEST_RULES = [
@@ -91,22 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const auditPath = join(dir, 'audit.db');
 
   const config = loadConfig({
-    RESCIND_CONFIG: configFile,
-    RESCIND_HOST: '127.0.0.1',
-    RESCIND_PORT: '0',
-    RESCIND_IAM_ENDPOINT: sim.url,
-    RESCIND_IAM_DOMAIN: DEMO_ACCOUNT.domain,
-    RESCIND_IAM_USER: DEMO_ACCOUNT.user,
-    RESCIND_IAM_PASSWORD: DEMO_ACCOUNT.password,
-    RESCIND_PROJECT_ID: DEFAULT_PROJECT,
-    RESCIND_REGION: DEMO_PROJECTS[0]?.name ?? 'cn-north-4',
-    RESCIND_SCM_ENDPOINT: sim.url,
-    RESCIND_APIG_ENDPOINT: sim.url,
-    RESCIND_KMS_ENDPOINT: sim.url,
-    RESCIND_MODELARTS_ENDPOINT: sim.url,
-    RESCIND_JWT_ISSUER: ISSUER,
-    RESCIND_JWT_AUDIENCE: AUDIENCE,
-    RESCIND_JWKS_FILE: jwksFile,
+    ...gatewayEnv(configFile, sim, jwksFile),
     RESCIND_AUDIT_SQLITE_PATH: auditPath,
     ...options.env,
   });

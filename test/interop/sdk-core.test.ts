@@ -32,7 +32,7 @@ import { checkUpstreamSuccess } from '../../src/upstream/check-upstream-success.
 import { parseUpstreamError } from '../../src/upstream/parse-upstream-error.ts';
 import type { UpstreamResponse } from '../../src/upstream/upstream-answer.ts';
 import { ERROR_BODIES } from '../fixtures/error-bodies.ts';
-import { SEEDS } from '../component/support-routes.ts';
+import { OPERATION_FIXTURES } from '../fixtures/operations.ts';
 
 const PROJECT_ID = DEMO_PROJECTS[0]?.id ?? '';
 
@@ -187,7 +187,7 @@ function operationOf(name: string): OperationSpec {
 
 /** A fresh resource for `name` and the ids its call takes. */
 function seed(name: (typeof OPERATIONS)[number]['name']): Record<string, string> {
-  return { ...SEEDS[name](sim, PROJECT_ID).target };
+  return { ...OPERATION_FIXTURES[name].seed(sim, PROJECT_ID).target };
 }
 
 /** The gateway must read at least what the SDK read from the same answer. */
@@ -297,7 +297,7 @@ describe('the official SDK core reads every success the simulator gives', () => 
 describe('the gateway reads at least what the official SDK core reads from every error', () => {
   for (const operation of OPERATIONS) {
     it(`${operation.name}: the simulator's own answer to a repeated revocation`, async (t) => {
-      const seeded = SEEDS[operation.name](sim, PROJECT_ID);
+      const seeded = OPERATION_FIXTURES[operation.name].seed(sim, PROJECT_ID);
       if (seeded.notFoundCode === undefined) {
         t.diagnostic('a repeat succeeds (ModelArts "all"): no error to read');
         return;

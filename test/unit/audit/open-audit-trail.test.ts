@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../../src/audit/open-audit-trail.ts';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import {
   auditConfig,
-  defer,
-  FIXTURES,
   logSink,
   openTestTrail,
   refusal,
@@ -28,68 +22,6 @@ async function metricValue(metrics: ReturnType<typeof createMetrics>, name: stri
 }
 
 describe('audit trail', () => {
-  test('records an attempt and its outcome as a hash chain that verifies', async (t) => {
-    const config = auditConfig(tempDir(t));
-    const { trail } = await openTestTrail(t, config);
-    const attempt = await trail.recordAttempt(sampleEvent());
-    const outcome = await trail.recordOutcome(
-      sampleEvent(),
-      sampleOutcome({ attemptId: attempt.id }),
-    );
-    assert.deepEqual([attempt.seq, outcome.seq], [1, 2]);
-    assert.equal(attempt.chain, 'test-instance');
-    const records = await storedRecords(config.sqlitePath);
-    assert.deepEqual(
-      records.map((record) => [record.seq, record.phase]),
-      [
-        [1, 'attempt'],
-        [2, 'outcome'],
-      ],
-    );
-    const [first, second] = records;
-    assert.ok(first && second);
-    assert.equal(first.prevHash, '0'.repeat(64));
-    assert.equal(second.prevHash, first.hash);
-    assert.equal(second.outcome?.attemptId, attempt.id);
-    assert.match(first.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.match(first.id, /^[0-9a-f-]{36}$/);
-    assert.equal((await verifyChain(records)).ok, true);
-  });
-
-  test('resolves only once the record is committed: another connection sees it at once', async (t) => {
-    const config = auditConfig(tempDir(t));
-    const { trail } = await openTestTrail(t, config);
-    const other = new DatabaseSync(config.sqlitePath, { readOnly: true });
-    defer(t, () => {
-      other.close();
-    });
-    const count = other.prepare('SELECT count(*) AS n FROM audit_records WHERE id = ?');
-    for (let index = 0; index < 20; index += 1) {
-      const receipt = await trail.recordAttempt(sampleEvent({ requestId: `r-${index}` }));
-      assert.deepEqual({ ...count.get(receipt.id) }, { n: 1 });
-    }
-  });
-
-  test('commits concurrent records together: fewer transactions than records', async (t) => {
-    const config = auditConfig(tempDir(t));
-    const { trail } = await openTestTrail(t, config);
-    const receipts = await Promise.all(
-      Array.from({ length: 300 }, (_, index) =>
-        trail.recordAttempt(sampleEvent({ requestId: `r-${index}` })),
-      ),
-    );
-    const stats = trail.stats();
-    assert.equal(stats.records, 300);
-    assert.ok(stats.commits < 300 / 10, `${stats.commits} commits for 300 records`);
-    assert.ok(stats.largestBatch > 1);
-    assert.deepEqual(
-      receipts.map((receipt) => receipt.seq),
-      Array.from({ length: 300 }, (_, index) => index + 1),
-      'seq follows the order the records were handed over',
-    );
-    assert.equal((await verifyChain(await storedRecords(config.sqlitePath))).ok, true);
-  });
-
   test('exports head seq, commit durations and failures as metrics', async (t) => {
     const { trail, metrics } = await openTestTrail(t, auditConfig(tempDir(t)));
     await trail.recordAttempt(sampleEvent());
@@ -109,48 +41,6 @@ describe('audit trail', () => {
     );
     assert.equal(count?.value, 2);
     assert.equal(count.labels.store, 'sqlite');
-  });
-
-  test('closes attempts a killed process left open as unknown, naming each attempt', async (t) => {
-    const config = auditConfig(tempDir(t));
-    const child = spawn(
-      process.execPath,
-      [new URL('write-then-hang.ts', FIXTURES).pathname, config.sqlitePath, config.instanceId, '3'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = once(child, 'exit');
-    defer(t, async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    });
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const attemptIds = JSON.parse(line) as string[];
-    child.kill('SIGKILL');
-    await exited;
-
-    const { trail, metrics } = await openTestTrail(t, config);
-    assert.equal(trail.stats().danglingRecovered, 3);
-    assert.equal(
-      (await metricValue(metrics, 'rescind_audit_dangling_attempts_recovered_total'))?.[0]?.value,
-      3,
-    );
-    assert.equal(trail.readiness().ready, true);
-    const outcomes = (await storedRecords(config.sqlitePath)).filter((r) => r.phase === 'outcome');
-    assert.deepEqual(
-      outcomes.map((record) => record.outcome?.attemptId).sort(),
-      [...attemptIds].sort(),
-    );
-    for (const outcome of outcomes) {
-      assert.equal(outcome.outcome?.result, 'unknown');
-      assert.equal(outcome.outcome.reason, 'process-ended-before-outcome');
-      assert.equal(outcome.actor.subject, 'svc-crash', 'the outcome repeats the request facts');
-    }
-    // A second start finds nothing left to close.
-    await trail.close();
-    const again = await openTestTrail(t, config);
-    assert.equal(again.trail.stats().danglingRecovered, 0);
   });
 
   test('a second trail opened on the same file closes the first one’s open attempts, and the first then refuses to write', async (t) => {

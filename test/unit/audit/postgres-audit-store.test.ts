@@ -35,7 +35,7 @@ const server = await usePostgres();
 after(() => server.close());
 
 const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const WRITE_THEN_HANG = new URL('../../conformance/fixtures/write-then-hang.ts', import.meta.url)
+const WRITE_THEN_HANG = new URL('../../fixtures/audit/write-then-hang.ts', import.meta.url)
   .pathname;
 
 async function sql<T extends pg.QueryResultRow>(

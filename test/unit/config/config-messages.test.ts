@@ -5,28 +5,17 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConfigError, type ConfigProblem } from '../../../src/config/config-error.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../../src/config/load-config.ts';
 import { editDistance, nearestKey } from '../../../src/config/nearest-key.ts';
+import { configDir, REQUIRED_ENV } from './config-kit.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rescind-config-messages-'));
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = configDir('rescind-config-messages-');
 
-const REQUIRED = {
-  RESCIND_IAM_DOMAIN: 'acme',
-  RESCIND_IAM_USER: 'svc-rescind',
-  RESCIND_IAM_PASSWORD: 'canary-password-7f3a',
-  RESCIND_PROJECT_ID: '0123456789abcdef0123456789abcdef',
-  RESCIND_JWT_ISSUER: 'https://sso.example',
-  RESCIND_JWT_AUDIENCE: 'rescind',
-  RESCIND_JWKS_URL: 'https://sso.example/jwks.json',
-};
+const REQUIRED = REQUIRED_ENV;
 
 let files = 0;
 /** The problems of a configuration file `text` (YAML) with `env` over it. */

@@ -1,28 +1,17 @@
 // `authorization.rules[].projects`: the project aliases a rule holds for, each one configured.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../../src/config/config-error.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
+import { configDir, REQUIRED_ENV } from './config-kit.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rescind-rule-projects-'));
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = configDir('rescind-rule-projects-');
 
-const ENV = {
-  RESCIND_IAM_DOMAIN: 'acme',
-  RESCIND_IAM_USER: 'svc-rescind',
-  RESCIND_IAM_PASSWORD: 'canary-password-7f3a',
-  RESCIND_PROJECT_ID: '0123456789abcdef0123456789abcdef',
-  RESCIND_JWT_ISSUER: 'https://sso.example',
-  RESCIND_JWT_AUDIENCE: 'rescind',
-  RESCIND_JWKS_URL: 'https://sso.example/jwks.json',
-};
+const ENV = REQUIRED_ENV;
 
 function loadWith(rules: unknown[]) {
   const path = join(dir, `config-${String(Math.random()).slice(2)}.yaml`);

@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FaultSpec, SimService } from '../../../src/simulator/index.ts';
-import { startWorld, TARGETS, type HarnessResult } from './revoker-harness.ts';
+import type { OperationName } from '../../../src/operations/catalog.ts';
+import { OPERATION_FIXTURES } from '../../fixtures/operations.ts';
+import { startWorld, type HarnessResult } from './revoker-harness.ts';
 
-type Operation = keyof typeof TARGETS;
+type Operation = OperationName;
 type Fault = FaultSpec extends infer F ? (F extends FaultSpec ? Omit<F, 'service'> : never) : never;
 
 interface Row {
@@ -17,14 +19,9 @@ interface Row {
   readonly exchanges?: number;
 }
 
-const SERVICE_OF: Record<Operation, SimService> = {
-  'scm.revokePrivacy': 'scm',
-  'scm.deleteCsr': 'scm',
-  'apig.deleteCertificate': 'apig',
-  'kms.revokeGrant': 'kms',
-  'modelarts.deleteAuthorization': 'modelarts',
-  'modelarts.deleteAllAuthorizations': 'modelarts',
-};
+/** The cloud service an operation calls, after its fixture. */
+const serviceOf = (operation: Operation): SimService =>
+  OPERATION_FIXTURES[operation].demo.revocation('').service;
 
 const always = { count: Infinity } as const;
 const flat = (code: string) => ({ error_code: code, error_msg: `simulated ${code}` });
@@ -147,10 +144,10 @@ describe('createRevoker: faults injected by the simulator', { concurrency: true 
         : `answers ${String(expected.status)} ${String(expected.code)}`;
     it(`${outcome} after ${row.expected.attempts} attempt(s) when ${row.when}`, async (t) => {
       const world = await startWorld(t);
-      const service = SERVICE_OF[operation];
+      const service = serviceOf(operation);
       for (const fault of row.faults) world.sim.injectFault({ ...fault, service });
 
-      const result = await world.revoke(operation, TARGETS[operation]);
+      const result = await world.revoke(operation, OPERATION_FIXTURES[operation].demo.target);
 
       assert.equal(result.kind, expected.kind);
       assert.equal(result.attempts, row.expected.attempts);
@@ -192,7 +189,7 @@ describe('createRevoker: faults injected by the simulator', { concurrency: true 
   it("answers 404 NOT_FOUND with KMS's code for a grant that does not exist", async (t) => {
     const world = await startWorld(t);
     const result = await world.revoke('kms.revokeGrant', {
-      keyId: TARGETS['kms.revokeGrant'].keyId,
+      keyId: OPERATION_FIXTURES['kms.revokeGrant'].demo.target.keyId,
       grantId: 'b'.repeat(64),
     });
     assert.equal(result.code, 'NOT_FOUND');
@@ -208,9 +205,15 @@ describe('createRevoker: faults injected by the simulator', { concurrency: true 
       status: 500,
       sizeBytes: 10 * 1024 * 1024,
     });
-    const first = await world.revoke('apig.deleteCertificate', TARGETS['apig.deleteCertificate']);
+    const first = await world.revoke(
+      'apig.deleteCertificate',
+      OPERATION_FIXTURES['apig.deleteCertificate'].demo.target,
+    );
     assert.equal(first.code, 'UPSTREAM_ERROR');
-    const second = await world.revoke('apig.deleteCertificate', TARGETS['apig.deleteCertificate']);
+    const second = await world.revoke(
+      'apig.deleteCertificate',
+      OPERATION_FIXTURES['apig.deleteCertificate'].demo.target,
+    );
     assert.equal(second.kind, 'revoked');
     assert.equal(second.upstream?.status, 204);
   });

@@ -3,88 +3,25 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
-import { DEMO_ACCOUNT, type SimResourceKind } from '../../../src/simulator/index.ts';
+import { DEMO_ACCOUNT } from '../../../src/simulator/index.ts';
+import { FIXTURE_OPERATIONS, OPERATION_FIXTURES } from '../../fixtures/operations.ts';
 import {
   CALLER_BODY,
   CALLER_HEADERS,
   PROJECT,
   startWorld,
-  TARGETS,
   TRACEPARENT,
 } from './revoker-harness.ts';
 
-interface Expected {
-  readonly service: 'scm' | 'apig' | 'kms' | 'modelarts';
-  readonly method: string;
-  readonly path: string;
-  readonly query: Record<string, string>;
-  readonly status: number;
-  readonly scope: 'project' | 'domain';
-  readonly gone: readonly [SimResourceKind, ...string[]];
-}
-
 const P = PROJECT.id;
-const EXPECTED: Record<keyof typeof TARGETS, Expected> = {
-  'scm.revokePrivacy': {
-    service: 'scm',
-    method: 'DELETE',
-    path: `/v2/${P}/scm/privacy-protection/scs1700000000001`,
-    query: {},
-    status: 200,
-    scope: 'project',
-    gone: ['scmPrivacy', P, 'scs1700000000001'],
-  },
-  'scm.deleteCsr': {
-    service: 'scm',
-    method: 'DELETE',
-    path: '/v3/scm/csr/csr-demo-0000000001',
-    query: {},
-    status: 204,
-    scope: 'domain',
-    gone: ['csr', 'csr-demo-0000000001'],
-  },
-  'apig.deleteCertificate': {
-    service: 'apig',
-    method: 'DELETE',
-    path: `/v2/${P}/apigw/certificates/a27be832f2e9441c8127fe48e3b5ac67`,
-    query: {},
-    status: 204,
-    scope: 'project',
-    gone: ['apigCertificate', P, 'a27be832f2e9441c8127fe48e3b5ac67'],
-  },
-  'kms.revokeGrant': {
-    service: 'kms',
-    method: 'POST',
-    path: `/v1.0/${P}/kms/revoke-grant`,
-    query: {},
-    status: 200,
-    scope: 'project',
-    gone: ['kmsGrant', P, TARGETS['kms.revokeGrant'].keyId, TARGETS['kms.revokeGrant'].grantId],
-  },
-  'modelarts.deleteAuthorization': {
-    service: 'modelarts',
-    method: 'DELETE',
-    path: `/v2/${P}/authorizations`,
-    query: { user_id: 'd80fb058844ae8b82aa66d9fe0f2e6a1' },
-    status: 200,
-    scope: 'project',
-    gone: ['modelartsAuthorization', P, 'd80fb058844ae8b82aa66d9fe0f2e6a1'],
-  },
-  'modelarts.deleteAllAuthorizations': {
-    service: 'modelarts',
-    method: 'DELETE',
-    path: `/v2/${P}/authorizations`,
-    query: { user_id: 'all' },
-    status: 200,
-    scope: 'project',
-    gone: ['modelartsAuthorization', P, 'e91a0c169a5bf9c93bb77eaf1f3f7b21'],
-  },
-};
 
 describe('createRevoker: what the cloud receives for each operation', () => {
-  for (const [name, expected] of Object.entries(EXPECTED)) {
-    const target = TARGETS[name as keyof typeof TARGETS];
-    it(`${name}: ${expected.method} ${expected.path} with only the gateway's headers`, async (t) => {
+  for (const name of FIXTURE_OPERATIONS) {
+    const { demo } = OPERATION_FIXTURES[name];
+    const { target } = demo;
+    const expected = { ...demo.revocation(P), status: demo.status };
+    const { method, path } = expected.upstream;
+    it(`${name}: ${method} ${path} with only the gateway's headers`, async (t) => {
       const world = await startWorld(t);
       const requestId = randomUUID();
       const result = await world.revoke(name, target, { requestId });
@@ -94,15 +31,15 @@ describe('createRevoker: what the cloud receives for each operation', () => {
       assert.equal(result.upstream?.service, expected.service);
       assert.equal(result.upstream.status, expected.status);
       assert.match(result.upstream.requestId ?? '', /^\w+$/, "the cloud's request id");
-      assert.equal(world.sim.has(...expected.gone), false, 'the resource is gone');
+      assert.equal(demo.exists(world.sim, P), false, 'the resource is gone');
 
       const calls = world.sim.calls({ service: expected.service });
       assert.equal(calls.length, 1);
       const [call] = calls;
       assert.ok(call);
-      assert.equal(call.method, expected.method);
-      assert.equal(call.path, expected.path);
-      assert.deepEqual(call.query, expected.query);
+      assert.equal(call.method, method);
+      assert.equal(call.path, path);
+      assert.deepEqual(call.query, expected.upstream.query);
       assert.equal(call.status, expected.status);
 
       const token = world.tokens.handedOut[0];
@@ -110,12 +47,12 @@ describe('createRevoker: what the cloud receives for each operation', () => {
       assert.equal(call.token, token);
       assert.deepEqual(
         call.tokenScope,
-        expected.scope === 'domain'
+        expected.tokenScope === 'domain'
           ? { kind: 'domain', domain: DEMO_ACCOUNT.domain }
           : { kind: 'project', projectId: P },
       );
 
-      const withBody = expected.method === 'POST';
+      const withBody = method === 'POST';
       assert.deepEqual(Object.keys(call.headers).sort(), [
         'accept',
         'connection',
@@ -136,8 +73,8 @@ describe('createRevoker: what the cloud receives for each operation', () => {
       if (withBody) {
         assert.equal(call.headers['content-type'], 'application/json');
         assert.deepEqual(JSON.parse(call.body), {
-          key_id: TARGETS['kms.revokeGrant'].keyId,
-          grant_id: TARGETS['kms.revokeGrant'].grantId,
+          key_id: OPERATION_FIXTURES['kms.revokeGrant'].demo.target.keyId,
+          grant_id: OPERATION_FIXTURES['kms.revokeGrant'].demo.target.grantId,
           sequence: requestId,
         });
       } else {
@@ -153,7 +90,9 @@ describe('createRevoker: what the cloud receives for each operation', () => {
   it('forwards none of the headers of a caller that sends Expect: 100-continue', async (t) => {
     const world = await startWorld(t);
     const body = Buffer.from(CALLER_BODY);
-    const target = encodeURIComponent(JSON.stringify(TARGETS['apig.deleteCertificate']));
+    const target = encodeURIComponent(
+      JSON.stringify(OPERATION_FIXTURES['apig.deleteCertificate'].demo.target),
+    );
     const status = await new Promise<number | undefined>((resolve, reject) => {
       const req = request(`${world.url}/revoke/apig.deleteCertificate?target=${target}`, {
         method: 'DELETE',
@@ -186,20 +125,27 @@ describe('createRevoker: what the cloud receives for each operation', () => {
 
   it('sends no KMS sequence when the request id is not a UUID', async (t) => {
     const world = await startWorld(t);
-    const result = await world.revoke('kms.revokeGrant', TARGETS['kms.revokeGrant'], {
-      requestId: 'caller-chosen-id-42',
-    });
+    const result = await world.revoke(
+      'kms.revokeGrant',
+      OPERATION_FIXTURES['kms.revokeGrant'].demo.target,
+      {
+        requestId: 'caller-chosen-id-42',
+      },
+    );
     assert.equal(result.kind, 'revoked');
     const [call] = world.sim.calls({ service: 'kms' });
     assert.deepEqual(JSON.parse(call?.body ?? ''), {
-      key_id: TARGETS['kms.revokeGrant'].keyId,
-      grant_id: TARGETS['kms.revokeGrant'].grantId,
+      key_id: OPERATION_FIXTURES['kms.revokeGrant'].demo.target.keyId,
+      grant_id: OPERATION_FIXTURES['kms.revokeGrant'].demo.target.grantId,
     });
   });
 
   it('records each attempt in the upstream duration histogram by status class', async (t) => {
     const world = await startWorld(t);
-    await world.revoke('apig.deleteCertificate', TARGETS['apig.deleteCertificate']);
+    await world.revoke(
+      'apig.deleteCertificate',
+      OPERATION_FIXTURES['apig.deleteCertificate'].demo.target,
+    );
     const metric = await world.metrics.upstreamDuration.get();
     const count = metric.values.find(
       (v) =>

@@ -6,9 +6,10 @@ import type { TokenProvider } from '../../../src/iam/token-provider.ts';
 import type { Metrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
 import { NOT_FOUND_AFTER_UNKNOWN_ATTEMPT } from '../../../src/upstream/create-revoker.ts';
-import { PROJECT, startWorld, TARGETS } from './revoker-harness.ts';
+import { OPERATION_FIXTURES } from '../../fixtures/operations.ts';
+import { PROJECT, startWorld } from './revoker-harness.ts';
 
-const APIG = TARGETS['apig.deleteCertificate'];
+const APIG = OPERATION_FIXTURES['apig.deleteCertificate'].demo.target;
 const APIG_GONE = ['apigCertificate', PROJECT.id, APIG.certificateId] as const;
 
 async function counterValue(
@@ -241,7 +242,10 @@ describe('createRevoker: circuit breaker', () => {
     assert.equal(world.tokens.exchanges(), exchanges, 'IAM was not asked either');
 
     // Other services keep their own circuit.
-    const kms = await world.revoke('kms.revokeGrant', TARGETS['kms.revokeGrant']);
+    const kms = await world.revoke(
+      'kms.revokeGrant',
+      OPERATION_FIXTURES['kms.revokeGrant'].demo.target,
+    );
     assert.equal(kms.kind, 'revoked');
 
     world.sim.clearFaults();

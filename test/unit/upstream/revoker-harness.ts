@@ -208,16 +208,3 @@ function toHarnessResult(result: RevocationResult): HarnessResult {
     ...(result.outcomeUnknown === undefined ? {} : { outcomeUnknown: result.outcomeUnknown }),
   };
 }
-
-/** Demo resources, one per operation (see src/simulator/demo-seed.ts). */
-export const TARGETS = {
-  'scm.revokePrivacy': { certId: 'scs1700000000001' },
-  'scm.deleteCsr': { csrId: 'csr-demo-0000000001' },
-  'apig.deleteCertificate': { certificateId: 'a27be832f2e9441c8127fe48e3b5ac67' },
-  'kms.revokeGrant': {
-    keyId: '0d0466b0-e727-4d9c-b35d-f84bb474a37f',
-    grantId: '7c9a3286af4fcca5f0a385ad13e1d21a50e27b6dbcab50f37f30f93b8939827d',
-  },
-  'modelarts.deleteAuthorization': { userId: 'd80fb058844ae8b82aa66d9fe0f2e6a1' },
-  'modelarts.deleteAllAuthorizations': {},
-} as const satisfies Record<string, Record<string, string>>;
