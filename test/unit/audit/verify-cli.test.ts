@@ -2,50 +2,17 @@
 // by RESCIND_CONFIG and RESCIND_* variables, judged by exit code and output.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { canonicalJson } from '../../../src/audit/chain/canonical-json.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
-import {
-  auditConfig,
-  openTestTrail,
-  sampleEvent,
-  storedRecords,
-  tempDir,
-} from './audit-test-kit.ts';
+import { storedRecords, tempDir } from './audit-test-kit.ts';
 import { recompute } from './chain-fixture.ts';
-
-const run = promisify(execFile);
-const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const EXPORT = new URL('../../../src/audit/cli/export-cli.ts', import.meta.url).pathname;
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(script: string, args: string[], env: Record<string, string>): Promise<Result> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await run(process.execPath, [script, ...args], {
-      env: { ...base, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+import { checkpointedTrail, runCli, writeCliConfig, EXPORT_CLI, VERIFY_CLI } from './cli-kit.ts';
 
 interface Setup {
   readonly dir: string;
@@ -63,30 +30,8 @@ async function setUp(t: TestContext): Promise<Setup> {
   const publicKey = join(dir, 'checkpoint-key.pub.pem');
   writeFileSync(keyFile, key.privateKeyPem, { mode: 0o600 });
   writeFileSync(publicKey, key.publicKeyPem);
-  const config = auditConfig(dir, {
-    checkpoints: { everyRecords: 5, signingKey: key.privateKeyPem },
-  });
-  const { trail } = await openTestTrail(t, config);
-  for (let index = 0; index < 12; index += 1) {
-    await trail.recordAttempt(sampleEvent({ requestId: `r-${index + 1}` }));
-  }
-  await trail.close();
-  const yaml = join(dir, 'rescind.yaml');
-  writeFileSync(
-    yaml,
-    [
-      'cloud:',
-      '  iam: { domain: demo, user: svc, password: not-a-real-password }',
-      '  projects: { default: { id: "0123456789abcdef0123456789abcdef" } }',
-      'identity:',
-      '  mode: trusted-headers',
-      '  trustedProxies: ["127.0.0.1/32"]',
-      'audit:',
-      `  sqlitePath: ${config.sqlitePath}`,
-      '  instanceId: test-instance',
-      '',
-    ].join('\n'),
-  );
+  const { config } = await checkpointedTrail(t, dir, key.privateKeyPem);
+  const yaml = writeCliConfig(dir, config.sqlitePath);
   return {
     dir,
     database: config.sqlitePath,
@@ -110,7 +55,7 @@ function tamper(database: string, sql: string, ...params: (string | number)[]): 
 describe('audit:verify and audit:export', () => {
   test('exits 0 for an intact store, checked against its signed checkpoints', async (t) => {
     const setup = await setUp(t);
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
@@ -124,7 +69,7 @@ describe('audit:verify and audit:export', () => {
       setup.database,
       'UPDATE audit_records SET body = replace(body, \'"actor":{"email":"alice@example.test"\', \'"actor":{"email":"mallory@example.test"\') WHERE seq = 7',
     );
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
@@ -135,7 +80,7 @@ describe('audit:verify and audit:export', () => {
   test('exits 1 when an index column no longer agrees with the record it indexes', async (t) => {
     const setup = await setUp(t);
     tamper(setup.database, "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3");
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /BROKEN at seq 3/);
   });
@@ -143,7 +88,7 @@ describe('audit:verify and audit:export', () => {
   test('exits 1 naming the seq of a deleted record', async (t) => {
     const setup = await setUp(t);
     tamper(setup.database, 'DELETE FROM audit_records WHERE seq = ?', 4);
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /BROKEN at seq 4 .*seq 4 is missing/);
   });
@@ -151,7 +96,7 @@ describe('audit:verify and audit:export', () => {
   test('exits 1 naming the first missing seq when the tail was cut off before a checkpoint', async (t) => {
     const setup = await setUp(t);
     tamper(setup.database, 'DELETE FROM audit_records WHERE seq > ?', 10);
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
@@ -189,16 +134,16 @@ describe('audit:verify and audit:export', () => {
       );
     }
     db.close();
-    const withoutCheckpoints = await cli(VERIFY, ['--checkpoints', '/dev/null'], setup.env);
+    const withoutCheckpoints = await runCli(VERIFY_CLI, ['--checkpoints', '/dev/null'], setup.env);
     assert.equal(withoutCheckpoints.code, 0, 'a recomputed chain is consistent in itself');
-    const result = await cli(VERIFY, [], setup.env);
+    const result = await runCli(VERIFY_CLI, [], setup.env);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /BROKEN at seq 10 .*rewritten after seq 5 and at or before seq 10/);
   });
 
   test('exports every record as NDJSON that verifies with --file', async (t) => {
     const setup = await setUp(t);
-    const exported = await cli(EXPORT, [], setup.env);
+    const exported = await runCli(EXPORT_CLI, [], setup.env);
     assert.equal(exported.code, 0, exported.stderr);
     const lines = exported.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 12);
@@ -206,8 +151,8 @@ describe('audit:verify and audit:export', () => {
     assert.equal(lines[0], canonicalJson(first), 'each line is the canonical record');
     const file = join(setup.dir, 'export.ndjson');
     writeFileSync(file, exported.stdout);
-    const result = await cli(
-      VERIFY,
+    const result = await runCli(
+      VERIFY_CLI,
       ['--file', file, '--checkpoints', setup.checkpoints, '--public-key', setup.publicKey],
       {},
     );
@@ -217,7 +162,7 @@ describe('audit:verify and audit:export', () => {
 
   test('exits 1 for an export with lines reordered, inserted or removed', async (t) => {
     const setup = await setUp(t);
-    const lines = (await cli(EXPORT, [], setup.env)).stdout.trimEnd().split('\n');
+    const lines = (await runCli(EXPORT_CLI, [], setup.env)).stdout.trimEnd().split('\n');
     const cases: [string, string[], RegExp][] = [
       ['reordered', [...lines.slice(0, 4), lines[5]!, lines[4]!, ...lines.slice(6)], /at seq 5/],
       ['inserted', [...lines.slice(0, 4), lines[2]!, ...lines.slice(4)], /at seq 5/],
@@ -226,7 +171,7 @@ describe('audit:verify and audit:export', () => {
     for (const [name, edited, where] of cases) {
       const file = join(setup.dir, `${name}.ndjson`);
       writeFileSync(file, `${edited.join('\n')}\n`);
-      const result = await cli(VERIFY, ['--file', file], {});
+      const result = await runCli(VERIFY_CLI, ['--file', file], {});
       assert.equal(result.code, 1, name);
       assert.match(result.stderr, where, name);
     }
@@ -236,7 +181,7 @@ describe('audit:verify and audit:export', () => {
     const setup = await setUp(t);
     const other = join(setup.dir, 'other.pub.pem');
     writeFileSync(other, generateCheckpointKey().publicKeyPem);
-    const result = await cli(VERIFY, ['--public-key', other], setup.env);
+    const result = await runCli(VERIFY_CLI, ['--public-key', other], setup.env);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /no valid signature/);
   });
@@ -261,10 +206,10 @@ describe('audit:verify and audit:export', () => {
       ['unknown flag', ['--frobnicate'], setup.env],
     ];
     for (const [name, args, env] of cases) {
-      const result = await cli(VERIFY, args, env);
+      const result = await runCli(VERIFY_CLI, args, env);
       assert.equal(result.code, 2, `${name}: ${result.stderr}`);
     }
-    const exported = await cli(EXPORT, [], { RESCIND_CONFIG: missingDb });
+    const exported = await runCli(EXPORT_CLI, [], { RESCIND_CONFIG: missingDb });
     assert.equal(exported.code, 2);
   });
 });

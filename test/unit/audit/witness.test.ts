@@ -6,45 +6,25 @@
 // with the configured key by default.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
-import {
-  auditConfig,
-  openTestTrail,
-  sampleEvent,
-  storedRecords,
-  tempDir,
-} from './audit-test-kit.ts';
+import { storedRecords, tempDir } from './audit-test-kit.ts';
 import { recompute } from './chain-fixture.ts';
+import {
+  checkpointedTrail,
+  runCli,
+  writeCliConfig,
+  REPORT_CLI,
+  VERIFY_CLI,
+  type CliResult,
+} from './cli-kit.ts';
 
-const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const REPORT = new URL('../../../src/audit/report/report-cli.ts', import.meta.url).pathname;
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function verify(args: string[], env: Record<string, string>, cli = VERIFY): Promise<Result> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      env: { ...base, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function verify(args: string[], env: Record<string, string>, cli = VERIFY_CLI): Promise<CliResult> {
+  return runCli(cli, args, env);
 }
 
 interface Setup {
@@ -63,14 +43,7 @@ interface Setup {
 async function setUp(t: TestContext): Promise<Setup> {
   const dir = tempDir(t);
   const key = generateCheckpointKey();
-  const config = auditConfig(dir, {
-    checkpoints: { everyRecords: 5, signingKey: key.privateKeyPem },
-  });
-  const { trail, logs } = await openTestTrail(t, config);
-  for (let index = 0; index < 12; index += 1) {
-    await trail.recordAttempt(sampleEvent({ requestId: `r-${index + 1}` }));
-  }
-  await trail.close();
+  const { config, logs } = await checkpointedTrail(t, dir, key.privateKeyPem);
   const log = join(dir, 'gateway.log');
   writeFileSync(
     log,
@@ -79,22 +52,7 @@ async function setUp(t: TestContext): Promise<Setup> {
       .map((line) => `${JSON.stringify(line)}\n`)
       .join(''),
   );
-  const yaml = join(dir, 'rescind.yaml');
-  writeFileSync(
-    yaml,
-    [
-      'cloud:',
-      '  iam: { domain: demo, user: svc, password: not-a-real-password }',
-      '  projects: { default: { id: "0123456789abcdef0123456789abcdef" } }',
-      'identity:',
-      '  mode: trusted-headers',
-      '  trustedProxies: ["127.0.0.1/32"]',
-      'audit:',
-      `  sqlitePath: ${config.sqlitePath}`,
-      '  instanceId: test-instance',
-      '',
-    ].join('\n'),
-  );
+  const yaml = writeCliConfig(dir, config.sqlitePath);
   return {
     dir,
     database: config.sqlitePath,
@@ -186,7 +144,7 @@ describe('the witness of the audit trail', () => {
     cutCheckpointsBackToFirst(setup.checkpoints);
 
     const plainFile = join(setup.dir, 'plain.html');
-    const plain = await verify(['--out', plainFile], setup.env, REPORT);
+    const plain = await verify(['--out', plainFile], setup.env, REPORT_CLI);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(readFileSync(plainFile, 'utf8'), /Witness copies of the checkpoints: none given/);
 
@@ -194,7 +152,7 @@ describe('the witness of the audit trail', () => {
     const witnessed = await verify(
       ['--out', witnessedFile, '--witness', setup.log],
       setup.env,
-      REPORT,
+      REPORT_CLI,
     );
     assert.equal(witnessed.code, 1, witnessed.stderr);
     const html = readFileSync(witnessedFile, 'utf8');
