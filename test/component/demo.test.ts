@@ -2,7 +2,7 @@
 // it prints, literally.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
+import { startDemo } from './support-demo.ts';
 
 /** Every id the simulator was seeded with, as strings. */
 function seededIds(resources: object): string[] {
@@ -59,36 +60,8 @@ async function curl(
 }
 
 test('npm run demo starts, and the commands it prints revoke, refuse and verify as they say', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rescind-demo-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const demo = spawn(process.execPath, ['src/demo/main.ts'], {
-    env: { ...process.env, RESCIND_PORT: '0', RESCIND_DEMO_DIR: dir, RESCIND_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => demo.once('exit', resolve));
-  t.after(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  });
-  let output = '';
-  demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`the demo did not get ready:\n${output}`));
-    }, 20_000);
-    demo.stdout.on('data', () => {
-      if (output.includes('Ctrl-C drains')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    demo.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the demo exited with ${String(code)}:\n${output}`));
-    });
-  });
+  const demo = await startDemo(t);
+  const output = demo.output();
 
   const printed = parse(output);
   const [revoke, revokeEu, forbidden, anonymous, audit] = printed.curls;
@@ -147,8 +120,8 @@ test('npm run demo starts, and the commands it prints revoke, refuse and verify 
   assert.match(report, /data-result="revoked"[^>]*>.*?kms\.revokeGrant.*?demo-secops/);
   assert.match(report, /data-result="unauthenticated"/);
 
-  demo.kill('SIGTERM');
-  assert.equal(await exited, 0, 'Ctrl-C/SIGTERM drains and exits 0');
+  demo.process.kill('SIGTERM');
+  assert.equal(await demo.exited, 0, 'Ctrl-C/SIGTERM drains and exits 0');
 });
 
 test('npm run demo on a taken port says to set RESCIND_PORT, and ends at once', async (t) => {
