@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
 import type { AuditEvent, AuditOutcome, AuditTrail } from '../audit/audit-trail.ts';
 import type { AuditReadFilter, AuditReadRecorder, StreamEnd } from './audit-query-routes.ts';
+import { auditEventOf } from './audit-facts.ts';
 import { scopeOf } from './request-scope.ts';
 
 export const AUDIT_READ_OPERATION = 'audit.read';
@@ -46,20 +47,13 @@ export function createAuditReadRecorder(auditTrail: AuditTrail): AuditReadRecord
 }
 
 function readEvent(req: Request, res: Response, filter: AuditReadFilter): AuditEvent {
-  const { caller, requestId } = scopeOf(res);
   const target: Record<string, string> = {};
   for (const [name, value] of Object.entries(filter)) {
     if (value !== undefined) target[name] = String(value);
   }
+  // The reader and the request, as for revocations; a read names no project.
   return {
-    requestId,
-    actor: {
-      subject: caller?.subject ?? null,
-      email: caller?.email ?? null,
-      groups: caller?.groups ?? [],
-      via: caller?.via ?? null,
-    },
-    client: { ip: req.socket.remoteAddress ?? null },
+    ...auditEventOf(scopeOf(res), req),
     operation: AUDIT_READ_OPERATION,
     project: { alias: null, id: null },
     target,
