@@ -9,7 +9,7 @@ import type { IssuedScope, IssuedUser, TokenRecord } from './token-store.ts';
 
 type Json = Record<string, unknown>;
 
-const asObject = (value: unknown): Json | undefined =>
+export const asObject = (value: unknown): Json | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Json)
     : undefined;
@@ -27,14 +27,23 @@ const UNAUTHENTICATED = 'The request you have made requires authentication.';
 const MIN_DURATION = 900;
 const MAX_DURATION = 86_400;
 
-export function handleIamTokens(ctx: SimContext, req: SimRequest): SimResponse {
+/** The `auth` object of a token request's body, or Keystone's 400 when the body is no JSON. */
+export function authOf(
+  req: SimRequest,
+): { readonly auth: Json | undefined } | { readonly refused: SimResponse } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(req.body);
   } catch {
-    return keystoneError(400, 'The request body is not valid JSON.');
+    return { refused: keystoneError(400, 'The request body is not valid JSON.') };
   }
-  const auth = asObject(asObject(parsed)?.auth);
+  return { auth: asObject(asObject(parsed)?.auth) };
+}
+
+export function handleIamTokens(ctx: SimContext, req: SimRequest): SimResponse {
+  const body = authOf(req);
+  if ('refused' in body) return body.refused;
+  const { auth } = body;
   const identity = asObject(auth?.identity);
   const methods = identity?.methods;
   if (

@@ -5,16 +5,11 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { keystoneError } from './envelopes.ts';
 import type { SimResponse } from './envelopes.ts';
-import { derivedId, issue } from './iam.ts';
-import type { SimContext, SimRequest } from './sim-context.ts';
-import type { SimIdentityProvider } from './simulator-types.ts';
+import { asObject, authOf, derivedId, issue } from './iam.ts';
 
 type Json = Record<string, unknown>;
-
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Json)
-    : undefined;
+import type { SimContext, SimRequest } from './sim-context.ts';
+import type { SimIdentityProvider } from './simulator-types.ts';
 
 export function handleIdTokenExchange(ctx: SimContext, req: SimRequest): SimResponse {
   const idpHeader = req.headers['x-idp-id'];
@@ -22,13 +17,9 @@ export function handleIdTokenExchange(ctx: SimContext, req: SimRequest): SimResp
   if (idpId === undefined || idpId === '') return keystoneError(400, 'X-Idp-Id is required.');
   const idp = ctx.credentials.identityProviders.find((candidate) => candidate.id === idpId);
   if (idp === undefined) return keystoneError(404, 'Could not find identity provider.');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(req.body);
-  } catch {
-    return keystoneError(400, 'The request body is not valid JSON.');
-  }
-  const auth = asObject(asObject(parsed)?.auth);
+  const body = authOf(req);
+  if ('refused' in body) return body.refused;
+  const { auth } = body;
   const idToken = asObject(auth?.id_token)?.id;
   if (typeof idToken !== 'string' || idToken === '') {
     return keystoneError(400, 'Expecting to find auth.id_token.id.');
