@@ -6,10 +6,10 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { keystoneError } from './envelopes.ts';
 import type { SimResponse } from './envelopes.ts';
 import { asObject, authOf, derivedId, issue } from './iam.ts';
-
-type Json = Record<string, unknown>;
 import type { SimContext, SimRequest } from './sim-context.ts';
 import type { SimIdentityProvider } from './simulator-types.ts';
+
+type Json = Record<string, unknown>;
 
 export function handleIdTokenExchange(ctx: SimContext, req: SimRequest): SimResponse {
   const idpHeader = req.headers['x-idp-id'];
