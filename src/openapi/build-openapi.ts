@@ -184,16 +184,7 @@ function auditOperation(): Schema {
       'JSON pages by default; with `Accept: application/x-ndjson`, every match, one record per line.',
     tags: ['audit'],
     'x-permission': 'audit.read',
-    parameters: [
-      ...AUDIT_QUERY_PARAMETERS.map(({ name, description, schema }) => ({
-        name,
-        in: 'query',
-        required: false,
-        description,
-        schema,
-      })),
-      requestIdParameter(),
-    ],
+    parameters: [...AUDIT_QUERY_PARAMETERS.map(optionalQueryParameter), requestIdParameter()],
     responses: {
       '200': {
         description: 'A page of records; with Accept: application/x-ndjson, every match as NDJSON',
@@ -219,6 +210,12 @@ function auditOperation(): Schema {
   };
 }
 
+/** An audit query parameter as an optional OpenAPI query parameter. */
+function optionalQueryParameter(parameter: (typeof AUDIT_QUERY_PARAMETERS)[number]): Schema {
+  const { name, description, schema } = parameter;
+  return { name, in: 'query', required: false, description, schema };
+}
+
 function auditReportOperation(): Schema {
   return {
     operationId: 'audit.report',
@@ -232,13 +229,7 @@ function auditReportOperation(): Schema {
     'x-permission': 'audit.read',
     parameters: [
       ...AUDIT_QUERY_PARAMETERS.filter(({ name }) => name === 'since' || name === 'until').map(
-        ({ name, description, schema }) => ({
-          name,
-          in: 'query',
-          required: false,
-          description,
-          schema,
-        }),
+        optionalQueryParameter,
       ),
       requestIdParameter(),
     ],

@@ -33,6 +33,7 @@ import { parseUpstreamError } from '../../src/upstream/parse-upstream-error.ts';
 import type { UpstreamResponse } from '../../src/upstream/upstream-answer.ts';
 import { ERROR_BODIES } from '../fixtures/error-bodies.ts';
 import { OPERATION_FIXTURES } from '../fixtures/operations.ts';
+import { passwordAuth, type Scope } from '../simulator/sim-client.ts';
 
 const PROJECT_ID = DEMO_PROJECTS[0]?.id ?? '';
 
@@ -98,25 +99,11 @@ function loopbackOnly(url: string): string {
   return url;
 }
 
-async function issueToken(scope: Record<string, unknown>): Promise<string> {
+async function issueToken(scope: Scope): Promise<string> {
   const response = await fetch(`${loopbackOnly(sim.url)}/v3/auth/tokens?nocatalog=true`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: DEMO_ACCOUNT.user,
-              password: DEMO_ACCOUNT.password,
-              domain: { name: DEMO_ACCOUNT.domain },
-            },
-          },
-        },
-        scope,
-      },
-    }),
+    body: passwordAuth(scope),
   });
   await response.text();
   const token = response.headers.get('x-subject-token');

@@ -1,7 +1,6 @@
 // A small, real TokenProvider for the revoker's tests: it exchanges the demo account's password
 // at the simulator's IAM (the gateway's own provider is tested elsewhere) and counts exchanges,
 // so tests can assert "exactly one re-exchange".
-import { DEMO_ACCOUNT } from '../../../src/simulator/index.ts';
 import {
   tokenScopeKey,
   type IamToken,
@@ -9,6 +8,7 @@ import {
   type TokenScope,
 } from '../../../src/iam/token-provider.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
+import { domainScope, passwordAuth, projectScope } from '../../simulator/sim-client.ts';
 
 export interface SimTokenProvider extends TokenProvider {
   /** Password exchanges made at the simulator's IAM. */
@@ -27,24 +27,7 @@ export function createSimTokenProvider(iamUrl: string): SimTokenProvider {
     const response = await fetch(`${iamUrl}/v3/auth/tokens?nocatalog=true`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: DEMO_ACCOUNT.user,
-                password: DEMO_ACCOUNT.password,
-                domain: { name: DEMO_ACCOUNT.domain },
-              },
-            },
-          },
-          scope:
-            scope.kind === 'project'
-              ? { project: { id: scope.projectId } }
-              : { domain: { name: DEMO_ACCOUNT.domain } },
-        },
-      }),
+      body: passwordAuth(scope.kind === 'project' ? projectScope(scope.projectId) : domainScope()),
     });
     const value = response.headers.get('x-subject-token');
     const body = (await response.json()) as { token?: { expires_at?: string } };
