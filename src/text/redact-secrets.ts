@@ -30,10 +30,15 @@ export function tokenSecret(token: string): Secret {
   return { value: token, minShared: TOKEN_MIN_SHARED, encodings: false };
 }
 
-/** What one secret is matched by: its windows, and its whole forms (for short secrets). */
+/**
+ * What one secret is matched by: its windows, and its whole forms (for short secrets). The
+ * windows are also kept as rolling hashes, so that walking a text costs one number per
+ * position and no string, and only a hash that matches is checked against the windows.
+ */
 interface Matcher {
   readonly minShared: number;
   readonly windows: ReadonlySet<string>;
+  readonly hashes: ReadonlySet<number>;
   readonly whole: readonly string[];
 }
 
@@ -75,14 +80,15 @@ export function redactText(text: string, secrets: readonly Secret[]): string {
  * per size, not once per secret.
  */
 function mergeMatchers(matchers: readonly Matcher[]): Matcher[] {
-  const bySize = new Map<number, { windows: Set<string>; whole: string[] }>();
+  const bySize = new Map<number, { windows: Set<string>; hashes: Set<number>; whole: string[] }>();
   for (const matcher of matchers) {
     let merged = bySize.get(matcher.minShared);
     if (merged === undefined) {
-      merged = { windows: new Set(), whole: [] };
+      merged = { windows: new Set(), hashes: new Set(), whole: [] };
       bySize.set(matcher.minShared, merged);
     }
     for (const window of matcher.windows) merged.windows.add(window);
+    for (const hash of matcher.hashes) merged.hashes.add(hash);
     merged.whole.push(...matcher.whole);
   }
   return [...bySize].map(([minShared, merged]) => ({ minShared, ...merged }));
@@ -99,10 +105,9 @@ function toSpec(secret: Secret): Required<SecretSpec> {
 
 function redactWith(text: string, matchers: readonly Matcher[]): string {
   if (matchers.length === 0 || text === '') return text;
-  const covered = new Uint8Array(text.length);
-  let any = false;
-  for (const matcher of matchers) any = markWindows(text, matcher, covered) || any;
-  let result = any ? replaceCovered(text, covered) : text;
+  let covered: Uint8Array | undefined;
+  for (const matcher of matchers) covered = markWindows(text, matcher, covered);
+  let result = covered === undefined ? text : replaceCovered(text, covered);
   for (const matcher of matchers) {
     for (const form of matcher.whole) {
       if (result.includes(form)) result = result.replaceAll(form, REDACTED);
@@ -111,17 +116,48 @@ function redactWith(text: string, matchers: readonly Matcher[]): string {
   return result;
 }
 
-/** Marks every character of `text` inside a window the secret shares; true if any. */
-function markWindows(text: string, matcher: Matcher, covered: Uint8Array): boolean {
+/**
+ * Marks every character of `text` inside a window the secret shares, in `covered` (made at the
+ * first match, so that a text without one allocates nothing); returns it.
+ */
+function markWindows(
+  text: string,
+  matcher: Matcher,
+  covered: Uint8Array | undefined,
+): Uint8Array | undefined {
   const size = matcher.minShared;
-  if (matcher.windows.size === 0 || text.length < size) return false;
-  let any = false;
-  for (let at = 0; at + size <= text.length; at += 1) {
-    if (!matcher.windows.has(text.slice(at, at + size))) continue;
-    covered.fill(1, at, at + size);
-    any = true;
+  if (matcher.windows.size === 0 || text.length < size) return covered;
+  const lead = leadingPower(size);
+  let hash = windowHash(text, 0, size);
+  for (let at = 0; ; at += 1) {
+    if (matcher.hashes.has(hash) && matcher.windows.has(text.slice(at, at + size))) {
+      covered ??= new Uint8Array(text.length);
+      covered.fill(1, at, at + size);
+    }
+    if (at + size >= text.length) return covered;
+    hash = rollHash(hash, text.charCodeAt(at), text.charCodeAt(at + size), lead);
   }
-  return any;
+}
+
+// A polynomial rolling hash over UTF-16 code units, modulo 2^32.
+const BASE = 0x01000193;
+
+function windowHash(text: string, from: number, size: number): number {
+  let hash = 0;
+  for (let i = from; i < from + size; i += 1)
+    hash = (Math.imul(hash, BASE) + text.charCodeAt(i)) >>> 0;
+  return hash;
+}
+
+/** BASE^(size-1): the weight of the character that leaves the window. */
+function leadingPower(size: number): number {
+  let power = 1;
+  for (let i = 1; i < size; i += 1) power = Math.imul(power, BASE) >>> 0;
+  return power;
+}
+
+function rollHash(hash: number, leaving: number, entering: number, lead: number): number {
+  return (Math.imul((hash - Math.imul(leaving, lead)) >>> 0, BASE) + entering) >>> 0;
 }
 
 function replaceCovered(text: string, covered: Uint8Array): string {
@@ -141,6 +177,7 @@ function replaceCovered(text: string, covered: Uint8Array): string {
 function matcherOf(spec: Required<SecretSpec>): Matcher {
   const forms = spec.encodings ? formsOf(spec.value) : [spec.value];
   const windows = new Set<string>();
+  const hashes = new Set<number>();
   const whole: string[] = [];
   for (const form of forms) {
     if (form.length < spec.minShared) {
@@ -151,9 +188,10 @@ function matcherOf(spec: Required<SecretSpec>): Matcher {
     }
     for (let at = 0; at + spec.minShared <= form.length; at += 1) {
       windows.add(form.slice(at, at + spec.minShared));
+      hashes.add(windowHash(form, at, spec.minShared));
     }
   }
-  return { minShared: spec.minShared, windows, whole };
+  return { minShared: spec.minShared, windows, hashes, whole };
 }
 
 /**
@@ -186,17 +224,26 @@ export function formsOf(secret: string): string[] {
  * CPU. A few dozen are kept.
  */
 const CACHED = 32;
-const cache = new Map<string, Matcher>();
+/**
+ * Keyed by the secret itself, then by how it is matched: looking up the same token string again
+ * reuses its hash, where a key built around it would copy and hash ~9 KB on every answer.
+ */
+const cache = new Map<string, Map<string, Matcher>>();
 
 function cachedMatcherOf(spec: Required<SecretSpec>): Matcher {
-  const key = `${String(spec.minShared)}:${String(spec.encodings)}:${spec.value}`;
-  const known = cache.get(key);
+  const how = `${String(spec.minShared)}:${String(spec.encodings)}`;
+  let bySpec = cache.get(spec.value);
+  const known = bySpec?.get(how);
   if (known !== undefined) return known;
-  const built = matcherOf(spec);
-  if (cache.size >= CACHED) {
-    const oldest = cache.keys().next();
-    if (oldest.done !== true) cache.delete(oldest.value);
+  if (bySpec === undefined) {
+    if (cache.size >= CACHED) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    bySpec = new Map();
+    cache.set(spec.value, bySpec);
   }
-  cache.set(key, built);
+  const built = matcherOf(spec);
+  bySpec.set(how, built);
   return built;
 }
