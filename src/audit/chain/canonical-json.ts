@@ -22,38 +22,32 @@ export function canonicalJson(value: unknown): string {
   return write(value, 0);
 }
 
-/** One member of an object as canonicalJson writes it: its key, and `"key":value`. */
-export type CanonicalMember = readonly [key: string, json: string];
-
 /**
- * The members of a plain object in canonical order. `joinMembers` makes the object's canonical
- * JSON of them, so that a record's JSON with and without one member (its hash) costs one
- * serialization, not two (seal-record.ts).
+ * The members of a plain object in canonical order, as two runs of `"key":value` separated by
+ * commas: those whose keys sort before `key` (which the object must not have) and those after.
+ * The object's canonical JSON is `{before,after}`, and with `key` added `{before,"key":…,after}`:
+ * a record's JSON with and without its hash costs one serialization, not two (seal-record.ts).
  */
-export function canonicalMembers(value: object): CanonicalMember[] {
-  return members(value, 0);
-}
-
-/** The canonical JSON of the object the members came from. */
-export function joinMembers(list: readonly CanonicalMember[]): string {
-  return `{${list.map(([, json]) => json).join(',')}}`;
-}
-
-/** The members with `key` (not yet among them) holding `valueJson`, in canonical order. */
-export function withMember(
-  list: readonly CanonicalMember[],
+export function canonicalMembersAround(
+  value: object,
   key: string,
-  valueJson: string,
-): CanonicalMember[] {
-  const out = [...list];
-  const at = out.findIndex(([existing]) => existing > key);
-  out.splice(at === -1 ? out.length : at, 0, [key, `${JSON.stringify(key)}:${valueJson}`]);
-  return out;
+): { readonly before: string; readonly after: string } {
+  const record = plainObject(value);
+  if (Object.hasOwn(record, key)) throw new TypeError(`canonicalJson: "${key}" is already there`);
+  let before = '';
+  let after = '';
+  for (const name of sortedKeys(record)) {
+    const member = memberJson(record, name, 0);
+    if (member === undefined) continue;
+    if (name < key) before = before === '' ? member : `${before},${member}`;
+    else after = after === '' ? member : `${after},${member}`;
+  }
+  return { before, after };
 }
 
 const MAX_DEPTH = 32;
 
-// Built by string concatenation, with keys sorted once per object: the audit writer serializes
+// Built by string concatenation, with keys sorted once per object and no array per member: the audit writer serializes
 // every record on the event loop, so this is on every request's path (docs/benchmarks.md).
 function write(value: unknown, depth: number): string {
   if (depth > MAX_DEPTH) throw new TypeError('canonicalJson: nesting too deep');
@@ -69,7 +63,7 @@ function write(value: unknown, depth: number): string {
       return JSON.stringify(value);
     case 'object':
       if (Array.isArray(value)) return writeArray(value as readonly unknown[], depth);
-      return joinMembers(members(value, depth));
+      return writeObject(value, depth);
     default:
       throw new TypeError(`canonicalJson: cannot represent a ${typeof value}`);
   }
@@ -86,19 +80,50 @@ function writeArray(items: readonly unknown[], depth: number): string {
   return `${out}]`;
 }
 
-function members(value: object, depth: number): CanonicalMember[] {
+function writeObject(value: object, depth: number): string {
+  const record = plainObject(value);
+  let out = '';
+  for (const key of sortedKeys(record)) {
+    const member = memberJson(record, key, depth);
+    if (member === undefined) continue;
+    out = out === '' ? member : `${out},${member}`;
+  }
+  return `{${out}}`;
+}
+
+/** `"key":value`, or undefined for a property whose value is undefined (left out). */
+function memberJson(
+  record: Record<string, unknown>,
+  key: string,
+  depth: number,
+): string | undefined {
+  const child = record[key];
+  return child === undefined ? undefined : `${JSON.stringify(key)}:${write(child, depth + 1)}`;
+}
+
+function plainObject(value: object): Record<string, unknown> {
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     throw new TypeError('canonicalJson: only plain objects can be represented');
   }
-  const record = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, exactly as JCS §3.2.3 orders property names.
-  const keys = Object.keys(record).sort();
-  const out: CanonicalMember[] = [];
-  for (const key of keys) {
-    const child = record[key];
-    if (child === undefined) continue;
-    out.push([key, `${JSON.stringify(key)}:${write(child, depth + 1)}`]);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The keys in UTF-16 code unit order, exactly as JCS §3.2.3 orders property names (`<` on
+ * strings compares code units). An insertion sort in place: records' objects have a few dozen
+ * keys at most, and Array.prototype.sort allocates a work copy for every call.
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j -= 1;
+    }
+    keys[j + 1] = key;
   }
-  return out;
+  return keys;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord, AuditRecordContent } from '../audit-record.ts';
-import { canonicalJson, canonicalMembers, joinMembers, withMember } from './canonical-json.ts';
+import { canonicalJson, canonicalMembersAround } from './canonical-json.ts';
 
 /** SHA-256 (lower-case hex) over the canonical JSON of a record without its `hash`. */
 export function hashRecord(record: object): string {
@@ -32,10 +32,18 @@ export function sealRecordWithBody(
 ): { readonly record: AuditRecord; readonly body: string } {
   const unsealed: Record<string, unknown> = { ...content, chain, seq, prevHash };
   delete unsealed.hash;
-  const members = canonicalMembers(unsealed);
-  const hash = createHash('sha256').update(joinMembers(members), 'utf8').digest('hex');
+  const { before, after } = canonicalMembersAround(unsealed, 'hash');
+  const hash = createHash('sha256')
+    .update(`{${joined(before, after)}}`, 'utf8')
+    .digest('hex');
   return {
     record: { ...(unsealed as Omit<AuditRecord, 'hash'>), hash },
-    body: joinMembers(withMember(members, 'hash', JSON.stringify(hash))),
+    body: `{${joined(joined(before, `"hash":"${hash}"`), after)}}`,
   };
+}
+
+/** Two runs of members as one, with a comma between them when both have any. */
+function joined(first: string, second: string): string {
+  if (first === '') return second;
+  return second === '' ? first : `${first},${second}`;
 }
