@@ -417,7 +417,8 @@ export function configureForDurability(db: DatabaseSync, path: string, create: b
       `${path} refused WAL with synchronous=FULL (journal_mode=${journal}, synchronous=${sync})`,
     );
   }
-  if (create) db.exec(SCHEMA);
+  // One transaction, one fsync: each statement on its own would commit (and fsync) by itself.
+  if (create) db.exec(`BEGIN IMMEDIATE;${SCHEMA}COMMIT;`);
   checkSchema(db, path);
 }
 
