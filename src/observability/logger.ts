@@ -95,7 +95,7 @@ export function createLogger(options: LoggerOptions): Logger {
       serializers: { err: serializeError },
       mixin: requestFields,
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 
