@@ -12,7 +12,7 @@
 
 ARG NODE_BASE=node:24-bookworm-slim
 
-# --- build: compile src/ to dist/ -------------------------------------------------------------
+# --- build: bundle src/ into dist/ (scripts/build.ts) --------------------------------------------
 FROM ${NODE_BASE} AS build
 # Behind a TLS-intercepting proxy, npm needs its CA: --build-arg BUILD_CA_CERT="$(cat ca.pem)".
 # Only the build stages see it; the runtime image neither holds nor trusts it.
@@ -25,20 +25,9 @@ RUN if [ -n "$BUILD_CA_CERT" ]; then \
       printf '%s\n' "$BUILD_CA_CERT" >/tmp/build-ca.pem && export NODE_EXTRA_CA_CERTS=/tmp/build-ca.pem; \
     fi \
     && npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
-RUN npm run build
-
-# --- deps: production dependencies only (no TypeScript, no `node` binary package) -------------
-FROM ${NODE_BASE} AS deps
-ARG BUILD_CA_CERT=""
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN if [ -n "$BUILD_CA_CERT" ]; then \
-      printf '%s\n' "$BUILD_CA_CERT" >/tmp/build-ca.pem && export NODE_EXTRA_CA_CERTS=/tmp/build-ca.pem; \
-    fi \
-    && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
-    && test ! -e node_modules/node && test ! -e node_modules/typescript
+RUN node scripts/build.ts
 
 # --- runtime ----------------------------------------------------------------------------------
 FROM ${NODE_BASE} AS runtime
@@ -57,11 +46,12 @@ RUN if ! command -v tini >/dev/null 2>&1; then \
 
 WORKDIR /app
 # Everything under /app belongs to root and is read-only to the gateway; it writes only to the
-# audit volume, so the container also runs with a read-only root filesystem.
-COPY --from=deps /app/node_modules ./node_modules
+# audit volume, so the container also runs with a read-only root filesystem. The bundle holds
+# every dependency: no node_modules.
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY config ./config
+COPY scripts/start.sh scripts/heap-flags.sh ./scripts/
 COPY scripts/container/healthcheck.ts ./healthcheck.ts
 
 # RESCIND_HOST: listen on every interface of the container (the code's default is loopback).
@@ -81,7 +71,9 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
 
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/main.js"]
+# start.sh execs Node with heap limits from the container's memory limit (scripts/heap-flags.sh);
+# NODE_OPTIONS with --max-old-space-size or --max-semi-space-size replaces them.
+CMD ["sh", "scripts/start.sh"]
 
 LABEL org.opencontainers.image.title="rescind" \
       org.opencontainers.image.description="Audited revocation gateway for Huawei Cloud credentials"

@@ -318,12 +318,12 @@ check "image keeps the audit file in the /var/lib/rescind volume" \
     docker image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' '$IMAGE' | grep -qx 'RESCIND_AUDIT_SQLITE_PATH=/var/lib/rescind/audit.db'"
 # shellcheck disable=SC2016  # expanded inside the container
 contents=$(dk run --rm --network none --entrypoint sh "$IMAGE" -c \
-  'node --version; ls node_modules | wc -l; du -sm node_modules | cut -f1; for p in node typescript eslint prettier supertest autocannon @types; do [ -e node_modules/$p ] && echo "dev:$p"; done; [ -e src ] && echo "has:src"; [ -e test ] && echo "has:test"; true')
+  'node --version; du -sm dist | cut -f1; [ -e node_modules ] && echo "has:node_modules"; [ -e src ] && echo "has:src"; [ -e test ] && echo "has:test"; true')
 node_in_image=$(sed -n 1p <<<"$contents")
-check "image has production dependencies only (no node binary package, TypeScript, linters, tests)" \
-  bash -c "! grep -qE '^(dev|has):' <<<'$contents'"
+check "image holds the bundle only (no node_modules, sources or tests)" \
+  bash -c "! grep -qE '^has:' <<<'$contents'"
 check "image runs Node 24 ($node_in_image)" [ "${node_in_image#v24.}" != "$node_in_image" ]
-fact "image contents: Node $node_in_image, $(sed -n 2p <<<"$contents") packages in node_modules ($(sed -n 3p <<<"$contents") MB)"
+fact "image contents: Node $node_in_image, the bundle in dist/ ($(sed -n 2p <<<"$contents") MB)"
 
 # ------------------------------------------------------------------------------------------
 step "Run"
@@ -335,7 +335,7 @@ dk volume create "$VOLUME" >/dev/null
 HARDENING=(--read-only --cap-drop ALL --security-opt no-new-privileges)
 dk run -d --name "$SIM" --network "$NET" --network-alias simulator "${HARDENING[@]}" \
   --health-cmd 'node /app/healthcheck.ts http://127.0.0.1:8081/__sim/stats' --health-interval 1s \
-  "$IMAGE" node dist/simulator/cli.js --host 0.0.0.0 --port 8081 >/dev/null
+  "$IMAGE" node dist/simulator.js --host 0.0.0.0 --port 8081 >/dev/null
 dk run -d --name "$SSO" --network "$NET" --network-alias sso "${HARDENING[@]}" \
   -p 127.0.0.1::8082 -v "$RESCIND_REPO/scripts/container/dev-sso.ts:/app/dev-sso.ts:ro" \
   --health-cmd 'node /app/healthcheck.ts http://127.0.0.1:8082/healthz' --health-interval 1s \
@@ -386,7 +386,9 @@ check "the gateway runs as uid ${uid:-?} (non-root)" [ "$uid" = 10001 ]
 check "every process in the container is non-root" \
   bash -c "docker top '$GW' -o uid,pid,args | awk 'NR > 1 && \$1 != 10001 { bad = 1 } END { exit bad }'"
 check "PID 1 is tini, Node its child" \
-  bash -c "docker exec '$GW' cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^/usr/bin/tini -- node dist/main.js'"
+  bash -c "docker exec '$GW' cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^/usr/bin/tini -- sh scripts/start.sh'"
+check "Node runs with the heap flags of scripts/heap-flags.sh" \
+  bash -c "docker exec '$GW' sh -c 'cat /proc/[0-9]*/cmdline 2>/dev/null' | tr '\\0' ' ' | grep -q -- '--max-old-space-size='"
 
 TOKEN=$(curl -s --max-time 10 -X POST "http://$SSO_ADDR/token?sub=container-check&groups=secops")
 KEY=0d0466b0-e727-4d9c-b35d-f84bb474a37f
@@ -418,7 +420,7 @@ check "audit.db lands in the volume, owned by uid 10001" \
   grep -qE '^-[rw-]{9} +[0-9]+ +10001 +10001 .* audit\.db$' <<<"$listing"
 # The gateway container is gone: the trail is read from the volume alone.
 verify=$(docker run --rm --network none "${HARDENING[@]}" "${GATEWAY_MOUNTS[@]}" "${GATEWAY_ENV[@]}" \
-  "$IMAGE" node dist/audit/verify-cli.js 2>&1)
+  "$IMAGE" node dist/audit-verify.js 2>&1)
 verify_rc=$?
 verify=$(grep -v '^WARNING: IPv4 forwarding' <<<"$verify" | tr '\n' ' ')
 check "audit:verify over the volume exits 0: ${verify:0:140}" [ "$verify_rc" = 0 ]

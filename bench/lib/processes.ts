@@ -167,12 +167,14 @@ export interface GatewayStartOptions {
   readonly logFile: string;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
   readonly nodeFlags?: readonly string[];
-  /** The entry point; default src/main.ts (a compiled dist/main.js works the same way). */
+  /** The entry point; default src/main.ts. */
   readonly main?: string;
+  /** As it ships: scripts/start.sh on the bundle in dist/ (scripts/lib/gateway-process.ts). */
+  readonly shipped?: boolean;
 }
 
 /**
- * The gateway as `npm start` runs it (scripts/lib/gateway-process.ts), resolved once GET /readyz
+ * The gateway in a process of its own (scripts/lib/gateway-process.ts), resolved once GET /readyz
  * answers 200. Its log goes to a file, as a container runtime would keep it, so that reading it
  * costs the benchmark nothing. The listening line is an info line: at a quieter level, set
  * RESCIND_PORT to a free port (see `gatewayPort`).

@@ -167,7 +167,7 @@ function checkComposeRoles(compose: unknown, services: unknown, config: Config):
   );
   const command = list(at(services, 'migrate', 'command')).map(String);
   report(
-    command.includes('dist/audit/migrate-cli.js') &&
+    command.includes('dist/audit-migrate.js') &&
       command[command.indexOf('--grant') + 1] === gatewayUrl.username,
     "compose's migrate grants the gateway role",
     command.join(' '),
@@ -332,7 +332,7 @@ function checkKubernetesRoles(objects: KubernetesObjects): void {
   const ownerUser = userOf(objects.secretData['audit-postgres-migration-url']);
   const migrations = objects.jobs.filter((job) =>
     list(at(job.spec, 'containers')).some((container) =>
-      list(at(container, 'command')).map(String).includes('dist/audit/migrate-cli.js'),
+      list(at(container, 'command')).map(String).includes('dist/audit-migrate.js'),
     ),
   );
   const command = list(at(migrations[0]?.spec, 'containers', 0, 'command')).map(String);

@@ -1,5 +1,6 @@
-// The gateway as `npm start` runs it — `node src/main.ts`, configured by RESCIND_* variables —
-// in a child process of its own. The one way the tests, the benchmarks (bench/) and the crash
+// The gateway in a child process of its own, configured by RESCIND_* variables: from its
+// TypeScript source (`node src/main.ts`, the default: no build needed), or as it ships
+// (`scripts/start.sh`, which runs the bundle in dist/ with the sidecar's heap flags). The one way the tests, the benchmarks (bench/) and the crash
 // scripts start it: it lives here, under scripts/, because bench/ and test/ may both import
 // from scripts/lib/ (docs/adding-an-operation.md "The test layout"). The chosen port is
 // read from the JSON log line "rescind listening on …".
@@ -9,9 +10,11 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const GATEWAY_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+export const START_SCRIPT = fileURLToPath(new URL('../start.sh', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 const LISTENING = /^rescind listening on (http:\/\/\S+)$/;
 const live = new Set<ChildProcess>();
@@ -28,10 +31,15 @@ export interface GatewayProcessOptions {
   readonly logFile?: string;
   /** RESCIND_INSTANCE_ID, for a fleet of them (default: what `env` says). */
   readonly instanceId?: string;
-  /** Extra node flags, e.g. ['--cpu-prof']. */
+  /** Extra node flags, e.g. ['--cpu-prof'] (with `shipped`, passed in NODE_OPTIONS). */
   readonly nodeFlags?: readonly string[];
-  /** The entry point; default src/main.ts (a compiled dist/main.js works the same way). */
+  /** The entry point; default src/main.ts. */
   readonly main?: string;
+  /**
+   * Start it as it ships: `sh scripts/start.sh` (dist/ must be built: scripts/build.ts), which
+   * execs Node, so the pid is still the gateway's. `main` is then ignored.
+   */
+  readonly shipped?: boolean;
 }
 
 export interface GatewayProcess {
@@ -122,22 +130,33 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
 }
 
 function spawnGateway(options: GatewayProcessOptions): ChildProcess {
-  const args = [...(options.nodeFlags ?? []), options.main ?? GATEWAY_MAIN];
-  const env = {
-    PATH: process.env.PATH ?? '',
-    ...options.env,
-    ...(options.instanceId === undefined ? {} : { RESCIND_INSTANCE_ID: options.instanceId }),
-  };
+  const { command, args, env } = commandOf(options);
   if (options.logFile === undefined) {
-    return spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
   writeFileSync(options.logFile, '');
   const fd = openSync(options.logFile, 'a');
   try {
-    return spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+    return spawn(command, args, { env, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
+}
+
+/** `node [flags] src/main.ts`, or the start script with this process's Node first on PATH. */
+function commandOf(options: GatewayProcessOptions) {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...options.env,
+    ...(options.instanceId === undefined ? {} : { RESCIND_INSTANCE_ID: options.instanceId }),
+  };
+  const flags = options.nodeFlags ?? [];
+  if (options.shipped !== true) {
+    return { command: process.execPath, args: [...flags, options.main ?? GATEWAY_MAIN], env };
+  }
+  env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`;
+  if (flags.length > 0) env.NODE_OPTIONS = [env.NODE_OPTIONS ?? '', ...flags].join(' ').trim();
+  return { command: 'sh', args: [START_SCRIPT], env };
 }
 
 interface Output {

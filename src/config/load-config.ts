@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { EndpointConfigError } from '../cloud/endpoint-config-error.ts';
 import { resolveEndpoints } from '../cloud/resolve-endpoints.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
@@ -17,9 +18,7 @@ import { checkedConfigSchema, configSchema, type Config } from './schema.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULT_CONFIG_FILE = fileURLToPath(
-  new URL('../../config/default.yaml', import.meta.url),
-);
+export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('config/default.yaml', PACKAGE_ROOT));
 
 /** The file the configuration is read from: `RESCIND_CONFIG`, else config/default.yaml. */
 export function configFilePath(env: Env): string {

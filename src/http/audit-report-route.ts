@@ -9,10 +9,8 @@ import type { Config } from '../config/schema.ts';
 import { scopeOf } from './request-scope.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { AuditReadRecorder } from './audit-query-routes.ts';
-import { collectReport } from '../audit/report/collect-report.ts';
 import type { ReportPeriod } from '../audit/report/report-data.ts';
-import { openConfiguredReportSource, type ReportSource } from '../audit/report/report-source.ts';
-import { renderReport } from '../audit/report/render-report.ts';
+import type { ReportSource } from '../audit/report/report-source.ts';
 
 export const AUDIT_REPORT_PATH = '/v1/audit/report';
 
@@ -25,6 +23,23 @@ export interface AuditReportHandlerOptions {
   readonly recorder?: AuditReadRecorder;
 }
 
+/**
+ * The report's code loads with the first report asked for: a gateway that never serves one
+ * keeps neither that code nor its source text in memory (docs/benchmarks.md, idle RSS).
+ */
+async function reportModules() {
+  const [source, collect, render] = await Promise.all([
+    import('../audit/report/report-source.ts'),
+    import('../audit/report/collect-report.ts'),
+    import('../audit/report/render-report.ts'),
+  ]);
+  return {
+    openConfiguredReportSource: source.openConfiguredReportSource,
+    collectReport: collect.collectReport,
+    renderReport: render.renderReport,
+  };
+}
+
 export function createAuditReportHandler(
   audit: Config['audit'],
   options: AuditReportHandlerOptions = {},
@@ -32,6 +47,7 @@ export function createAuditReportHandler(
   const clock = options.clock ?? Date.now;
   return async function auditReport(req, res) {
     const period = parsePeriod(req.query);
+    const { openConfiguredReportSource, collectReport, renderReport } = await reportModules();
     let source: ReportSource;
     try {
       source = await openConfiguredReportSource(audit);

@@ -54,7 +54,7 @@ const BINDING_PATHS = [
 
 export interface LoggerOptions {
   readonly level: string;
-  /** Defaults to stdout, written asynchronously and flushed when the process exits. */
+  /** Defaults to stdout, each line written synchronously (nothing is lost when the process dies). */
   readonly destination?: DestinationStream;
   /** The gateway's own secrets (configSecrets): scrubbed from every string of every line. */
   readonly secrets?: readonly Secret[];

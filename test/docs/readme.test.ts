@@ -51,7 +51,9 @@ describe('README', () => {
     const scripts = Object.keys(
       (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
         .scripts,
-    ).filter((name) => !['typecheck', 'build', 'lint', 'format', 'test:only'].includes(name));
+    ).filter(
+      (name) => !['typecheck', 'build', 'prestart', 'lint', 'format', 'test:only'].includes(name),
+    );
     for (const name of scripts) {
       const shown = name === 'start' || name === 'test' ? `npm ${name}` : `npm run ${name}`;
       assert.ok(readme.includes(shown), `${shown} is documented`);

@@ -79,7 +79,7 @@ export interface WorkerError {
 
 // ---- The main-thread side -----------------------------------------------------------------
 
-/** Compiled to dist/, this file is .js and so is the worker's. */
+/** Bundled (scripts/build.ts), the worker is dist/sqlite-audit-worker.js, beside every chunk. */
 const WORKER_FILE = new URL(
   `./sqlite-audit-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
   import.meta.url,
