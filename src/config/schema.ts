@@ -249,10 +249,11 @@ const configShape = z.strictObject({
       store: z.enum(['sqlite', 'postgres']).default('sqlite'),
       sqlitePath: nonEmpty.default('./data/audit.db'),
       /**
-       * SQLite commits on a worker thread, so that their fsync does not stall requests; false
-       * runs them on the main thread. Config file only: a fallback, not a tuning knob.
+       * SQLite commits on the main thread by default: each holds the event loop for its fsync.
+       * true runs them on a worker thread, for a disk whose fsync is slow, at the cost of a
+       * second V8 isolate (docs/benchmarks.md, "Performance notes"). Config file only.
        */
-      sqliteWorker: z.boolean().default(true),
+      sqliteWorker: z.boolean().default(false),
       postgresUrl: z
         .string()
         .trim()
