@@ -1,7 +1,7 @@
 // Memory of another process, read from /proc (Linux). The gateway runs as its own process, so
 // its RSS is measured from outside without adding anything to it.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcMemory {
   /** Resident set size now, in bytes. */
@@ -25,8 +25,8 @@ export function readProcMemory(pid: number): ProcMemory | undefined {
   return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
 }
 
-/** CPU time (user + system) the process used so far, in seconds. */
-export function readProcCpuSeconds(pid: number): number | undefined {
+/** CPU time (user + system) the process (or `pid/task/tid`, a thread) used so far, in seconds. */
+export function readProcCpuSeconds(pid: number | string): number | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -68,4 +68,27 @@ export function sampleRss(pid: number, intervalMs: number): RssSampler {
       clearInterval(timer);
     },
   };
+}
+
+/** CPU seconds per thread name (`/proc/<pid>/task/<tid>/comm`), threads of one name summed. */
+export function readThreadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    const seconds = readProcCpuSeconds(`${pid}/task/${tid}`);
+    if (seconds === undefined) continue;
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    byName.set(name, (byName.get(name) ?? 0) + seconds);
+  }
+  return byName;
 }

@@ -68,9 +68,18 @@ interface BenchSection {
     peakRssMB?: number;
     iamCalls?: number;
     cpuMsPerRequest?: number;
+    threadCpuMsPerRequest?: Record<string, number>;
   }[];
   ratios: { toSimulator: number; toPassthrough: number; toNginx?: number };
-  halfRate: { rate: number; simulator: Latency; rescind: Latency; addedP99Ms: number };
+  halfRate: {
+    rate: number;
+    simulator: Latency;
+    rescind: Latency;
+    addedP50Ms?: number;
+    addedP99Ms: number;
+  };
+  fsyncMs?: Latency;
+  idleRssMB?: Record<string, number>;
   startup: { medianMs: number; maxMs: number; trials: { listenMs: number; readyMs: number }[] };
   targets: Target[];
 }
@@ -258,13 +267,45 @@ function renderBench(s: BenchSection): string[] {
     `At half of Rescind's maximum rate (${s.halfRate.rate} req/s, same connections): the simulator ` +
       `alone answers with p50 ${n(s.halfRate.simulator.p50)} / p99 ${n(s.halfRate.simulator.p99)} ms, ` +
       `through Rescind p50 ${n(s.halfRate.rescind.p50)} / p99 ${n(s.halfRate.rescind.p99)} ms: ` +
-      `Rescind adds ${n(s.halfRate.addedP99Ms)} ms at p99.`,
+      (s.halfRate.addedP50Ms === undefined
+        ? ''
+        : `Rescind adds ${n(s.halfRate.addedP50Ms)} ms at p50, `) +
+      `${n(s.halfRate.addedP99Ms)} ms at p99.` +
+      (s.fsyncMs === undefined
+        ? ''
+        : ` This machine's fsync (8 KB appends, measured in the same run): p50 ${n(s.fsyncMs.p50, 3)}, ` +
+          `p99 ${n(s.fsyncMs.p99, 3)} ms; a revocation waits for two.`),
     '',
+    ...threadLines(s),
+    ...(s.idleRssMB === undefined
+      ? []
+      : [
+          `Idle RSS, ${Object.entries(s.idleRssMB)
+            .map(([key, mb]) => `${key} ${n(mb, 0)} MB`)
+            .join(', ')} (2 s after ready, before any request).`,
+          '',
+        ]),
     `Start-up to ready (spawn until \`GET /readyz\` answers 200, empty audit store): median ` +
       `${n(s.startup.medianMs, 0)} ms, max ${n(s.startup.maxMs, 0)} ms over ${s.startup.trials.length} starts.`,
     '',
   );
   return out;
+}
+
+/** Where the gateway's CPU goes, by thread: its main thread, the SQLite worker, V8's helpers. */
+function threadLines(s: BenchSection): string[] {
+  return s.servers.flatMap((v) =>
+    v.threadCpuMsPerRequest === undefined
+      ? []
+      : [
+          `${v.label}, CPU ms per request by thread: ` +
+            Object.entries(v.threadCpuMsPerRequest)
+              .map(([name, ms]) => `${name} ${n(ms, 3)}`)
+              .join(', ') +
+            '.',
+          '',
+        ],
+  );
 }
 
 function renderScale(s: ScaleSection): string[] {
