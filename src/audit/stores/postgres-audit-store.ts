@@ -26,7 +26,9 @@ import {
   AUDIT_COLUMNS,
   auditColumnList,
   auditRowValues,
+  exactMatchFilters,
   fromAuditRow,
+  queryRowLimit,
   type AuditRow,
 } from './audit-row.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
@@ -554,19 +556,10 @@ function buildQuery(query: StoreQuery): { sql: string; params: (string | number)
   if (query.after !== undefined) {
     where.push(`(chain, seq) > (${next(query.after.chain)}, ${next(query.after.seq)})`);
   }
-  const exact = [
-    ['chain', query.chain],
-    ['operation', query.operation],
-    ['actor', query.actor],
-    ['result', query.result],
-    ['request_id', query.requestId],
-  ] as const;
-  for (const [column, value] of exact) {
-    if (value !== undefined) where.push(`${column} = ${next(value)}`);
-  }
+  for (const [column, value] of exactMatchFilters(query)) where.push(`${column} = ${next(value)}`);
   if (query.since !== undefined) where.push(`time >= ${next(query.since)}`);
   if (query.until !== undefined) where.push(`time < ${next(query.until)}`);
-  const limit = next(Math.max(1, Math.min(5000, Math.trunc(query.limit))));
+  const limit = next(queryRowLimit(query));
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   return {
     sql: `SELECT ${COLUMN_LIST} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ${limit}`,

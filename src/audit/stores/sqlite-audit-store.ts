@@ -22,7 +22,14 @@ import {
   type StoredRecord,
   type StoreQuery,
 } from '../audit-store.ts';
-import { auditColumnList, auditRowValues, fromAuditRow, type AuditRow } from './audit-row.ts';
+import {
+  auditColumnList,
+  auditRowValues,
+  exactMatchFilters,
+  fromAuditRow,
+  queryRowLimit,
+  type AuditRow,
+} from './audit-row.ts';
 
 /** Short: a locked database must fail a write well within a second (the writer retries). */
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 50;
@@ -457,23 +464,15 @@ function buildQuery(query: StoreQuery): { sql: string; params: (string | number)
     where.push('(chain, seq) > (?, ?)');
     params.push(query.after.chain, query.after.seq);
   }
-  const exact = [
-    ['chain', query.chain],
-    ['request_id', query.requestId],
-    ['actor', query.actor],
-    ['operation', query.operation],
-    ['result', query.result],
-  ] as const;
+  const exact = exactMatchFilters(query);
   // Without statistics SQLite rates every equality index alike and may walk `result` (half the
   // table is `revoked`) to find one caller's records: 80 ms at 200,000 records, growing with the
   // store. The first filter given in order of selectivity keeps its index; the others are made
   // ineligible with unary `+` and only filter the rows it yields — `chain` too, or the primary
   // key wins again as soon as a cursor is given (docs/benchmarks.md). Each such index is
   // (column, chain, seq), so the page still comes in (chain, seq) order, cursor as a range.
-  const lead =
-    exact.find(([column, value]) => column !== 'chain' && value !== undefined)?.[0] ?? 'chain';
+  const lead = exact.find(([column]) => column !== 'chain')?.[0] ?? 'chain';
   for (const [column, value] of exact) {
-    if (value === undefined) continue;
     where.push(`${column === lead ? '' : '+'}${column} = ?`);
     params.push(value);
   }
@@ -485,7 +484,7 @@ function buildQuery(query: StoreQuery): { sql: string; params: (string | number)
     where.push('time < ?');
     params.push(query.until);
   }
-  params.push(Math.max(1, Math.min(5000, Math.trunc(query.limit))));
+  params.push(queryRowLimit(query));
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   return {
     sql: `SELECT ${COLUMNS} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ?`,
