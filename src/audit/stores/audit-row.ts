@@ -1,8 +1,7 @@
 // The row of an audit record as both stores keep it: the same columns, in the same order, in
-// SQLite and PostgreSQL, mapped to and from StoredRecord, and from a StoreQuery's filters, in
-// one place.
+// SQLite and PostgreSQL, mapped to and from StoredRecord in one place.
 
-import type { StoredRecord, StoreQuery } from '../audit-store.ts';
+import type { StoredRecord } from '../audit-store.ts';
 
 export const AUDIT_COLUMNS = [
   'chain',
@@ -80,24 +79,4 @@ export function fromAuditRow(row: AuditRow): StoredRecord {
     hash: row.hash,
     body: row.body,
   };
-}
-
-/**
- * The exact-match filters a query gives, as (column, value), the most selective first: the
- * SQLite store lets the first one other than `chain` choose its index.
- */
-export function exactMatchFilters(query: StoreQuery): [AuditColumn, string][] {
-  const filters: [AuditColumn, string | undefined][] = [
-    ['chain', query.chain],
-    ['request_id', query.requestId],
-    ['actor', query.actor],
-    ['operation', query.operation],
-    ['result', query.result],
-  ];
-  return filters.filter((filter): filter is [AuditColumn, string] => filter[1] !== undefined);
-}
-
-/** The number of rows a query reads: its `limit`, a whole number from 1 to 5000. */
-export function queryRowLimit(query: StoreQuery): number {
-  return Math.max(1, Math.min(5000, Math.trunc(query.limit)));
 }

@@ -20,15 +20,12 @@ import {
   type AuditStore,
   type StoreHealth,
   type StoredRecord,
-  type StoreQuery,
 } from '../audit-store.ts';
 import {
   AUDIT_COLUMNS,
   auditColumnList,
   auditRowValues,
-  exactMatchFilters,
   fromAuditRow,
-  queryRowLimit,
   type AuditRow,
 } from './audit-row.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
@@ -40,6 +37,7 @@ import {
 } from './postgres-migrations.ts';
 import { leaseSessionOptions } from './postgres-chain-lease.ts';
 import { chainLockKey } from './postgres-lock-key.ts';
+import { buildStoreQuery, type QueryDialect } from './build-store-query.ts';
 
 /** Establishing a connection; a store that cannot connect in this time is failing. */
 export const DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS = 1_000;
@@ -92,6 +90,7 @@ export interface PostgresAuditStore extends AuditStore {
 }
 
 const COLUMN_LIST = auditColumnList();
+const POSTGRES_DIALECT: QueryDialect = { placeholder: (n) => `$${n}`, leadIndexOnly: false };
 
 /**
  * One statement inserts the batch and keeps the open-attempts index: an attempt enters it unless
@@ -304,7 +303,7 @@ export async function openPostgresAuditStore(
 
     query(query) {
       return withClient(reads, async (client) => {
-        const { sql, params } = buildQuery(query);
+        const { sql, params } = buildStoreQuery(query, POSTGRES_DIALECT);
         const { rows } = await client.query<AuditRow>(sql, params);
         return rows.map(fromAuditRow);
       });
@@ -544,27 +543,6 @@ async function endQuietly(client: Client): Promise<void> {
 function columnArrays(records: readonly StoredRecord[]): unknown[][] {
   const rows = records.map(auditRowValues);
   return AUDIT_COLUMNS.map((_column, index) => rows.map((row) => row[index]));
-}
-
-function buildQuery(query: StoreQuery): { sql: string; params: (string | number)[] } {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  const next = (value: string | number) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (query.after !== undefined) {
-    where.push(`(chain, seq) > (${next(query.after.chain)}, ${next(query.after.seq)})`);
-  }
-  for (const [column, value] of exactMatchFilters(query)) where.push(`${column} = ${next(value)}`);
-  if (query.since !== undefined) where.push(`time >= ${next(query.since)}`);
-  if (query.until !== undefined) where.push(`time < ${next(query.until)}`);
-  const limit = next(queryRowLimit(query));
-  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  return {
-    sql: `SELECT ${COLUMN_LIST} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ${limit}`,
-    params,
-  };
 }
 
 /**
