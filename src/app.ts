@@ -70,22 +70,20 @@ export function createApp(deps: AppDeps): Express {
     app.delete(path, ...createRevocationPipeline(operation, deps));
     allowed.set(path, [...(allowed.get(path) ?? []), 'DELETE']);
   }
-  app.get(
-    AUDIT_PATH,
-    authenticate(deps.callers, deps.unauthenticatedLimit),
-    deps.rateLimit,
-    authorize('audit.read', deps.policy),
-    deps.auditQuery,
-  );
-  allowed.set(AUDIT_PATH, ['GET', 'HEAD']);
-  app.get(
-    AUDIT_REPORT_PATH,
-    authenticate(deps.callers, deps.unauthenticatedLimit),
-    deps.rateLimit,
-    authorize('audit.read', deps.policy),
-    deps.auditReport,
-  );
-  allowed.set(AUDIT_REPORT_PATH, ['GET', 'HEAD']);
+  const auditReads: [string, RequestHandler][] = [
+    [AUDIT_PATH, deps.auditQuery],
+    [AUDIT_REPORT_PATH, deps.auditReport],
+  ];
+  for (const [path, handler] of auditReads) {
+    app.get(
+      path,
+      authenticate(deps.callers, deps.unauthenticatedLimit),
+      deps.rateLimit,
+      authorize('audit.read', deps.policy),
+      handler,
+    );
+    allowed.set(path, ['GET', 'HEAD']);
+  }
 
   app.use(createHealthRoutes(deps.readiness, deps.metrics, { logger: deps.logger }));
   app.get(OPENAPI_PATH, (_req, res) => {

@@ -7,11 +7,11 @@ import type { AuditRecord } from './audit-record.ts';
 import {
   AuditStoreError,
   type AuditStore,
+  type RecordFilter,
   type RecordKey,
   type StoredRecord,
   type StoreQuery,
 } from './audit-store.ts';
-import type { AuditResult } from './audit-trail.ts';
 import { parseStoredRecord } from './stored-record.ts';
 
 export const DEFAULT_AUDIT_PAGE_LIMIT = 100;
@@ -19,15 +19,8 @@ export const MAX_AUDIT_PAGE_LIMIT = 1000;
 /** Records fetched per round trip while streaming: bounds memory whatever the match count. */
 export const AUDIT_STREAM_BATCH = 500;
 
-export interface AuditQuery {
-  readonly operation?: string;
-  /** actor.subject */
-  readonly actor?: string;
-  readonly result?: AuditResult;
-  readonly requestId?: string;
-  /** ISO 8601 timestamps; `since` ≤ time < `until`. */
-  readonly since?: string;
-  readonly until?: string;
+/** `since` and `until` are any ISO 8601 timestamps; the reader normalizes them for the store. */
+export interface AuditQuery extends RecordFilter {
   /** Page size, 1…1000 (default 100). Streams ignore it and return every match. */
   readonly limit?: number;
   /** `nextCursor` of the previous page. */

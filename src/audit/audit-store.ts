@@ -43,16 +43,22 @@ export interface StoredRecord {
   readonly body: string;
 }
 
-/** Filters are exact matches and combine with AND; `since` ≤ time < `until` (ISO, UTC, ms). */
-export interface StoreQuery {
-  readonly after?: RecordKey;
-  readonly chain?: string;
+/** The filters a reader of the trail can give: exact matches, combined with AND. */
+export interface RecordFilter {
   readonly operation?: string;
+  /** actor.subject */
   readonly actor?: string;
   readonly result?: AuditResult;
   readonly requestId?: string;
+  /** Timestamps; `since` ≤ time < `until`. */
   readonly since?: string;
   readonly until?: string;
+}
+
+/** A RecordFilter with `since` and `until` as stored times (ISO, UTC, ms), and a page. */
+export interface StoreQuery extends RecordFilter {
+  readonly after?: RecordKey;
+  readonly chain?: string;
   /** 1…5000. */
   readonly limit: number;
 }

@@ -10,6 +10,7 @@ import type {
   AuditRecordContent,
   AuditRecordOutcome,
 } from './audit-record.ts';
+import type { StoredRecord } from './audit-store.ts';
 import {
   AUDIT_RESULTS,
   type AuditEvent,
@@ -17,6 +18,7 @@ import {
   type AuditResult,
   type AuditUpstream,
 } from './audit-trail.ts';
+import { parseStoredRecord } from './stored-record.ts';
 
 /** Budgets in bytes of the field's JSON string (quotes and escapes included). */
 export const FIELD_BUDGETS = {
@@ -260,4 +262,28 @@ export function buildClosingOutcomeContent(
     ...facts
   } = attempt;
   return { ...facts, id, time, phase: 'outcome', outcome: buildOutcome(outcome) };
+}
+
+/**
+ * The `unknown` outcome that closes a stored attempt whose process ended before its outcome
+ * (crash recovery). `closedBy` names the instance that closed it when the attempt's own writer
+ * is gone for good (its chain adopted).
+ */
+export function buildUnknownOutcomeContent(
+  attempt: StoredRecord,
+  id: string,
+  time: string,
+  closedBy?: string,
+): AuditRecordContent {
+  return buildClosingOutcomeContent(parseStoredRecord(attempt), id, time, {
+    result: 'unknown',
+    status: null,
+    code: null,
+    upstream: null,
+    attempts: null,
+    durationMs: null,
+    attemptId: attempt.id,
+    reason: 'process-ended-before-outcome',
+    ...(closedBy !== undefined ? { closedBy } : {}),
+  });
 }

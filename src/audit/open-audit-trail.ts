@@ -20,7 +20,7 @@ import {
 } from './audit-writer.ts';
 import {
   buildAuditRecordContent,
-  buildClosingOutcomeContent,
+  buildUnknownOutcomeContent,
   type RecordFacts,
 } from './build-audit-record.ts';
 import { lastCheckpointOf, readCheckpoints, type Checkpoint } from './chain/checkpoint.ts';
@@ -29,7 +29,6 @@ import { createCheckpointer, type Checkpointer } from './chain/checkpointer.ts';
 import type { ChainAdoption } from './stores/adopt-orphan-chains.ts';
 import { openAuditStore } from './stores/open-audit-store.ts';
 import { createOutcomeSpool, type OutcomeSpool } from './outcome-spool.ts';
-import { parseStoredRecord } from './stored-record.ts';
 
 export interface OpenAuditTrailOptions {
   readonly config: Config['audit'];
@@ -382,20 +381,7 @@ async function closeDanglingAttempts(
   const dangling = await store.dangling(chain);
   const time = new Date(clock()).toISOString();
   await Promise.all(
-    dangling.map((stored) =>
-      write(
-        buildClosingOutcomeContent(parseStoredRecord(stored), randomUUID(), time, {
-          result: 'unknown',
-          status: null,
-          code: null,
-          upstream: null,
-          attempts: null,
-          durationMs: null,
-          attemptId: stored.id,
-          reason: 'process-ended-before-outcome',
-        }),
-      ),
-    ),
+    dangling.map((stored) => write(buildUnknownOutcomeContent(stored, randomUUID(), time))),
   );
   return dangling.length;
 }

@@ -2,6 +2,8 @@
 // loader applies them over the file, the config error messages name them, and docs/api.md's
 // configuration table is generated from (and tested against) this table.
 
+import { SERVICES, type ServiceName } from '../operations/catalog.ts';
+
 export type EnvKind = 'string' | 'integer' | 'list';
 
 export interface EnvVariable {
@@ -26,6 +28,21 @@ const v = (
   secret: options.secret ?? false,
   description,
 });
+
+const SERVICE_TITLES = {
+  scm: 'SCM',
+  apig: 'APIG',
+  kms: 'KMS',
+  modelarts: 'ModelArts',
+} as const satisfies Record<ServiceName, string>;
+
+/** `RESCIND_<SERVICE>_ENDPOINT`: one service's base URL for every project. */
+const endpointVariable = (service: ServiceName): EnvVariable =>
+  v(
+    `RESCIND_${service.toUpperCase()}_ENDPOINT`,
+    `cloud.endpoints.${service}`,
+    `${SERVICE_TITLES[service]} base URL for every project (default: the region table; \`{region}\` is substituted)`,
+  );
 
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('RESCIND_HOST', 'server.host', 'listen address (default `127.0.0.1`)'),
@@ -75,30 +92,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   ),
   v('RESCIND_REGION', 'cloud.region', 'region of the `default` project (default `cn-north-4`)'),
   v('RESCIND_PROJECT_ID', 'cloud.projects.default.id', 'project id of the `default` project'),
-  v(
-    'RESCIND_SCM_ENDPOINT',
-    'cloud.endpoints.scm',
-    'SCM base URL for every project (default: the region table; `{region}` is substituted)',
-  ),
+  ...SERVICES.map(endpointVariable),
   v(
     'RESCIND_SCM_REGION',
     'cloud.scmRegion',
     "region whose SCM endpoint serves SCM, a global service (default: the project's region)",
-  ),
-  v(
-    'RESCIND_APIG_ENDPOINT',
-    'cloud.endpoints.apig',
-    'APIG base URL for every project (default: the region table; `{region}` is substituted)',
-  ),
-  v(
-    'RESCIND_KMS_ENDPOINT',
-    'cloud.endpoints.kms',
-    'KMS base URL for every project (default: the region table; `{region}` is substituted)',
-  ),
-  v(
-    'RESCIND_MODELARTS_ENDPOINT',
-    'cloud.endpoints.modelarts',
-    'ModelArts base URL for every project (default: the region table; `{region}` is substituted)',
   ),
   v('RESCIND_IDENTITY_MODE', 'identity.mode', '`jwt` (default) or `trusted-headers`'),
   v('RESCIND_JWT_ISSUER', 'identity.jwt.issuer', 'required `iss` of caller JWTs'),

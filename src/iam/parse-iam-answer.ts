@@ -132,25 +132,18 @@ export function parseIamAnswer(answer: IamAnswer, options: ParseIamAnswerOptions
       }),
     );
   }
-  if (status === 429) {
+  // Worth another try later: after IAM's Retry-After, when it sent one.
+  const retryable = (kind: 'throttled' | 'unavailable', detail: string): ParsedIamAnswer => {
     const retryAfter = parseRetryAfter(headers.get('retry-after'), options.now);
     return fail(
-      iamFailure('throttled', {
-        detail: 'IAM is throttling token requests from the gateway.',
-        upstream,
-        ...(retryAfter === undefined ? {} : { retryAfter }),
-      }),
+      iamFailure(kind, { detail, upstream, ...(retryAfter === undefined ? {} : { retryAfter }) }),
     );
+  };
+  if (status === 429) {
+    return retryable('throttled', 'IAM is throttling token requests from the gateway.');
   }
   if (status >= 500 || status === 408) {
-    const retryAfter = parseRetryAfter(headers.get('retry-after'), options.now);
-    return fail(
-      iamFailure('unavailable', {
-        detail: 'IAM could not issue a token right now.',
-        upstream,
-        ...(retryAfter === undefined ? {} : { retryAfter }),
-      }),
-    );
+    return retryable('unavailable', 'IAM could not issue a token right now.');
   }
   // Any other answer (400 malformed request, 404 wrong path, a 3xx from a misconfigured
   // endpoint) means the gateway's IAM configuration is wrong: retrying will not help, and the

@@ -12,94 +12,91 @@ const LATENCY_BUCKETS = [
 /** Prefix of the Node.js process metrics (prom-client's default metrics). */
 export const PROCESS_METRICS_PREFIX = 'rescind_';
 
+/** A metric's spec: how docs/operations.md describes it and what createMetrics registers. */
+const spec =
+  <T extends 'counter' | 'gauge' | 'histogram'>(type: T) =>
+  <const L extends readonly string[]>(name: string, labelNames: L, help: string) => ({
+    type,
+    name,
+    help,
+    labelNames,
+    ...(type === 'histogram' ? { buckets: LATENCY_BUCKETS } : {}),
+  });
+const counter = spec('counter');
+const gauge = spec('gauge');
+const histogram = spec('histogram');
+
 export const METRIC_SPECS = {
-  requestDuration: {
-    type: 'histogram',
-    name: 'rescind_request_duration_seconds',
-    help: 'Revocation requests by operation, audit result and HTTP status',
-    labelNames: ['operation', 'result', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-  },
-  upstreamDuration: {
-    type: 'histogram',
-    name: 'rescind_upstream_request_duration_seconds',
-    help: 'Calls to cloud services by service and status class (2xx..5xx, network, timeout)',
-    labelNames: ['service', 'status_class'] as const,
-    buckets: LATENCY_BUCKETS,
-  },
-  upstreamRetries: {
-    type: 'counter',
-    name: 'rescind_upstream_retries_total',
-    help: 'Upstream calls retried, by service and reason (a status, a network failure, token-rejected)',
-    labelNames: ['service', 'reason'] as const,
-  },
-  circuitState: {
-    type: 'gauge',
-    name: 'rescind_upstream_circuit_open',
-    help: '1 while the circuit breaker of a service is open or half-open, else 0',
-    labelNames: ['service'] as const,
-  },
-  tokenExchanges: {
-    type: 'counter',
-    name: 'rescind_token_exchanges_total',
-    help: 'IAM token exchanges by scope (project:<alias>, domain, own-domain) and result (success, rejected, unavailable, throttled)',
-    labelNames: ['scope', 'result'] as const,
-  },
-  tokenCacheHits: {
-    type: 'counter',
-    name: 'rescind_token_cache_hits_total',
-    help: 'Token requests served from the cache, by scope',
-    labelNames: ['scope'] as const,
-  },
-  rateLimitRejections: {
-    type: 'counter',
-    name: 'rescind_rate_limit_rejections_total',
-    help: 'Requests refused because the caller exceeded its limit',
-    labelNames: [] as const,
-  },
-  unauthenticatedRejections: {
-    type: 'counter',
-    name: 'rescind_unauthenticated_rejections_total',
-    help: 'Requests without valid credentials refused (429) because their client address exceeded rateLimit.unauthenticatedPerAddress',
-    labelNames: [] as const,
-  },
-  rateLimitStoreErrors: {
-    type: 'counter',
-    name: 'rescind_rate_limit_store_errors_total',
-    help: 'Rate-limit store failures, by the onStoreError policy applied',
-    labelNames: ['policy'] as const,
-  },
-  auditCommitDuration: {
-    type: 'histogram',
-    name: 'rescind_audit_commit_duration_seconds',
-    help: 'Time from handing a record to the audit store until it is durable, by store',
-    labelNames: ['store'] as const,
-    buckets: LATENCY_BUCKETS,
-  },
-  auditWriteFailures: {
-    type: 'counter',
-    name: 'rescind_audit_write_failures_total',
-    help: 'Audit records (or checkpoints) that could not be made durable',
-    labelNames: ['store'] as const,
-  },
-  auditDanglingRecovered: {
-    type: 'counter',
-    name: 'rescind_audit_dangling_attempts_recovered_total',
-    help: 'Attempts without an outcome closed as unknown: at start-up, or in a chain adopted from an instance gone for good',
-    labelNames: [] as const,
-  },
-  auditChainHeadSeq: {
-    type: 'gauge',
-    name: 'rescind_audit_chain_head_seq',
-    help: "Sequence number of the newest record of this instance's chain",
-    labelNames: ['chain'] as const,
-  },
-  auditCheckpointAge: {
-    type: 'gauge',
-    name: 'rescind_audit_checkpoint_age_seconds',
-    help: 'Seconds the newest audit records have gone without a signed checkpoint (0 while the head is covered, and without a signing key)',
-    labelNames: [] as const,
-  },
+  requestDuration: histogram(
+    'rescind_request_duration_seconds',
+    ['operation', 'result', 'status'],
+    'Revocation requests by operation, audit result and HTTP status',
+  ),
+  upstreamDuration: histogram(
+    'rescind_upstream_request_duration_seconds',
+    ['service', 'status_class'],
+    'Calls to cloud services by service and status class (2xx..5xx, network, timeout)',
+  ),
+  upstreamRetries: counter(
+    'rescind_upstream_retries_total',
+    ['service', 'reason'],
+    'Upstream calls retried, by service and reason (a status, a network failure, token-rejected)',
+  ),
+  circuitState: gauge(
+    'rescind_upstream_circuit_open',
+    ['service'],
+    '1 while the circuit breaker of a service is open or half-open, else 0',
+  ),
+  tokenExchanges: counter(
+    'rescind_token_exchanges_total',
+    ['scope', 'result'],
+    'IAM token exchanges by scope (project:<alias>, domain, own-domain) and result (success, rejected, unavailable, throttled)',
+  ),
+  tokenCacheHits: counter(
+    'rescind_token_cache_hits_total',
+    ['scope'],
+    'Token requests served from the cache, by scope',
+  ),
+  rateLimitRejections: counter(
+    'rescind_rate_limit_rejections_total',
+    [],
+    'Requests refused because the caller exceeded its limit',
+  ),
+  unauthenticatedRejections: counter(
+    'rescind_unauthenticated_rejections_total',
+    [],
+    'Requests without valid credentials refused (429) because their client address exceeded rateLimit.unauthenticatedPerAddress',
+  ),
+  rateLimitStoreErrors: counter(
+    'rescind_rate_limit_store_errors_total',
+    ['policy'],
+    'Rate-limit store failures, by the onStoreError policy applied',
+  ),
+  auditCommitDuration: histogram(
+    'rescind_audit_commit_duration_seconds',
+    ['store'],
+    'Time from handing a record to the audit store until it is durable, by store',
+  ),
+  auditWriteFailures: counter(
+    'rescind_audit_write_failures_total',
+    ['store'],
+    'Audit records (or checkpoints) that could not be made durable',
+  ),
+  auditDanglingRecovered: counter(
+    'rescind_audit_dangling_attempts_recovered_total',
+    [],
+    'Attempts without an outcome closed as unknown: at start-up, or in a chain adopted from an instance gone for good',
+  ),
+  auditChainHeadSeq: gauge(
+    'rescind_audit_chain_head_seq',
+    ['chain'],
+    "Sequence number of the newest record of this instance's chain",
+  ),
+  auditCheckpointAge: gauge(
+    'rescind_audit_checkpoint_age_seconds',
+    [],
+    'Seconds the newest audit records have gone without a signed checkpoint (0 while the head is covered, and without a signing key)',
+  ),
 } as const;
 
 export type MetricSpec = (typeof METRIC_SPECS)[keyof typeof METRIC_SPECS];

@@ -165,14 +165,15 @@ export function parseCheckpoint(line: string): Checkpoint | null {
   ) {
     return null;
   }
-  return {
-    chain,
-    seq,
-    hash,
-    time,
-    signature,
-    ...(typeof keyId === 'string' ? { keyId } : {}),
-  };
+  return toCheckpoint({ chain, seq, hash, time, signature, keyId });
+}
+
+/** A checkpoint of fields already checked; `keyId` is kept only when it is a string. */
+export function toCheckpoint(
+  fields: Omit<Checkpoint, 'keyId'> & { readonly keyId: unknown },
+): Checkpoint {
+  const { chain, seq, hash, time, signature, keyId } = fields;
+  return { chain, seq, hash, time, signature, ...(typeof keyId === 'string' ? { keyId } : {}) };
 }
 
 /** The newest checkpoint of a chain in a list read from a file, or null. */

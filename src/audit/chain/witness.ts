@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { checkpointSignatureValid, type Checkpoint } from './checkpoint.ts';
+import { checkpointSignatureValid, toCheckpoint, type Checkpoint } from './checkpoint.ts';
 
 /** The message of the log line each signed checkpoint is written as. */
 export const CHECKPOINT_LOG_MESSAGE = 'audit checkpoint';
@@ -67,16 +67,7 @@ function parseWitnessLine(line: string, number: number): Witnessed | null {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null;
   const signed =
     typeof time === 'string' && typeof signature === 'string'
-      ? {
-          checkpoint: {
-            chain,
-            seq,
-            hash,
-            time,
-            signature,
-            ...(typeof keyId === 'string' ? { keyId } : {}),
-          },
-        }
+      ? { checkpoint: toCheckpoint({ chain, seq, hash, time, signature, keyId }) }
       : {};
   return { chain, seq, hash, line: number, ...signed };
 }

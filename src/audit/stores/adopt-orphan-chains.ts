@@ -24,7 +24,7 @@ import {
   type ChainHead,
   type StoredRecord,
 } from '../audit-store.ts';
-import { buildClosingOutcomeContent } from '../build-audit-record.ts';
+import { buildUnknownOutcomeContent } from '../build-audit-record.ts';
 import {
   chainsWithOpenAttempts,
   createLeaseWatch,
@@ -34,7 +34,7 @@ import {
 } from './postgres-chain-lease.ts';
 import { postgresLocation } from './postgres-audit-store.ts';
 import { sealRecordWithBody } from '../chain/seal-record.ts';
-import { parseStoredRecord, toStoredRecordWithBody } from '../stored-record.ts';
+import { toStoredRecordWithBody } from '../stored-record.ts';
 
 /** Outcomes per append: like the writer's batches, one transaction stays short. */
 const RECORDS_PER_APPEND = 256;
@@ -204,17 +204,7 @@ export async function closeOrphanAttempts(
     const after = head;
     const records: StoredRecord[] = [];
     for (const attempt of dangling.slice(start, start + RECORDS_PER_APPEND)) {
-      const content = buildClosingOutcomeContent(parseStoredRecord(attempt), randomUUID(), time, {
-        result: 'unknown',
-        status: null,
-        code: null,
-        upstream: null,
-        attempts: null,
-        durationMs: null,
-        attemptId: attempt.id,
-        reason: 'process-ended-before-outcome',
-        closedBy: closer,
-      });
+      const content = buildUnknownOutcomeContent(attempt, randomUUID(), time, closer);
       const { record, body } = sealRecordWithBody(content, chain, head.seq + 1, head.hash);
       head = { seq: record.seq, hash: record.hash };
       records.push(toStoredRecordWithBody(record, body));

@@ -20,7 +20,6 @@ import {
   type AuditStore,
   type StoreHealth,
   type StoredRecord,
-  type StoreQuery,
 } from '../audit-store.ts';
 import {
   AUDIT_COLUMNS,
@@ -38,6 +37,7 @@ import {
 } from './postgres-migrations.ts';
 import { leaseSessionOptions } from './postgres-chain-lease.ts';
 import { chainLockKey } from './postgres-lock-key.ts';
+import { buildStoreQuery, type QueryDialect } from './build-store-query.ts';
 
 /** Establishing a connection; a store that cannot connect in this time is failing. */
 export const DEFAULT_POSTGRES_CONNECT_TIMEOUT_MS = 1_000;
@@ -90,6 +90,7 @@ export interface PostgresAuditStore extends AuditStore {
 }
 
 const COLUMN_LIST = auditColumnList();
+const POSTGRES_DIALECT: QueryDialect = { placeholder: (n) => `$${n}`, leadIndexOnly: false };
 
 /**
  * One statement inserts the batch and keeps the open-attempts index: an attempt enters it unless
@@ -302,7 +303,7 @@ export async function openPostgresAuditStore(
 
     query(query) {
       return withClient(reads, async (client) => {
-        const { sql, params } = buildQuery(query);
+        const { sql, params } = buildStoreQuery(query, POSTGRES_DIALECT);
         const { rows } = await client.query<AuditRow>(sql, params);
         return rows.map(fromAuditRow);
       });
@@ -542,36 +543,6 @@ async function endQuietly(client: Client): Promise<void> {
 function columnArrays(records: readonly StoredRecord[]): unknown[][] {
   const rows = records.map(auditRowValues);
   return AUDIT_COLUMNS.map((_column, index) => rows.map((row) => row[index]));
-}
-
-function buildQuery(query: StoreQuery): { sql: string; params: (string | number)[] } {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  const next = (value: string | number) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (query.after !== undefined) {
-    where.push(`(chain, seq) > (${next(query.after.chain)}, ${next(query.after.seq)})`);
-  }
-  const exact = [
-    ['chain', query.chain],
-    ['operation', query.operation],
-    ['actor', query.actor],
-    ['result', query.result],
-    ['request_id', query.requestId],
-  ] as const;
-  for (const [column, value] of exact) {
-    if (value !== undefined) where.push(`${column} = ${next(value)}`);
-  }
-  if (query.since !== undefined) where.push(`time >= ${next(query.since)}`);
-  if (query.until !== undefined) where.push(`time < ${next(query.until)}`);
-  const limit = next(Math.max(1, Math.min(5000, Math.trunc(query.limit))));
-  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  return {
-    sql: `SELECT ${COLUMN_LIST} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ${limit}`,
-    params,
-  };
 }
 
 /**

@@ -20,9 +20,9 @@ import {
   type ChainHead,
   type StoreHealth,
   type StoredRecord,
-  type StoreQuery,
 } from '../audit-store.ts';
 import { auditColumnList, auditRowValues, fromAuditRow, type AuditRow } from './audit-row.ts';
+import { buildStoreQuery, type QueryDialect } from './build-store-query.ts';
 
 /** Short: a locked database must fail a write well within a second (the writer retries). */
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 50;
@@ -85,6 +85,8 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 const COLUMNS = auditColumnList();
+/** SQLite chooses indexes without statistics: only the most selective filter may use one. */
+const SQLITE_DIALECT: QueryDialect = { placeholder: () => '?', leadIndexOnly: true };
 const HEAD = 'SELECT seq, hash FROM audit_records WHERE chain = ? ORDER BY seq DESC LIMIT 1';
 
 interface Connection {
@@ -231,7 +233,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAu
     query(query) {
       return run(() => {
         const conn = usable();
-        const { sql, params } = buildQuery(query);
+        const { sql, params } = buildStoreQuery(query, SQLITE_DIALECT);
         return (statement(conn, sql).all(...params) as unknown as AuditRow[]).map(fromAuditRow);
       });
     },
@@ -449,49 +451,6 @@ export function identityOf(path: string): FileIdentity | null {
 
 export function sameFile(a: FileIdentity, b: FileIdentity | null): boolean {
   return b !== null && a.dev === b.dev && a.ino === b.ino;
-}
-
-function buildQuery(query: StoreQuery): { sql: string; params: (string | number)[] } {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (query.after !== undefined) {
-    where.push('(chain, seq) > (?, ?)');
-    params.push(query.after.chain, query.after.seq);
-  }
-  const exact = [
-    ['chain', query.chain],
-    ['request_id', query.requestId],
-    ['actor', query.actor],
-    ['operation', query.operation],
-    ['result', query.result],
-  ] as const;
-  // Without statistics SQLite rates every equality index alike and may walk `result` (half the
-  // table is `revoked`) to find one caller's records: 80 ms at 200,000 records, growing with the
-  // store. The first filter given in order of selectivity keeps its index; the others are made
-  // ineligible with unary `+` and only filter the rows it yields — `chain` too, or the primary
-  // key wins again as soon as a cursor is given (docs/benchmarks.md). Each such index is
-  // (column, chain, seq), so the page still comes in (chain, seq) order, cursor as a range.
-  const lead =
-    exact.find(([column, value]) => column !== 'chain' && value !== undefined)?.[0] ?? 'chain';
-  for (const [column, value] of exact) {
-    if (value === undefined) continue;
-    where.push(`${column === lead ? '' : '+'}${column} = ?`);
-    params.push(value);
-  }
-  if (query.since !== undefined) {
-    where.push('time >= ?');
-    params.push(query.since);
-  }
-  if (query.until !== undefined) {
-    where.push('time < ?');
-    params.push(query.until);
-  }
-  params.push(Math.max(1, Math.min(5000, Math.trunc(query.limit))));
-  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  return {
-    sql: `SELECT ${COLUMNS} FROM audit_records ${filter} ORDER BY chain, seq LIMIT ?`,
-    params,
-  };
 }
 
 interface SqliteErrorLike {
