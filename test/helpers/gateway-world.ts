@@ -14,10 +14,12 @@ import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
 import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import {
   cleanEnv,
+  killLiveGateways,
   startGatewayProcess,
   type GatewayProcess,
 } from '../../scripts/lib/gateway-process.ts';
 import { AUDIENCE, gatewayEnv, ISSUER } from './gateway.ts';
+import { usePostgres, usePostgresAndRedis } from './servers.ts';
 
 export const VERIFY_CLI = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 
@@ -86,6 +88,52 @@ export async function gatewayWorld(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Gateway processes of one world sharing one PostgreSQL database (and, if asked, Redis). */
+export interface Fleet {
+  readonly world: GatewayWorld;
+  /** In the order of their ids. */
+  readonly gateways: readonly GatewayProcess[];
+  readonly databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One gateway per instance id, started side by side, on a new database of the run's PostgreSQL
+ * (and its Redis as the rate-limit store with `redis`). Closing kills every gateway process,
+ * started or still starting, and releases the servers; so does a failure to build it.
+ */
+export async function startFleet(
+  ids: readonly string[],
+  config: Parameters<typeof gatewayWorld>[0],
+  options: { readonly redis?: boolean; readonly variables?: Record<string, string> } = {},
+): Promise<Fleet> {
+  // Both servers or neither: a missing one ends the file at once with the install hint.
+  const servers = options.redis === true ? await usePostgresAndRedis() : await usePostgres();
+  const [postgres, redis] = 'postgres' in servers ? [servers.postgres, servers.redis] : [servers];
+  let world: GatewayWorld | undefined;
+  const close = async () => {
+    killLiveGateways();
+    await world?.close();
+    await postgres.close();
+    await redis?.close();
+  };
+  try {
+    const databaseUrl = await postgres.createDatabase();
+    const started = await gatewayWorld(config, {
+      RESCIND_AUDIT_STORE: 'postgres',
+      RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
+      ...(redis === undefined ? {} : { RESCIND_RATE_LIMIT_REDIS_URL: redis.url }),
+      ...options.variables,
+    });
+    world = started;
+    const gateways = await Promise.all(ids.map((id) => started.start(id)));
+    return { world: started, gateways, databaseUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 export interface Answer {
