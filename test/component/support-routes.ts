@@ -24,6 +24,9 @@ export const EU_CONFIG = {
   cloud: { projects: { eu: { id: EU_PROJECT, region: 'eu-west-101' } } },
 } as const;
 
+import { OPERATION_FIXTURES, type SeededRevocation } from '../fixtures/operations.ts';
+import type { OperationName } from '../../src/operations/catalog.ts';
+
 export {
   OPERATION_FIXTURES,
   uniqueGrantId,
@@ -32,6 +35,11 @@ export {
   type SeedRevocation,
   type SeededRevocation,
 } from '../fixtures/operations.ts';
+
+/** A fresh resource of `operation` in the simulator's default project. */
+export function seedDefault(sim: Simulator, operation: OperationName): SeededRevocation {
+  return OPERATION_FIXTURES[operation].seed(sim, DEFAULT_PROJECT);
+}
 
 /** `path` with `parameter` added to its query. */
 export function withQuery(path: string, parameter: string): string {
@@ -84,6 +92,15 @@ export async function call(
     ...(options.body === undefined ? {} : { body: options.body }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
+}
+
+/** A caller's revocation of a fresh resource of `operation` (see seedDefault). */
+export function callFresh(
+  gw: TestGateway,
+  operation: OperationName,
+  options: CallOptions = {},
+): Promise<Answer> {
+  return call(gw, seedDefault(gw.sim, operation).path, options);
 }
 
 // ---------------------------------------------------------------------------------------------
