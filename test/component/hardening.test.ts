@@ -5,18 +5,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
-import { DEFAULT_PROJECT, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { DEFAULT_PROJECT, startGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail, KMS_PATH } from './support-audit-trail.ts';
 import { EU_CONFIG, EU_PROJECT } from './support-routes.ts';
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway();
-});
-after(() => gw.close());
+const gw = suiteScoped(() => startGateway());
 
 interface RawAnswer {
   readonly status: number;

@@ -13,6 +13,7 @@ import { METRIC_SPECS } from '../../src/observability/metrics.ts';
 import { OPERATION_NAMES, SERVICES } from '../../src/operations/catalog.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
 import { DEFAULT_PROJECT, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { parsePrometheus, type Family } from '../unit/observability/parse-prometheus.ts';
 
 const KEY_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f';
@@ -234,12 +235,7 @@ describe('metrics after a mixed workload', () => {
 });
 
 describe('logs', () => {
-  let gw: TestGateway;
-
-  before(async () => {
-    gw = await startGateway({ logLevel: 'trace' });
-  });
-  after(() => gw.close());
+  const gw = suiteScoped(() => startGateway({ logLevel: 'trace' }));
 
   it('writes the request id and the trace id on every line a request causes, and one access line', async () => {
     const token = await gw.token('alice');
@@ -330,12 +326,7 @@ describe('logs', () => {
 });
 
 describe('trace context', () => {
-  let gw: TestGateway;
-
-  before(async () => {
-    gw = await startGateway();
-  });
-  after(() => gw.close());
+  const gw = suiteScoped(() => startGateway());
 
   async function traceparentSent(headers: Record<string, string>) {
     gw.sim.clearCalls();

@@ -135,6 +135,23 @@ export function fieldsOf(problem: Problem): string[] {
   return (problem.errors ?? []).map((error) => error.field).sort();
 }
 
+/**
+ * A problem naming exactly `fields` (in any order): by default 400 INVALID_REQUEST, the answer to
+ * a request that breaks a parameter rule.
+ */
+export function expectInvalid(
+  answer: Answer,
+  fields: readonly string[],
+  problem: { readonly status: number; readonly code: string } = {
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+): Problem {
+  const body = expectProblem(answer, problem.status, problem.code);
+  assert.deepEqual(fieldsOf(body), [...fields].sort());
+  return body;
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the simulator received
 

@@ -17,6 +17,7 @@ import {
   expectRevoked,
   iamCallsSince,
   markCalls,
+  seedDefault,
   serviceCallsSince,
   type SeedRevocation,
 } from './support-routes.ts';
@@ -61,9 +62,7 @@ function assertAllAccepted(calls: readonly RecordedCall[]): void {
 describe('token exchange', { concurrency: true }, () => {
   test('50 concurrent cold revocations cause exactly one IAM exchange and all use its token', async (t) => {
     const gw = await gatewayFor(t);
-    const seeded = Array.from({ length: 50 }, () =>
-      OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT),
-    );
+    const seeded = Array.from({ length: 50 }, () => seedDefault(gw.sim, 'kms.revokeGrant'));
 
     const answers = await Promise.all(seeded.map((resource) => call(gw, resource.path)));
 
@@ -115,16 +114,12 @@ describe('token exchange', { concurrency: true }, () => {
 
   test('a 3-second token left idle past its expiry is replaced before the next call', async (t) => {
     const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
-    expectRevoked(
-      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
-    );
+    expectRevoked(await call(gw, seedDefault(gw.sim, 'scm.revokePrivacy').path));
     const first = serviceCallsSince(gw.sim, 0)[0]!;
     await sleep(3200);
     const mark = markCalls(gw.sim);
 
-    expectRevoked(
-      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
-    );
+    expectRevoked(await call(gw, seedDefault(gw.sim, 'scm.revokePrivacy').path));
 
     const calls = serviceCallsSince(gw.sim, mark);
     assert.equal(calls.length, 1, 'sent once, with a token the cloud took');
@@ -193,8 +188,8 @@ describe('token exchange', { concurrency: true }, () => {
     const gw = await gatewayFor(t, {
       env: { RESCIND_IAM_AGENCY: DEMO_AGENCY.name, RESCIND_IAM_AGENCY_DOMAIN: DEMO_AGENCY.domain },
     });
-    const privacy = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
-    const csr = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, DEFAULT_PROJECT);
+    const privacy = seedDefault(gw.sim, 'scm.revokePrivacy');
+    const csr = seedDefault(gw.sim, 'scm.deleteCsr');
 
     expectRevoked(await call(gw, privacy.path));
     expectRevoked(await call(gw, csr.path));
@@ -252,7 +247,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('a wrong service password answers 502 UPSTREAM_AUTH_FAILED and calls no service', async (t) => {
     const password = 'not-the-service-password';
     const gw = await gatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
-    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(gw.sim, 'apig.deleteCertificate');
 
     const answer = await call(gw, seeded.path);
 
@@ -269,7 +264,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('IAM answering 500 gives 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service', async (t) => {
     const gw = await gatewayFor(t);
     gw.sim.injectFault({ service: 'iam', kind: 'status', status: 500, count: Infinity });
-    const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(gw.sim, 'scm.revokePrivacy');
 
     const answer = await call(gw, seeded.path);
 
@@ -283,7 +278,7 @@ describe('token exchange', { concurrency: true }, () => {
   test('IAM throttling gives 429 UPSTREAM_THROTTLED with Retry-After and calls no service', async (t) => {
     const gw = await gatewayFor(t);
     gw.sim.injectFault({ service: 'iam', kind: 'throttle', count: Infinity });
-    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(gw.sim, 'kms.revokeGrant');
 
     const answer = await call(gw, seeded.path);
 
@@ -300,10 +295,7 @@ describe('token exchange', { concurrency: true }, () => {
       config: { upstream: { deadlineMs }, cloud: { iam: { exchangeTimeoutMs: 1000 } } },
     });
     gw.sim.injectFault({ service: 'iam', kind: 'hang', count: Infinity });
-    const seeded = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(
-      gw.sim,
-      DEFAULT_PROJECT,
-    );
+    const seeded = seedDefault(gw.sim, 'modelarts.deleteAuthorization');
 
     // The call is abandoned (and the test fails) if no answer comes well after the deadline.
     const answer = await call(gw, seeded.path, { timeoutMs: deadlineMs + 3000 });

@@ -10,7 +10,9 @@ interface Closable {
 /**
  * Starts a resource in before() and closes it in after() (if it started). The object returned
  * stands for the resource in the tests; reading it before before() has run, or after `start`
- * failed, throws instead of reading undefined.
+ * failed, throws instead of reading undefined. At the top level of a file node runs before()
+ * hooks as they are registered, so two resources there start side by side: one whose start
+ * reads another belongs in a single suiteScoped start.
  */
 export function suiteScoped<T extends object & Closable>(start: () => Promise<T>): T {
   let started: T | undefined;
