@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
-import { DEFAULT_PROJECT, startGateway } from '../helpers/gateway.ts';
+import { DEFAULT_PROJECT, startGateway, startGatewayFor } from '../helpers/gateway.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail, KMS_PATH } from './support-audit-trail.ts';
 import { EU_CONFIG, EU_PROJECT } from './support-routes.ts';
@@ -109,8 +109,7 @@ describe('a request body in a Content-Encoding the gateway does not read', () =>
 
 describe('metrics name projects by alias', () => {
   test('a revocation in the eu project is counted under project:eu, and /metrics holds no project id', async (t) => {
-    const eu = await startGateway({ config: EU_CONFIG });
-    t.after(() => eu.close());
+    const eu = await startGatewayFor(t, { config: EU_CONFIG });
     const token = await eu.token('alice');
     const grant = DEMO_RESOURCES.kmsGrants[0];
     for (const query of ['', '?project=eu']) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formsOf } from '../../src/text/redact-secrets.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
-import { startGateway } from '../helpers/gateway.ts';
+import { startGateway, startGatewayFor } from '../helpers/gateway.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail } from './support-audit-trail.ts';
 import { call, seedDefault, uniqueId } from './support-routes.ts';
@@ -72,11 +72,10 @@ describe('the cloud echoes the password back', () => {
 describe('IAM echoes the password back', () => {
   for (const [how, echo] of ECHOES) {
     test(`${how}: the 502, the audit record and the log hold no 8 characters of it`, async (t) => {
-      const own = await startGateway({
+      const own = await startGatewayFor(t, {
         simulator: { accounts: [{ ...DEMO_ACCOUNT, password: PASSWORD }] },
         env: { RESCIND_IAM_PASSWORD: PASSWORD },
       });
-      t.after(() => own.close());
       own.sim.injectFault({
         service: 'iam',
         kind: 'status',
@@ -96,12 +95,11 @@ describe('IAM echoes the password back', () => {
 
 describe('other secrets the gateway holds', () => {
   test('a Redis URL password quoted by a failing store never reaches the log, /readyz or an answer', async (t) => {
-    const own = await startGateway({
+    const own = await startGatewayFor(t, {
       env: {
         RESCIND_RATE_LIMIT_REDIS_URL: `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:1/0`,
       },
     });
-    t.after(() => own.close());
     // A driver error quoting the connection string, base64-encoded, as some clients log it.
     own.composition.deps.logger.error(
       { err: new Error(`AUTH failed for ${Buffer.from(`:${REDIS_PASSWORD}`).toString('base64')}`) },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { acceptRequestId } from '../../src/http/create-request-scope.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, type TestGateway, startGatewayFor } from '../helpers/gateway.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
   call,
@@ -75,8 +75,7 @@ function sendRaw(gateway: TestGateway, request: string): Promise<string> {
 
 test('a safe X-Request-Id is echoed, sent to IAM and the cloud, audited and logged', async (t) => {
   // A gateway of its own, so that this request is the one that needs an IAM token.
-  const cold = await startGateway();
-  t.after(() => cold.close());
+  const cold = await startGatewayFor(t);
   const seeded = seedDefault(cold.sim, 'kms.revokeGrant');
   const requestId = 'checkout-7f3a.retry:2';
   const { traceparent, traceId } = callerTrace();

@@ -13,7 +13,7 @@ import {
   type FaultSpec,
   type RecordedCall,
 } from '../../src/simulator/index.ts';
-import { startGateway, type GatewayOptions, type TestGateway } from '../helpers/gateway.ts';
+import { startGatewayFor, type GatewayOptions } from '../helpers/gateway.ts';
 import {
   DEFAULT_PROJECT,
   call,
@@ -25,16 +25,6 @@ import {
   seedDefault,
   serviceCallsSince,
 } from './support-routes.ts';
-
-/** A gateway of its own for one test, closed when the test ends. */
-async function gatewayFor(
-  t: { after: (fn: () => Promise<void>) => void },
-  options: GatewayOptions = {},
-): Promise<TestGateway> {
-  const gw = await startGateway(options);
-  t.after(() => gw.close());
-  return gw;
-}
 
 /** A fault of the simulator's IAM. */
 type IamFault = FaultSpec extends infer F
@@ -72,7 +62,7 @@ function assertAllAccepted(calls: readonly RecordedCall[]): void {
 // Every test has its own gateway (their token caches must start cold), so they run together.
 describe('token exchange', { concurrency: true }, () => {
   test('50 concurrent cold revocations cause exactly one IAM exchange and all use its token', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
     const seeded = Array.from({ length: 50 }, () => seedDefault(gw.sim, 'kms.revokeGrant'));
 
     const answers = await Promise.all(seeded.map((resource) => call(gw, resource.path)));
@@ -87,7 +77,7 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('a 24-hour token is reused: 20 sequential revocations cause one IAM exchange', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
 
     for (let i = 0; i < 20; i += 1) {
       expectRevoked(await callFresh(gw, PROJECT_OPERATIONS[i % PROJECT_OPERATIONS.length]!));
@@ -100,7 +90,7 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('3-second tokens are renewed as they near expiry and never sent once expired', async (t) => {
-    const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
+    const gw = await startGatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
     // Long enough to outlive the first token by half a lifetime; KMS and APIG answer an
     // expired token differently (403 KMS.0303, 401 APIGW.0307), so both are exercised.
     const until = Date.now() + 3400;
@@ -120,7 +110,7 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('a 3-second token left idle past its expiry is replaced before the next call', async (t) => {
-    const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
+    const gw = await startGatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
     expectRevoked(await callFresh(gw, 'scm.revokePrivacy'));
     const first = serviceCallsSince(gw.sim, 0)[0]!;
     await sleep(3200);
@@ -140,7 +130,7 @@ describe('token exchange', { concurrency: true }, () => {
     ['kms', 'kms.revokeGrant', 403],
   ] as const) {
     test(`${service}: a token the cloud calls expired (${String(status)}) is re-exchanged once and the revocation succeeds`, async (t) => {
-      const gw = await gatewayFor(t);
+      const gw = await startGatewayFor(t);
       expectRevoked(await callFresh(gw, seedName)); // the cache is warm
       const mark = markCalls(gw.sim);
       gw.sim.injectFault({ service, kind: 'token-expired', count: 1 });
@@ -166,7 +156,7 @@ describe('token exchange', { concurrency: true }, () => {
   }
 
   test('a permanent 401 answers 502 UPSTREAM_AUTH_FAILED after exactly one replay with a new token', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
     expectRevoked(await callFresh(gw, 'modelarts.deleteAuthorization'));
     const mark = markCalls(gw.sim);
     gw.sim.injectFault({
@@ -190,7 +180,7 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('agency mode sends the two-step exchange: the account’s own token, then assume_role', async (t) => {
-    const gw = await gatewayFor(t, {
+    const gw = await startGatewayFor(t, {
       env: { RESCIND_IAM_AGENCY: DEMO_AGENCY.name, RESCIND_IAM_AGENCY_DOMAIN: DEMO_AGENCY.domain },
     });
     const privacy = seedDefault(gw.sim, 'scm.revokePrivacy');
@@ -226,7 +216,7 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('the domain-scoped token goes to /v3/scm/csr only and project tokens everywhere else', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
 
     for (const operation of OPERATIONS) {
       expectRevoked(await callFresh(gw, operation.name));
@@ -249,7 +239,7 @@ describe('token exchange', { concurrency: true }, () => {
 
   test('a wrong service password answers 502 UPSTREAM_AUTH_FAILED and calls no service', async (t) => {
     const password = 'not-the-service-password';
-    const gw = await gatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
+    const gw = await startGatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
     const seeded = seedDefault(gw.sim, 'apig.deleteCertificate');
 
     const answer = await call(gw, seeded.path);
@@ -306,7 +296,7 @@ describe('token exchange', { concurrency: true }, () => {
 
   for (const failure of IAM_FAILURES) {
     test(failure.title, async (t) => {
-      const gw = await gatewayFor(t, failure.gateway);
+      const gw = await startGatewayFor(t, failure.gateway);
       gw.sim.injectFault({ ...failure.fault, service: 'iam', count: Infinity });
       const seeded = seedDefault(gw.sim, failure.operation);
 
