@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, type TestGateway, startGatewayFor } from '../helpers/gateway.ts';
 import { callRoute, KMS_PATH, readTrail } from './support-audit-trail.ts';
 
 let gw: TestGateway;
@@ -110,8 +110,7 @@ describe('reads of the audit trail are audited', () => {
 
 describe('a read whose record cannot be made durable', () => {
   test('is refused with 503 AUDIT_UNAVAILABLE and sends no record', async (t) => {
-    const own = await startGateway({ config: { audit: { sqliteWorker: false } } });
-    t.after(() => own.close());
+    const own = await startGatewayFor(t, { config: { audit: { sqliteWorker: false } } });
     const reader = await own.token('auditor', []);
     const revoker = await own.token('alice');
     await callRoute(`${own.url}${KMS_PATH}`, { token: revoker, requestId: 'before' });

@@ -19,6 +19,7 @@ import {
   type GatewayOptions,
   type TestGateway,
 } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
   defer,
   diskFull,
@@ -79,11 +80,7 @@ const KMS_TARGET = { keyId: KMS_GRANT.keyId, grantId: KMS_GRANT.grantId };
 const DEFAULT = { alias: 'default', id: DEFAULT_PROJECT };
 
 describe('the records each revocation request leaves', () => {
-  let gw: TestGateway;
-  before(async () => {
-    gw = await startGateway({ simulator: { autoReseed: true } });
-  });
-  after(() => gw.close());
+  const gw = suiteScoped(() => startGateway({ simulator: { autoReseed: true } }));
 
   test('a revocation leaves an attempt, then an outcome naming it, and answers with the outcome as auditId', async () => {
     const answer = await callRoute(`${gw.url}${KMS_PATH}`, {

@@ -11,6 +11,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createDevIssuer } from '../../src/demo/dev-issuer.ts';
 import { AUDIENCE, ISSUER, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
   assertNothingInternal,
   assertProblem,
@@ -270,14 +271,7 @@ describe('callers', { concurrency: true }, () => {
       { groups: ['ma-team'], allow: ['modelarts.*'] },
       { subjects: ['auditor'], allow: ['audit.read'] },
     ];
-    let gw: TestGateway;
-
-    before(async () => {
-      gw = await startGateway({ config: { authorization: { rules } } });
-    });
-    after(async () => {
-      await gw.close();
-    });
+    const gw = suiteScoped(() => startGateway({ config: { authorization: { rules } } }));
     beforeEach(() => {
       gw.sim.clearCalls();
     });

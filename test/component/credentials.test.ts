@@ -4,22 +4,23 @@
 // every exchange; refusals are renewed and replayed once.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CredentialMode } from '../../src/config/credentials-schema.ts';
 import { OPERATION_NAMES } from '../../src/operations/catalog.ts';
 import { DEMO_ACCESS_KEY, DEMO_ACCOUNT, type RecordedCall } from '../../src/simulator/index.ts';
 import {
   DEFAULT_PROJECT,
-  OPERATION_FIXTURES,
   call,
+  callFresh,
   callsSince,
   expectProblem,
   expectRevoked,
   iamCallsSince,
   markCalls,
+  seedDefault,
   serviceCallsSince,
 } from './support-routes.ts';
-import { IDP_ID, startModeGateway, type ModeGateway } from './support-credentials.ts';
+import { IDP_ID, modeGatewayOfSuite, withModeGateway } from './support-credentials.ts';
 
 const FAST = { upstream: { retries: 0, deadlineMs: 6000 } };
 
@@ -48,16 +49,12 @@ const MODES: readonly CredentialMode[] = ['password', 'oidc', 'access-key', 'met
 
 for (const mode of MODES) {
   describe(`RESCIND_CREDENTIALS=${mode}`, { concurrency: 1 }, () => {
-    let m: ModeGateway;
-    before(async () => {
-      m = await startModeGateway(mode, { config: FAST });
-    });
-    after(() => m.close());
+    const m = modeGatewayOfSuite(mode, { config: FAST });
 
     it('revokes through all six routes, each with one proven cloud call', async () => {
       const mark = markCalls(m.sim);
       for (const name of OPERATION_NAMES) {
-        const seeded = OPERATION_FIXTURES[name].seed(m.sim, DEFAULT_PROJECT);
+        const seeded = seedDefault(m.sim, name);
         const before = markCalls(m.sim);
         expectRevoked(await call(m.gw, seeded.path));
         assert.equal(seeded.exists(), false, `${name}: the resource is gone`);
@@ -92,20 +89,12 @@ for (const mode of MODES) {
 }
 
 describe('oidc: the ID token', { concurrency: 1 }, () => {
-  let m: ModeGateway;
-  before(async () => {
-    m = await startModeGateway('oidc', { config: FAST });
-  });
-  after(() => m.close());
+  const m = modeGatewayOfSuite('oidc', { config: FAST });
 
   it('is exchanged at /v3.0/OS-AUTH/id-token/tokens with X-Idp-Id and the scope the call needs', async () => {
     const mark = markCalls(m.sim);
-    expectRevoked(
-      await call(m.gw, OPERATION_FIXTURES['scm.deleteCsr'].seed(m.sim, DEFAULT_PROJECT).path),
-    );
-    expectRevoked(
-      await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
-    );
+    expectRevoked(await callFresh(m.gw, 'scm.deleteCsr'));
+    expectRevoked(await callFresh(m.gw, 'kms.revokeGrant'));
     const exchanges = iamCallsSince(m.sim, mark);
     assert.deepEqual(
       exchanges.map((c) => [c.method, c.path, c.headers['x-idp-id'], c.status]),
@@ -127,9 +116,8 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
     const rotated = await m.rotateIdToken();
     // The cloud stops taking the tokens it issued: the gateway exchanges again, with the new file.
     m.sim.revokeAllTokens();
-    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(m.sim, DEFAULT_PROJECT);
     const mark = markCalls(m.sim);
-    expectRevoked(await call(m.gw, seeded.path));
+    expectRevoked(await callFresh(m.gw, 'apig.deleteCertificate'));
     const exchanges = iamCallsSince(m.sim, mark);
     assert.equal(exchanges.length, 1);
     const sent = JSON.parse(exchanges[0]?.body ?? '{}') as { auth: { id_token: { id: string } } };
@@ -143,15 +131,11 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
   });
 
   it('an expired ID token in the file is UPSTREAM_AUTH_FAILED, and the cloud is not called', async () => {
-    const fresh = await startModeGateway('oidc', { config: FAST });
-    try {
+    await withModeGateway('oidc', { config: FAST }, async (fresh) => {
       await fresh.rotateIdToken({ expiresIn: -60 });
       const mark = markCalls(fresh.sim);
       const problem = expectProblem(
-        await call(
-          fresh.gw,
-          OPERATION_FIXTURES['kms.revokeGrant'].seed(fresh.sim, DEFAULT_PROJECT).path,
-        ),
+        await callFresh(fresh.gw, 'kms.revokeGrant'),
         502,
         'UPSTREAM_AUTH_FAILED',
       );
@@ -160,18 +144,12 @@ describe('oidc: the ID token', { concurrency: 1 }, () => {
         serviceCallsSince(fresh.sim, mark).filter((c) => c.service !== 'iam'),
         [],
       );
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 });
 
 describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () => {
-  let m: ModeGateway;
-  before(async () => {
-    m = await startModeGateway('access-key', { config: FAST });
-  });
-  after(() => m.close());
+  const m = modeGatewayOfSuite('access-key', { config: FAST });
 
   for (const [service, answer] of [
     ['apig', '401 APIGW.0307'],
@@ -179,9 +157,10 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
   ] as const) {
     it(`a second ${answer} is 502 UPSTREAM_AUTH_FAILED after exactly one replay`, async () => {
       m.sim.injectFault({ service, kind: 'token-expired', count: 5 });
-      const seeded = OPERATION_FIXTURES[
-        service === 'kms' ? 'kms.revokeGrant' : 'apig.deleteCertificate'
-      ].seed(m.sim, DEFAULT_PROJECT);
+      const seeded = seedDefault(
+        m.sim,
+        service === 'kms' ? 'kms.revokeGrant' : 'apig.deleteCertificate',
+      );
       const mark = markCalls(m.sim);
       const problem = expectProblem(await call(m.gw, seeded.path), 502, 'UPSTREAM_AUTH_FAILED');
       m.sim.clearFaults();
@@ -194,17 +173,11 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
   }
 
   it('a secret key the cloud does not know: the simulator refuses the signature twice, 502', async () => {
-    const wrong = await startModeGateway('access-key', {
-      config: FAST,
-      env: { RESCIND_SECRET_KEY: `${DEMO_ACCESS_KEY.secret}-wrong` },
-    });
-    try {
+    const wrongKey = { RESCIND_SECRET_KEY: `${DEMO_ACCESS_KEY.secret}-wrong` };
+    await withModeGateway('access-key', { config: FAST, env: wrongKey }, async (wrong) => {
       const mark = markCalls(wrong.sim);
       expectProblem(
-        await call(
-          wrong.gw,
-          OPERATION_FIXTURES['apig.deleteCertificate'].seed(wrong.sim, DEFAULT_PROJECT).path,
-        ),
+        await callFresh(wrong.gw, 'apig.deleteCertificate'),
         502,
         'UPSTREAM_AUTH_FAILED',
       );
@@ -216,8 +189,6 @@ describe('access-key: permanent keys cannot be renewed', { concurrency: 1 }, () 
           [401, false, 'verify aksk signature fail'],
         ],
       );
-    } finally {
-      await wrong.close();
-    }
+    });
   });
 });

@@ -108,6 +108,26 @@ async function kmsCallsArrived(count: number): Promise<void> {
   }
 }
 
+/**
+ * A gateway with `graceSeconds` to drain, SIGTERMed while its one revocation (grant `n`,
+ * `requestId`) hangs in the cloud; `stuck` is how that request ends.
+ */
+async function signalledWhileStuck(graceSeconds: number, n: number, requestId: string) {
+  sim.clearCalls();
+  sim.clearFaults();
+  const { env, auditPath } = prepare({
+    server: { shutdownGraceSeconds: graceSeconds },
+    upstream: { attemptTimeoutMs: 120_000, deadlineMs: 300_000 },
+  });
+  const gateway = await startProcess(env);
+  const token = await issuer.sign({ sub: 'alice', groups: ['secops'] });
+  sim.injectFault({ service: 'kms', kind: 'hang' });
+  const stuck = settle(revokeGrant(gateway, token, n, requestId));
+  await kmsCallsArrived(1);
+  gateway.child.kill('SIGTERM');
+  return { env, auditPath, gateway, stuck };
+}
+
 function auditRows(path: string) {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
@@ -176,19 +196,12 @@ describe('graceful drain of the gateway process', () => {
   });
 
   it('exits when the grace period runs out, leaving the cut-off attempt to the next start, which recovers it', async () => {
-    sim.clearCalls();
-    sim.clearFaults();
-    const { env, auditPath } = prepare({
-      server: { shutdownGraceSeconds: 1 },
-      upstream: { attemptTimeoutMs: 120_000, deadlineMs: 300_000 },
-    });
-    const gateway = await startProcess(env);
-    const token = await issuer.sign({ sub: 'alice', groups: ['secops'] });
-    sim.injectFault({ service: 'kms', kind: 'hang' });
-
-    const cutOff = settle(revokeGrant(gateway, token, 3, 'drain-cut-off'));
-    await kmsCallsArrived(1);
-    gateway.child.kill('SIGTERM');
+    const {
+      env,
+      auditPath,
+      gateway,
+      stuck: cutOff,
+    } = await signalledWhileStuck(1, 3, 'drain-cut-off');
     // The cloud never answers: only the grace period can end this process.
     assert.equal((await gateway.exited).code, 1);
     assert.ok((await cutOff) instanceof Error, 'the caller loses its connection');
@@ -228,19 +241,7 @@ describe('graceful drain of the gateway process', () => {
   });
 
   it('exits at once on a second signal', async () => {
-    sim.clearCalls();
-    sim.clearFaults();
-    const { env } = prepare({
-      server: { shutdownGraceSeconds: 300 },
-      upstream: { attemptTimeoutMs: 120_000, deadlineMs: 300_000 },
-    });
-    const gateway = await startProcess(env);
-    const token = await issuer.sign({ sub: 'alice', groups: ['secops'] });
-    sim.injectFault({ service: 'kms', kind: 'hang' });
-
-    const stuck = settle(revokeGrant(gateway, token, 4, 'drain-stuck'));
-    await kmsCallsArrived(1);
-    gateway.child.kill('SIGTERM');
+    const { gateway, stuck } = await signalledWhileStuck(300, 4, 'drain-stuck');
     await gateway.waitForLog((line) => String(line.msg).startsWith('draining'));
     gateway.child.kill('SIGTERM');
     assert.equal((await gateway.exited).code, 1);

@@ -4,10 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { FaultSpec } from '../../src/simulator/index.ts';
 import { encodedAuthorizationMessage } from '../../src/simulator/envelopes.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail } from './support-audit-trail.ts';
 import {
   OPERATION_FIXTURES,
@@ -17,12 +18,7 @@ import {
   type Problem,
 } from './support-routes.ts';
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway({ config: { upstream: { retries: 0 } } });
-});
-after(() => gw.close());
+const gw = suiteScoped(() => startGateway({ config: { upstream: { retries: 0 } } }));
 
 type Kind = FaultSpec['kind'];
 type Upstream = NonNullable<Problem['upstream']> & { encodedAuthorizationMessage?: string };

@@ -5,27 +5,19 @@
 // open, and one caller's limit held across all four instances.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import pg from 'pg';
-import { stringify } from 'yaml';
-import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
-import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
-import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import {
-  killLiveGateways,
-  startGatewayProcess,
-  type GatewayProcess,
-} from '../../scripts/lib/gateway-process.ts';
-import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
-import { usePostgresAndRedis, type TestPostgres, type TestRedis } from '../helpers/servers.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
+import {
+  revokeDemoGrant,
+  startFleet,
+  terminate,
+  verifyAudit,
+  type GatewayProcess,
+} from '../helpers/gateway-world.ts';
+import { sqlRows } from '../helpers/sql-rows.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 
-const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const INSTANCES = 4;
 const CALLERS = 8;
 const REVOCATIONS_PER_CALLER = 450;
@@ -43,33 +35,15 @@ interface Answer {
   readonly auditId: string | null;
 }
 
-let postgres: TestPostgres;
-let redis: TestRedis;
-let sim: Simulator;
-let issuer: DevIssuer;
-let dir: string;
-let databaseUrl: string;
-let env: Record<string, string>;
-const gateways: GatewayProcess[] = [];
-/** Closes what before() got to, last first: registered the moment each resource exists. */
-const cleanups: (() => Promise<void> | void)[] = [];
 const key = generateCheckpointKey();
 
-/** `node src/main.ts` with the fleet's variables and its own instance id; resolves once listening. */
-function startFleetGateway(id: string): Promise<GatewayProcess> {
-  return startGatewayProcess({ env, instanceId: id });
-}
-
 function revoke(gw: GatewayProcess, token: string, requestId: string, grant: number) {
-  const target = DEMO_RESOURCES.kmsGrants[grant % DEMO_RESOURCES.kmsGrants.length];
-  assert.ok(target);
-  return fetch(`${gw.url}/v1/kms/keys/${target.keyId}/grants/${target.grantId}`, {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
-  }).then(async (response): Promise<Answer> => {
-    const body = (await response.json()) as { auditId?: string };
-    return { instance: gw.id, requestId, status: response.status, auditId: body.auditId ?? null };
-  });
+  return revokeDemoGrant(gw.url, token, requestId, grant).then(
+    async (response): Promise<Answer> => {
+      const body = (await response.json()) as { auditId?: string };
+      return { instance: gw.id, requestId, status: response.status, auditId: body.auditId ?? null };
+    },
+  );
 }
 
 /** Runs the jobs with at most `concurrency` in flight. */
@@ -88,85 +62,33 @@ async function pooled<T>(jobs: readonly (() => Promise<T>)[], concurrency: numbe
   return results;
 }
 
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurrency: 1 }, () => {
-  let answers: Answer[] = [];
-  let limited: Answer[] = [];
-
-  before(async () => {
-    // Both servers or neither: a missing one ends the file at once with the install hint.
-    ({ postgres, redis } = await usePostgresAndRedis());
-    cleanups.push(
-      () => postgres.close(),
-      () => redis.close(),
-    );
-    databaseUrl = await postgres.createDatabase();
-    sim = await startSimulator({ autoReseed: true });
-    cleanups.push(() => sim.close());
-    issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
-    dir = mkdtempSync(join(tmpdir(), 'rescind-fleet-'));
-    cleanups.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const jwks = join(dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify(issuer.jwks));
-    const config = join(dir, 'rescind.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        authorization: { rules: [{ groups: ['secops'], allow: ['*'] }] },
+  const fleet = suiteScoped(() =>
+    startFleet(
+      Array.from({ length: INSTANCES }, (_, index) => `fleet-${index + 1}`),
+      (dir) => ({
         rateLimit: { windowSeconds: 3600, perCaller: PER_CALLER },
         // Signed checkpoints go to the database (where audit:verify reads them) and, as a
         // second copy, to a file the four instances share here.
         audit: { checkpoints: { everyRecords: 250, path: join(dir, 'audit.checkpoints') } },
         log: { level: 'info' },
       }),
-    );
-    env = {
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(
-          (entry): entry is [string, string] =>
-            !entry[0].startsWith('RESCIND_') && entry[1] !== undefined,
-        ),
-      ),
-      ...gatewayEnv(config, sim, jwks),
-      RESCIND_AUDIT_STORE: 'postgres',
-      RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
-      RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem,
-      RESCIND_RATE_LIMIT_REDIS_URL: redis.url,
-    };
-    gateways.push(
-      ...(await Promise.all(
-        Array.from({ length: INSTANCES }, (_, index) => startFleetGateway(`fleet-${index + 1}`)),
-      )),
-    );
-  });
-
-  after(async () => {
-    // Every gateway process started, listening or not: a sibling that failed to start must not
-    // leave this one behind.
-    killLiveGateways();
-    for (const gw of gateways) await gw.exited;
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
+      { redis: true, variables: { RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem } },
+    ),
+  );
+  const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []) =>
+    sqlRows<T>(fleet.databaseUrl, text, values);
+  let answers: Answer[] = [];
+  let limited: Answer[] = [];
 
   test('revokes thousands of times concurrently over four instances', async (t) => {
     const callers = Array.from({ length: CALLERS }, (_, index) => `fleet-caller-${index + 1}`);
     const tokens = await Promise.all(
-      callers.map((caller) => issuer.sign({ sub: caller, groups: ['secops'] })),
+      callers.map((caller) => fleet.world.issuer.sign({ sub: caller, groups: ['secops'] })),
     );
     const jobs = callers.flatMap((caller, c) =>
       Array.from({ length: REVOCATIONS_PER_CALLER }, (_, n) => () => {
-        const gw = gateways[(c + n) % INSTANCES];
+        const gw = fleet.gateways[(c + n) % INSTANCES];
         assert.ok(gw);
         return revoke(gw, tokens[c] ?? '', `${caller}-${n}`, n);
       }),
@@ -179,15 +101,20 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
     );
     const statuses = Map.groupBy(answers, (answer) => answer.status);
     assert.deepEqual([...statuses.keys()], [200], 'every revocation succeeded');
-    assert.equal(sim.calls({ service: 'kms' }).length, answers.length, 'one cloud call each');
+    assert.equal(
+      fleet.world.sim.calls({ service: 'kms' }).length,
+      answers.length,
+      'one cloud call each',
+    );
   });
 
   test('holds one caller to its limit across all four instances', async (t) => {
+    const { issuer, sim } = fleet.world;
     const token = await issuer.sign({ sub: 'fleet-limited', groups: ['secops'] });
     const before = sim.calls({ service: 'kms' }).length;
     limited = await pooled(
       Array.from({ length: LIMITED_REQUESTS }, (_, n) => () => {
-        const gw = gateways[n % INSTANCES];
+        const gw = fleet.gateways[n % INSTANCES];
         assert.ok(gw);
         return revoke(gw, token, `fleet-limited-${n}`, n);
       }),
@@ -226,10 +153,9 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
 
   test('every chain verifies, without a missing or repeated seq, and every acknowledged revocation has its outcome', async (t) => {
     // A graceful stop: in-flight work and final checkpoints are written, exit 0.
-    for (const gw of gateways) gw.child.kill('SIGTERM');
     assert.deepEqual(
-      (await Promise.all(gateways.map((gw) => gw.exited))).map((exit) => exit.code),
-      gateways.map(() => 0),
+      await Promise.all(fleet.gateways.map((gw) => terminate(gw))),
+      fleet.gateways.map(() => 0),
     );
 
     const chains = await sql<{ chain: string; records: number; distinct: number; max: number }>(
@@ -239,7 +165,7 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
     t.diagnostic(`records per chain: ${chains.map((c) => `${c.chain} ${c.records}`).join(', ')}`);
     assert.deepEqual(
       chains.map((chain) => chain.chain),
-      gateways.map((gw) => gw.id),
+      fleet.gateways.map((gw) => gw.id),
     );
     for (const chain of chains) {
       assert.equal(chain.distinct, chain.records, `${chain.chain}: no seq twice`);
@@ -274,23 +200,13 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
     );
     assert.deepEqual(
       checkpoints.map((row) => [row.chain, row.n >= 2]),
-      gateways.map((gw) => [gw.id, true]),
+      fleet.gateways.map((gw) => [gw.id, true]),
       'every instance keeps signed checkpoints in the database',
     );
     const open = await sql<{ n: number }>('SELECT count(*)::int AS n FROM audit_open_attempts');
     assert.equal(open[0]?.n, 0, 'no attempt left without an outcome');
 
-    const verify = await promisify(execFile)(process.execPath, [VERIFY, '--json'], {
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const result = JSON.parse(verify.stdout) as {
-      ok: boolean;
-      records: number;
-      checkpoints: number;
-      signaturesChecked: boolean;
-      chains: { chain: string; headSeq: number; checkpoints: number }[];
-    };
+    const { report: result } = await verifyAudit(fleet.world.env);
     t.diagnostic(`audit:verify: ${result.records} records, ${result.checkpoints} checkpoints`);
     assert.equal(result.ok, true);
     assert.equal(result.signaturesChecked, true);

@@ -5,18 +5,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DEMO_RESOURCES } from '../../src/simulator/index.ts';
-import { DEFAULT_PROJECT, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { DEFAULT_PROJECT, startGateway, startGatewayFor } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail, KMS_PATH } from './support-audit-trail.ts';
 import { EU_CONFIG, EU_PROJECT } from './support-routes.ts';
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway();
-});
-after(() => gw.close());
+const gw = suiteScoped(() => startGateway());
 
 interface RawAnswer {
   readonly status: number;
@@ -113,8 +109,7 @@ describe('a request body in a Content-Encoding the gateway does not read', () =>
 
 describe('metrics name projects by alias', () => {
   test('a revocation in the eu project is counted under project:eu, and /metrics holds no project id', async (t) => {
-    const eu = await startGateway({ config: EU_CONFIG });
-    t.after(() => eu.close());
+    const eu = await startGatewayFor(t, { config: EU_CONFIG });
     const token = await eu.token('alice');
     const grant = DEMO_RESOURCES.kmsGrants[0];
     for (const query of ['', '?project=eu']) {

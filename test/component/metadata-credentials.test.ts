@@ -5,18 +5,18 @@
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  DEFAULT_PROJECT,
-  OPERATION_FIXTURES,
   call,
+  callFresh,
   callsSince,
   expectProblem,
   expectRevoked,
   markCalls,
+  seedDefault,
   serviceCallsSince,
 } from './support-routes.ts';
-import { startModeGateway, type ModeGateway } from './support-credentials.ts';
+import { modeGatewayOfSuite, withModeGateway, type ModeGateway } from './support-credentials.ts';
 
 const FAST = { upstream: { retries: 0, deadlineMs: 6000 } };
 const KEY_PATH = '/openstack/latest/securitykey';
@@ -25,16 +25,10 @@ const keyFetches = (m: ModeGateway, mark: number) =>
   callsSince(m.sim, mark, { service: 'metadata' }).filter((c) => c.path === KEY_PATH);
 
 describe('metadata: temporary keys', { concurrency: 1 }, () => {
-  let m: ModeGateway;
-  before(async () => {
-    m = await startModeGateway('metadata', { config: FAST });
-  });
-  after(() => m.close());
+  const m = modeGatewayOfSuite('metadata', { config: FAST });
 
   it('concurrent cold callers share one key fetch', async () => {
-    const seeds = Array.from({ length: 8 }, () =>
-      OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT),
-    );
+    const seeds = Array.from({ length: 8 }, () => seedDefault(m.sim, 'kms.revokeGrant'));
     const mark = markCalls(m.sim);
     const answers = await Promise.all(seeds.map((seeded) => call(m.gw, seeded.path)));
     for (const answer of answers) expectRevoked(answer);
@@ -47,9 +41,8 @@ describe('metadata: temporary keys', { concurrency: 1 }, () => {
   it('a revoked key is refused (401), renewed from the metadata service and the call replayed once', async () => {
     const first = m.sim.temporaryKeys().at(-1);
     m.sim.revokeTemporaryKeys();
-    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(m.sim, DEFAULT_PROJECT);
     const mark = markCalls(m.sim);
-    expectRevoked(await call(m.gw, seeded.path));
+    expectRevoked(await callFresh(m.gw, 'apig.deleteCertificate'));
     const services = serviceCallsSince(m.sim, mark).filter((c) => c.service !== 'metadata');
     assert.deepEqual(
       services.map((c) => [c.status, c.signature?.verified]),
@@ -72,43 +65,31 @@ describe('metadata: temporary keys', { concurrency: 1 }, () => {
 describe('metadata: a short-lived key is fetched again at half its lifetime', () => {
   it('renews ahead of expiry, without a refusal, and never signs with an expired key', async () => {
     // A 3-second key: reusable for 1.5 s (half its lifetime), each call lasting at most 0.4 s.
-    const m = await startModeGateway('metadata', {
+    const shortLived = {
       config: { upstream: { retries: 0, deadlineMs: 3000, attemptTimeoutMs: 400 } },
       simulator: { credentials: { metadata: { keyLifetimeSeconds: 3 } } },
-    });
-    try {
+    };
+    await withModeGateway('metadata', shortLived, async (m) => {
       const mark = markCalls(m.sim);
-      expectRevoked(
-        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
-      );
-      expectRevoked(
-        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
-      );
+      expectRevoked(await callFresh(m.gw, 'kms.revokeGrant'));
+      expectRevoked(await callFresh(m.gw, 'kms.revokeGrant'));
       assert.equal(keyFetches(m, mark).length, 1, 'well within its first half: reused');
       await sleep(1600);
-      expectRevoked(
-        await call(m.gw, OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT).path),
-      );
+      expectRevoked(await callFresh(m.gw, 'kms.revokeGrant'));
       assert.equal(keyFetches(m, mark).length, 2, 'past half its lifetime: fetched again');
       const services = serviceCallsSince(m.sim, mark).filter((c) => c.service !== 'metadata');
       assert.ok(services.every((c) => c.status === 200 && c.signature?.verified === true));
-    } finally {
-      await m.close();
-    }
+    });
   });
 });
 
 describe('metadata: when no key can be had', { concurrency: 1 }, () => {
-  let m: ModeGateway;
-  before(async () => {
-    m = await startModeGateway('metadata', {
-      config: { ...FAST, cloud: { credentials: { metadataTimeoutMs: 300 } } },
-    });
+  const m = modeGatewayOfSuite('metadata', {
+    config: { ...FAST, cloud: { credentials: { metadataTimeoutMs: 300 } } },
   });
-  after(() => m.close());
 
   const expectUnavailable = async (what: string) => {
-    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(m.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(m.sim, 'kms.revokeGrant');
     const mark = markCalls(m.sim);
     const started = Date.now();
     const problem = expectProblem(await call(m.gw, seeded.path), 503, 'UPSTREAM_UNAVAILABLE');
@@ -150,41 +131,26 @@ describe('metadata: when no key can be had', { concurrency: 1 }, () => {
   });
 
   it('a gateway pointed at no metadata service at all answers 503 and calls nothing', async () => {
-    const nowhere = await startModeGateway('metadata', {
-      config: FAST,
-      env: { RESCIND_METADATA_URL: 'http://127.0.0.1:9' },
-    });
-    try {
-      const seeded = OPERATION_FIXTURES['scm.deleteCsr'].seed(nowhere.sim, DEFAULT_PROJECT);
+    const noService = { RESCIND_METADATA_URL: 'http://127.0.0.1:9' };
+    await withModeGateway('metadata', { config: FAST, env: noService }, async (nowhere) => {
+      const seeded = seedDefault(nowhere.sim, 'scm.deleteCsr');
       const mark = markCalls(nowhere.sim);
       expectProblem(await call(nowhere.gw, seeded.path), 503, 'UPSTREAM_UNAVAILABLE');
       assert.deepEqual(callsSince(nowhere.sim, mark), []);
-    } finally {
-      await nowhere.close();
-    }
+    });
   });
 
   it('works without the session handshake where the service does not offer it (404)', async () => {
-    const plain = await startModeGateway('metadata', {
-      config: FAST,
-      simulator: { credentials: { metadata: { sessionTokens: false } } },
-    });
-    try {
+    const noHandshake = { credentials: { metadata: { sessionTokens: false } } };
+    await withModeGateway('metadata', { config: FAST, simulator: noHandshake }, async (plain) => {
       const mark = markCalls(plain.sim);
-      expectRevoked(
-        await call(
-          plain.gw,
-          OPERATION_FIXTURES['kms.revokeGrant'].seed(plain.sim, DEFAULT_PROJECT).path,
-        ),
-      );
+      expectRevoked(await callFresh(plain.gw, 'kms.revokeGrant'));
       const metadata = callsSince(plain.sim, mark, { service: 'metadata' });
       assert.deepEqual(
         metadata.map((c) => `${c.method} ${c.status}`),
         ['PUT 404', 'GET 200'],
       );
       assert.equal(metadata[1]?.headers['x-metadata-token'], undefined);
-    } finally {
-      await plain.close();
-    }
+    });
   });
 });

@@ -12,7 +12,13 @@ import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { METRIC_SPECS } from '../../src/observability/metrics.ts';
 import { OPERATION_NAMES, SERVICES } from '../../src/operations/catalog.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
-import { DEFAULT_PROJECT, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import {
+  DEFAULT_PROJECT,
+  startGateway,
+  type TestGateway,
+  startGatewayFor,
+} from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { parsePrometheus, type Family } from '../unit/observability/parse-prometheus.ts';
 
 const KEY_ID = '0d0466b0-e727-4d9c-b35d-f84bb474a37f';
@@ -234,12 +240,7 @@ describe('metrics after a mixed workload', () => {
 });
 
 describe('logs', () => {
-  let gw: TestGateway;
-
-  before(async () => {
-    gw = await startGateway({ logLevel: 'trace' });
-  });
-  after(() => gw.close());
+  const gw = suiteScoped(() => startGateway({ logLevel: 'trace' }));
 
   it('writes the request id and the trace id on every line a request causes, and one access line', async () => {
     const token = await gw.token('alice');
@@ -330,12 +331,7 @@ describe('logs', () => {
 });
 
 describe('trace context', () => {
-  let gw: TestGateway;
-
-  before(async () => {
-    gw = await startGateway();
-  });
-  after(() => gw.close());
+  const gw = suiteScoped(() => startGateway());
 
   async function traceparentSent(headers: Record<string, string>) {
     gw.sim.clearCalls();
@@ -376,8 +372,7 @@ describe('trace context', () => {
 
 describe('readiness', () => {
   it('is ready with every dependency checked: config, audit recovery, audit store', async (t) => {
-    const gw = await startGateway();
-    t.after(() => gw.close());
+    const gw = await startGatewayFor(t);
     const answer = await fetch(`${gw.url}/readyz`);
     assert.equal(answer.status, 200);
     assert.equal(answer.headers.get('cache-control'), 'no-store');
@@ -401,10 +396,9 @@ describe('readiness', () => {
   });
 
   it('is not ready while the rate-limit Redis is down, and never shows its URL or password', async (t) => {
-    const gw = await startGateway({
+    const gw = await startGatewayFor(t, {
       env: { RESCIND_RATE_LIMIT_REDIS_URL: 'redis://:secretpw@127.0.0.1:1/0' },
     });
-    t.after(() => gw.close());
     const answer = await fetch(`${gw.url}/readyz`);
     assert.equal(answer.status, 503);
     const text = await answer.text();
@@ -430,9 +424,28 @@ describe('readiness', () => {
 describe('runbook situations (docs/operations.md)', () => {
   const doc = readFileSync('docs/operations.md', 'utf8');
 
+  /** The runbook names what the operator sees: codes, metrics, log messages. */
+  function assertRunbookMentions(shown: readonly string[]): void {
+    for (const text of shown) assert.ok(doc.includes(text), `the runbook mentions ${text}`);
+  }
+
+  /** The answer is a `status` `code` problem naming the upstream `service`. */
+  async function expectRefusal(
+    answered: Promise<Response>,
+    status: number,
+    code: string,
+    service: string,
+  ): Promise<Response> {
+    const answer = await answered;
+    assert.equal(answer.status, status);
+    const problem = (await answer.json()) as { code: string; upstream: { service: string } };
+    assert.equal(problem.code, code);
+    assert.equal(problem.upstream.service, service);
+    return answer;
+  }
+
   it('AUDIT_UNAVAILABLE: 503, failures counted, readiness names the store, recovers by itself', async (t) => {
-    const gw = await startGateway();
-    t.after(() => gw.close());
+    const gw = await startGatewayFor(t);
     const token = await gw.token('alice');
     assert.equal((await revokeGrant(gw, token, freshGrant(gw))).status, 200);
 
@@ -469,26 +482,19 @@ describe('runbook situations (docs/operations.md)', () => {
     assert.equal((await fetch(`${gw.url}/readyz`)).status, 200);
     assert.equal((await revokeGrant(gw, token, freshGrant(gw))).status, 200);
 
-    for (const shown of [
+    assertRunbookMentions([
       'AUDIT_UNAVAILABLE',
       'rescind_audit_write_failures_total',
       'audit store failing',
       'audit store recovered',
       'audit-store-not-durable',
-    ]) {
-      assert.ok(doc.includes(shown), `the runbook mentions ${shown}`);
-    }
+    ]);
   });
 
   it('UPSTREAM_AUTH_FAILED: 502 from IAM, rejected exchanges counted and logged', async (t) => {
-    const gw = await startGateway({ env: { RESCIND_IAM_PASSWORD: 'not-the-password' } });
-    t.after(() => gw.close());
+    const gw = await startGatewayFor(t, { env: { RESCIND_IAM_PASSWORD: 'not-the-password' } });
     const token = await gw.token('alice');
-    const answer = await revokeGrant(gw, token, freshGrant(gw));
-    assert.equal(answer.status, 502);
-    const problem = (await answer.json()) as { code: string; upstream: { service: string } };
-    assert.equal(problem.code, 'UPSTREAM_AUTH_FAILED');
-    assert.equal(problem.upstream.service, 'iam');
+    await expectRefusal(revokeGrant(gw, token, freshGrant(gw)), 502, 'UPSTREAM_AUTH_FAILED', 'iam');
     assert.equal(gw.sim.calls({ service: 'kms' }).length, 0);
 
     const { families } = await scrape(gw);
@@ -504,35 +510,33 @@ describe('runbook situations (docs/operations.md)', () => {
     assert.ok(!gw.logs().includes('not-the-password'));
     assert.equal((await fetch(`${gw.url}/readyz`)).status, 200, 'readiness does not call IAM');
 
-    for (const shown of [
+    assertRunbookMentions([
       'UPSTREAM_AUTH_FAILED',
       'rescind_token_exchanges_total',
       'result="rejected"',
       'IAM token exchange failed',
-    ]) {
-      assert.ok(doc.includes(shown), `the runbook mentions ${shown}`);
-    }
+    ]);
   });
 
   it('an open circuit: 503 UPSTREAM_UNAVAILABLE with Retry-After, the gauge at 1, the state change logged', async (t) => {
-    const gw = await startGateway({
+    const gw = await startGatewayFor(t, {
       config: {
         upstream: { retries: 0, circuitBreaker: { failureThreshold: 2, openSeconds: 60 } },
       },
     });
-    t.after(() => gw.close());
     const token = await gw.token('alice');
     gw.sim.injectFault({ service: 'kms', kind: 'status', status: 503, count: 2 });
     assert.equal((await revokeGrant(gw, token, freshGrant(gw))).status, 502);
     assert.equal((await revokeGrant(gw, token, freshGrant(gw))).status, 502);
     gw.sim.clearCalls();
 
-    const refused = await revokeGrant(gw, token, freshGrant(gw));
-    assert.equal(refused.status, 503);
+    const refused = await expectRefusal(
+      revokeGrant(gw, token, freshGrant(gw)),
+      503,
+      'UPSTREAM_UNAVAILABLE',
+      'kms',
+    );
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    const problem = (await refused.json()) as { code: string; upstream: { service: string } };
-    assert.equal(problem.code, 'UPSTREAM_UNAVAILABLE');
-    assert.equal(problem.upstream.service, 'kms');
     assert.equal(gw.sim.calls({ service: 'kms' }).length, 0, 'the open circuit calls nobody');
 
     const { families } = await scrape(gw);
@@ -541,13 +545,11 @@ describe('runbook situations (docs/operations.md)', () => {
     const line = await logLine(gw, (l) => l.msg === 'upstream circuit changed state');
     assert.deepEqual([line.service, line.circuit], ['kms', 'open']);
 
-    for (const shown of [
+    assertRunbookMentions([
       'UPSTREAM_UNAVAILABLE',
       'rescind_upstream_circuit_open',
       'upstream circuit changed state',
       'Retry-After',
-    ]) {
-      assert.ok(doc.includes(shown), `the runbook mentions ${shown}`);
-    }
+    ]);
   });
 });

@@ -6,25 +6,16 @@
 // the one that did; and `audit:verify` finds every chain intact.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import pg from 'pg';
-import { stringify } from 'yaml';
-import { createDevIssuer, type DevIssuer } from '../../src/demo/dev-issuer.ts';
-import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { AUDIENCE, gatewayEnv, ISSUER } from '../helpers/gateway.ts';
+import { describe, test } from 'node:test';
 import {
-  cleanEnv,
-  startGatewayProcess,
+  revokeDemoGrant,
+  startFleet,
+  verifyAudit,
   type GatewayProcess,
-} from '../../scripts/lib/gateway-process.ts';
-import { usePostgres, type TestPostgres } from '../helpers/servers.ts';
+} from '../helpers/gateway-world.ts';
+import { sqlRows } from '../helpers/sql-rows.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 
-const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const LEASE_SECONDS = 3;
 const SCAN_SECONDS = 1;
 /**
@@ -37,32 +28,8 @@ const HANGING = 4;
 const VICTIM = 'pod-7f9c4-xk2lp';
 const SURVIVORS = ['pod-7f9c4-a1b2c', 'pod-7f9c4-d3e4f'];
 
-// Undefined until before() made them: after() releases whatever exists, however far it got.
-let postgres: TestPostgres | undefined;
-let sim: Simulator | undefined;
-let issuer: DevIssuer;
-let dir: string | undefined;
-let databaseUrl: string;
-let env: Record<string, string>;
-const gateways: GatewayProcess[] = [];
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 function revoke(gateway: GatewayProcess, token: string, n: number): Promise<Response> {
-  const target = DEMO_RESOURCES.kmsGrants[n % DEMO_RESOURCES.kmsGrants.length];
-  assert.ok(target);
-  return fetch(`${gateway.url}/v1/kms/keys/${target.keyId}/grants/${target.grantId}`, {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${token}`, 'x-request-id': `${gateway.id}-${n}` },
-  });
+  return revokeDemoGrant(gateway.url, token, `${gateway.id}-${n}`, n);
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
@@ -76,53 +43,23 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 describe('a chain whose instance never comes back (PostgreSQL, real processes)', () => {
-  before(async () => {
-    const server = await usePostgres();
-    postgres = server;
-    databaseUrl = await server.createDatabase();
-    const simulator = await startSimulator({ autoReseed: true });
-    sim = simulator;
-    issuer = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
-    const tmp = mkdtempSync(join(tmpdir(), 'rescind-orphans-'));
-    dir = tmp;
-    const jwks = join(tmp, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify(issuer.jwks));
-    const config = join(tmp, 'rescind.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        authorization: { rules: [{ groups: ['secops'], allow: ['*'] }] },
-        // The hanging revocations stay in flight until the process is killed.
-        upstream: { attemptTimeoutMs: 120_000, deadlineMs: 120_000, retries: 0 },
-        audit: { adoption: { leaseSeconds: LEASE_SECONDS, scanSeconds: SCAN_SECONDS } },
-        log: { level: 'info' },
-      }),
-    );
-    env = {
-      ...cleanEnv(),
-      ...gatewayEnv(config, simulator, jwks),
-      RESCIND_AUDIT_STORE: 'postgres',
-      RESCIND_AUDIT_POSTGRES_URL: databaseUrl,
-    };
-    gateways.push(
-      ...(await Promise.all(
-        [VICTIM, ...SURVIVORS].map((id) => startGatewayProcess({ env, instanceId: id })),
-      )),
-    );
-  });
-
-  after(async () => {
-    for (const gateway of gateways) await gateway.kill();
-    await sim?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    await postgres?.close();
-  });
+  // The victim, then the survivors, scanning for chains whose instance is gone.
+  const pods = suiteScoped(() =>
+    startFleet([VICTIM, ...SURVIVORS], {
+      // The hanging revocations stay in flight until the process is killed.
+      upstream: { attemptTimeoutMs: 120_000, deadlineMs: 120_000, retries: 0 },
+      audit: { adoption: { leaseSeconds: LEASE_SECONDS, scanSeconds: SCAN_SECONDS } },
+      log: { level: 'info' },
+    }),
+  );
+  const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []) =>
+    sqlRows<T>(pods.databaseUrl, text, values);
 
   test('the survivors close its open attempts as unknown, in its chain, once, within a bounded time', async (t) => {
-    const [victim, ...survivors] = gateways;
-    const simulator = sim;
-    assert.ok(victim !== undefined && survivors.length === 2 && simulator !== undefined);
-    const token = await issuer.sign({ sub: 'secops-oncall', groups: ['secops'] });
+    const [victim, ...survivors] = pods.gateways;
+    const simulator = pods.world.sim;
+    assert.ok(victim !== undefined && survivors.length === 2);
+    const token = await pods.world.issuer.sign({ sub: 'secops-oncall', groups: ['secops'] });
     for (const [index, survivor] of survivors.entries()) {
       assert.equal((await revoke(survivor, token, index)).status, 200, `${survivor.id} revokes`);
     }
@@ -180,12 +117,8 @@ describe('a chain whose instance never comes back (PostgreSQL, real processes)',
     for (const [index, survivor] of survivors.entries()) {
       assert.equal((await revoke(survivor, token, 10 + index)).status, 200);
     }
-    const verify = await promisify(execFile)(process.execPath, [VERIFY, '--json'], { env });
-    const result = JSON.parse(verify.stdout) as {
-      ok: boolean;
-      chains: { chain: string; headSeq: number }[];
-    };
-    assert.equal(result.ok, true, verify.stdout);
+    const { report: result, stdout } = await verifyAudit(pods.world.env);
+    assert.equal(result.ok, true, stdout);
     assert.deepEqual(
       result.chains.map((chain) => [chain.chain, chain.headSeq]).sort(),
       [

@@ -3,25 +3,23 @@
 // percent-encoded: the attack a review made by echoing the request body back in error messages.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { formsOf } from '../../src/text/redact-secrets.ts';
 import { DEMO_ACCOUNT } from '../../src/simulator/index.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, startGatewayFor } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail } from './support-audit-trail.ts';
-import { OPERATION_FIXTURES, DEFAULT_PROJECT, call, uniqueId } from './support-routes.ts';
+import { call, seedDefault, uniqueId } from './support-routes.ts';
 
 const PASSWORD = 'Echo-Canary/pa55+word%7fx';
 const REDIS_PASSWORD = 'redis-Canary-93b1x';
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway({
+const gw = suiteScoped(() =>
+  startGateway({
     simulator: { accounts: [{ ...DEMO_ACCOUNT, password: PASSWORD }] },
     env: { RESCIND_IAM_PASSWORD: PASSWORD },
-  });
-});
-after(() => gw.close());
+  }),
+);
 
 /** Every 8-character piece of every form the secret could take. */
 function piecesOf(secret: string): string[] {
@@ -49,7 +47,7 @@ const ECHOES: [string, (secret: string) => string][] = [
 describe('the cloud echoes the password back', () => {
   for (const [how, echo] of ECHOES) {
     test(`${how}: the answer, the audit record and the log hold no 8 characters of it`, async () => {
-      const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
+      const seeded = seedDefault(gw.sim, 'kms.revokeGrant');
       gw.sim.injectFault({
         service: 'kms',
         kind: 'status',
@@ -74,18 +72,17 @@ describe('the cloud echoes the password back', () => {
 describe('IAM echoes the password back', () => {
   for (const [how, echo] of ECHOES) {
     test(`${how}: the 502, the audit record and the log hold no 8 characters of it`, async (t) => {
-      const own = await startGateway({
+      const own = await startGatewayFor(t, {
         simulator: { accounts: [{ ...DEMO_ACCOUNT, password: PASSWORD }] },
         env: { RESCIND_IAM_PASSWORD: PASSWORD },
       });
-      t.after(() => own.close());
       own.sim.injectFault({
         service: 'iam',
         kind: 'status',
         status: 400,
         body: { error: { code: 400, message: echo(PASSWORD), title: 'Bad Request' } },
       });
-      const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(own.sim, DEFAULT_PROJECT);
+      const seeded = seedDefault(own.sim, 'kms.revokeGrant');
       const requestId = uniqueId('iam-echo');
       const answer = await call(own, seeded.path, { requestId });
       assert.equal(answer.status, 502, answer.text);
@@ -98,12 +95,11 @@ describe('IAM echoes the password back', () => {
 
 describe('other secrets the gateway holds', () => {
   test('a Redis URL password quoted by a failing store never reaches the log, /readyz or an answer', async (t) => {
-    const own = await startGateway({
+    const own = await startGatewayFor(t, {
       env: {
         RESCIND_RATE_LIMIT_REDIS_URL: `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:1/0`,
       },
     });
-    t.after(() => own.close());
     // A driver error quoting the connection string, base64-encoded, as some clients log it.
     own.composition.deps.logger.error(
       { err: new Error(`AUTH failed for ${Buffer.from(`:${REDIS_PASSWORD}`).toString('base64')}`) },
@@ -111,7 +107,7 @@ describe('other secrets the gateway holds', () => {
       REDIS_PASSWORD.slice(2, 14),
     );
     const readyz = await (await fetch(`${own.url}/readyz`)).text();
-    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(own.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(own.sim, 'kms.revokeGrant');
     const answer = await call(own, seeded.path);
     for (const [where, text] of [
       ['the log', own.logs()],

@@ -3,11 +3,11 @@
 // audited as denied, and the cloud is never called.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startGateway, TEST_RULES, type TestGateway } from '../helpers/gateway.ts';
+import { test } from 'node:test';
+import { startGateway, TEST_RULES } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import { readTrail } from './support-audit-trail.ts';
 import {
-  DEFAULT_PROJECT,
   EU_CONFIG,
   EU_PROJECT,
   OPERATION_FIXTURES,
@@ -16,14 +16,13 @@ import {
   expectProblem,
   expectRevoked,
   markCalls,
+  seedDefault,
   uniqueId,
   withQuery,
 } from './support-routes.ts';
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway({
+const gw = suiteScoped(() =>
+  startGateway({
     config: {
       ...EU_CONFIG,
       authorization: {
@@ -34,16 +33,12 @@ before(async () => {
         ],
       },
     },
-  });
-});
-after(() => gw.close());
+  }),
+);
 
 test('a caller allowed modelarts.deleteAuthorization in eu only is 403 in default and revokes in eu', async () => {
   const token = await gw.token('ml-eu', []);
-  const inDefault = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(
-    gw.sim,
-    DEFAULT_PROJECT,
-  );
+  const inDefault = seedDefault(gw.sim, 'modelarts.deleteAuthorization');
   const mark = markCalls(gw.sim);
 
   for (const path of [inDefault.path, withQuery(inDefault.path, 'project=default')]) {
@@ -84,7 +79,7 @@ test('an unrestricted rule still holds in every project', async () => {
   const token = await gw.token('alice', ['secops']);
   const inEu = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, EU_PROJECT);
   expectRevoked(await call(gw, withQuery(inEu.path, 'project=eu'), { token }));
-  const inDefault = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, DEFAULT_PROJECT);
+  const inDefault = seedDefault(gw.sim, 'scm.deleteCsr');
   expectRevoked(await call(gw, inDefault.path, { token }));
 });
 

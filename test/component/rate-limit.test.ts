@@ -3,8 +3,9 @@
 // `rate-limited`, and the cloud never hears of it; another caller goes on unaffected.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { describe, it } from 'node:test';
+import { startGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
   assertProblem,
   auditOutcomeRecordOf,
@@ -34,16 +35,11 @@ function policyOf(answer: Answer): { quota: number; window: number; partition: s
 }
 
 describe('the per-caller rate limit', { concurrency: 1 }, () => {
-  let gw: TestGateway;
-
-  before(async () => {
-    gw = await startGateway({
+  const gw = suiteScoped(() =>
+    startGateway({
       config: { rateLimit: { perCaller: LIMIT, windowSeconds: WINDOW_SECONDS } },
-    });
-  });
-  after(async () => {
-    await gw.close();
-  });
+    }),
+  );
 
   it('refuses the caller over its limit with 429, audits it and calls no cloud; others go on', async () => {
     const alice = await gw.token('alice', ['secops']);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test, type TestContext } from 'node:test';
 import { STORE_ERROR_RETRY_AFTER_SECONDS } from '../../src/http/rate-limit.ts';
 import { DEMO_RESOURCES, startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGatewayFor, type TestGateway } from '../helpers/gateway.ts';
 import { startRedis, useRedis, type RedisServer } from '../helpers/servers.ts';
 
 const redis = await useRedis();
@@ -24,19 +24,17 @@ async function simulator(t: TestContext): Promise<Simulator> {
   return sim;
 }
 
-async function gateway(
+function gateway(
   t: TestContext,
   sim: Simulator,
   redisUrl: string,
   rateLimit: Record<string, unknown>,
 ): Promise<TestGateway> {
-  const gw = await startGateway({
+  return startGatewayFor(t, {
     sim,
     config: { rateLimit: { windowSeconds: 600, ...rateLimit } },
     env: { RESCIND_RATE_LIMIT_REDIS_URL: redisUrl },
   });
-  t.after(() => gw.close());
-  return gw;
 }
 
 interface Answer {

@@ -3,12 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { acceptRequestId } from '../../src/http/create-request-scope.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, type TestGateway, startGatewayFor } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
-  DEFAULT_PROJECT,
-  OPERATION_FIXTURES,
   call,
   callerTrace,
   callsSince,
@@ -16,16 +15,12 @@ import {
   expectProblem,
   expectRevoked,
   markCalls,
+  seedDefault,
 } from './support-routes.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let gw: TestGateway;
-
-before(async () => {
-  gw = await startGateway();
-});
-after(() => gw.close());
+const gw = suiteScoped(() => startGateway());
 
 type LogLine = Record<string, unknown>;
 
@@ -80,9 +75,8 @@ function sendRaw(gateway: TestGateway, request: string): Promise<string> {
 
 test('a safe X-Request-Id is echoed, sent to IAM and the cloud, audited and logged', async (t) => {
   // A gateway of its own, so that this request is the one that needs an IAM token.
-  const cold = await startGateway();
-  t.after(() => cold.close());
-  const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(cold.sim, DEFAULT_PROJECT);
+  const cold = await startGatewayFor(t);
+  const seeded = seedDefault(cold.sim, 'kms.revokeGrant');
   const requestId = 'checkout-7f3a.retry:2';
   const { traceparent, traceId } = callerTrace();
 
@@ -118,7 +112,7 @@ test('a safe X-Request-Id is echoed, sent to IAM and the cloud, audited and logg
 });
 
 test('the request id is echoed on 400, 401, 403, 404 and 405 answers and on health checks', async () => {
-  const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+  const seeded = seedDefault(gw.sim, 'scm.revokePrivacy');
   const kmsOnly = await gw.token('kms-only', []);
   const cases = [
     { name: '400', path: '/v1/scm/csrs/short', options: {}, status: 400 },
@@ -155,7 +149,7 @@ const UNSAFE: readonly { readonly name: string; readonly value: string }[] = [
 
 for (const { name, value } of UNSAFE) {
   test(`an X-Request-Id ${name} is replaced by a generated one, which is echoed, sent upstream, audited and logged`, async () => {
-    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(gw.sim, 'apig.deleteCertificate');
     const mark = markCalls(gw.sim);
 
     const answer = await call(gw, seeded.path, { requestId: value });
@@ -190,7 +184,7 @@ test('two X-Request-Id headers are one unsafe value: a generated id replaces the
 
 test('an X-Request-Id with CR, LF or another control character never reaches the gateway', async () => {
   const mark = markCalls(gw.sim);
-  const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+  const seeded = seedDefault(gw.sim, 'scm.revokePrivacy');
   const token = await gw.token();
   for (const value of [
     'id\rX-Injected: yes',
@@ -214,8 +208,8 @@ test('an X-Request-Id with CR, LF or another control character never reaches the
 });
 
 test('without X-Request-Id a UUID is generated per request, echoed, sent upstream, audited and logged', async () => {
-  const first = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(gw.sim, DEFAULT_PROJECT);
-  const second = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(gw.sim, DEFAULT_PROJECT);
+  const first = seedDefault(gw.sim, 'modelarts.deleteAuthorization');
+  const second = seedDefault(gw.sim, 'modelarts.deleteAuthorization');
   const mark = markCalls(gw.sim);
 
   const answers = [await call(gw, first.path), await call(gw, second.path)];
@@ -235,7 +229,7 @@ test('without X-Request-Id a UUID is generated per request, echoed, sent upstrea
 
 test('a 128-character request id is still accepted', async () => {
   const requestId = `a${'b'.repeat(127)}`;
-  const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+  const seeded = seedDefault(gw.sim, 'scm.revokePrivacy');
   const mark = markCalls(gw.sim);
 
   const answer = await call(gw, seeded.path, { requestId });

@@ -15,6 +15,7 @@ import {
   type SimulatorOptions,
 } from '../../src/simulator/index.ts';
 import { startGateway, type GatewayOptions, type TestGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 
 export const IDP_ID = 'cce-cluster-idp';
 export const WORKLOAD_ISSUER = 'https://oidc.cce.test.rescind.invalid/id/cluster-1';
@@ -121,6 +122,25 @@ export async function startModeGateway(
       if (tokenFile !== '') rmSync(dirname(tokenFile), { recursive: true, force: true });
     },
   };
+}
+
+/** A gateway in `mode` for the enclosing suite: started in before(), closed in after(). */
+export function modeGatewayOfSuite(mode: CredentialMode, options: ModeOptions = {}): ModeGateway {
+  return suiteScoped(() => startModeGateway(mode, options));
+}
+
+/** Runs `use` on a gateway in `mode` of its own, closed afterwards whatever happens. */
+export async function withModeGateway(
+  mode: CredentialMode,
+  options: ModeOptions,
+  use: (m: ModeGateway) => Promise<void>,
+): Promise<void> {
+  const m = await startModeGateway(mode, options);
+  try {
+    await use(m);
+  } finally {
+    await m.close();
+  }
 }
 
 function mkTemp(): string {

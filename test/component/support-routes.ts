@@ -24,6 +24,9 @@ export const EU_CONFIG = {
   cloud: { projects: { eu: { id: EU_PROJECT, region: 'eu-west-101' } } },
 } as const;
 
+import { OPERATION_FIXTURES, type SeededRevocation } from '../fixtures/operations.ts';
+import type { OperationName } from '../../src/operations/catalog.ts';
+
 export {
   OPERATION_FIXTURES,
   uniqueGrantId,
@@ -32,6 +35,11 @@ export {
   type SeedRevocation,
   type SeededRevocation,
 } from '../fixtures/operations.ts';
+
+/** A fresh resource of `operation` in the simulator's default project. */
+export function seedDefault(sim: Simulator, operation: OperationName): SeededRevocation {
+  return OPERATION_FIXTURES[operation].seed(sim, DEFAULT_PROJECT);
+}
 
 /** `path` with `parameter` added to its query. */
 export function withQuery(path: string, parameter: string): string {
@@ -86,6 +94,15 @@ export async function call(
   });
 }
 
+/** A caller's revocation of a fresh resource of `operation` (see seedDefault). */
+export function callFresh(
+  gw: TestGateway,
+  operation: OperationName,
+  options: CallOptions = {},
+): Promise<Answer> {
+  return call(gw, seedDefault(gw.sim, operation).path, options);
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the caller sees
 
@@ -116,6 +133,23 @@ export { expectProblem, type Problem, type UpstreamSummary };
 /** The fields a validation problem names, sorted. */
 export function fieldsOf(problem: Problem): string[] {
   return (problem.errors ?? []).map((error) => error.field).sort();
+}
+
+/**
+ * A problem naming exactly `fields` (in any order): by default 400 INVALID_REQUEST, the answer to
+ * a request that breaks a parameter rule.
+ */
+export function expectInvalid(
+  answer: Answer,
+  fields: readonly string[],
+  problem: { readonly status: number; readonly code: string } = {
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+): Problem {
+  const body = expectProblem(answer, problem.status, problem.code);
+  assert.deepEqual(fieldsOf(body), [...fields].sort());
+  return body;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,35 +6,37 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { OPERATIONS } from '../../src/operations/catalog.ts';
-import { DEMO_ACCOUNT, DEMO_AGENCY, type RecordedCall } from '../../src/simulator/index.ts';
-import { startGateway, type GatewayOptions, type TestGateway } from '../helpers/gateway.ts';
+import { OPERATIONS, type OperationName } from '../../src/operations/catalog.ts';
+import {
+  DEMO_ACCOUNT,
+  DEMO_AGENCY,
+  type FaultSpec,
+  type RecordedCall,
+} from '../../src/simulator/index.ts';
+import { startGatewayFor, type GatewayOptions } from '../helpers/gateway.ts';
 import {
   DEFAULT_PROJECT,
-  OPERATION_FIXTURES,
   call,
+  callFresh,
   expectProblem,
   expectRevoked,
   iamCallsSince,
   markCalls,
+  seedDefault,
   serviceCallsSince,
-  type SeedRevocation,
 } from './support-routes.ts';
 
-/** A gateway of its own for one test, closed when the test ends. */
-async function gatewayFor(
-  t: { after: (fn: () => Promise<void>) => void },
-  options: GatewayOptions = {},
-): Promise<TestGateway> {
-  const gw = await startGateway(options);
-  t.after(() => gw.close());
-  return gw;
-}
+/** A fault of the simulator's IAM. */
+type IamFault = FaultSpec extends infer F
+  ? F extends unknown
+    ? Omit<F, 'service'>
+    : never
+  : never;
 
-/** The seeds of the operations that take a project-scoped token. */
-const PROJECT_SEEDS: readonly SeedRevocation[] = OPERATIONS.filter(
+/** The operations that take a project-scoped token. */
+const PROJECT_OPERATIONS: readonly OperationName[] = OPERATIONS.filter(
   (operation) => operation.tokenScope === 'project',
-).map((operation) => OPERATION_FIXTURES[operation.name].seed);
+).map((operation) => operation.name);
 
 function authBodyOf(recorded: RecordedCall): {
   identity: { methods: string[]; assume_role?: Record<string, unknown> };
@@ -60,10 +62,8 @@ function assertAllAccepted(calls: readonly RecordedCall[]): void {
 // Every test has its own gateway (their token caches must start cold), so they run together.
 describe('token exchange', { concurrency: true }, () => {
   test('50 concurrent cold revocations cause exactly one IAM exchange and all use its token', async (t) => {
-    const gw = await gatewayFor(t);
-    const seeded = Array.from({ length: 50 }, () =>
-      OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT),
-    );
+    const gw = await startGatewayFor(t);
+    const seeded = Array.from({ length: 50 }, () => seedDefault(gw.sim, 'kms.revokeGrant'));
 
     const answers = await Promise.all(seeded.map((resource) => call(gw, resource.path)));
 
@@ -77,11 +77,10 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('a 24-hour token is reused: 20 sequential revocations cause one IAM exchange', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
 
     for (let i = 0; i < 20; i += 1) {
-      const seed = PROJECT_SEEDS[i % PROJECT_SEEDS.length]!;
-      expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
+      expectRevoked(await callFresh(gw, PROJECT_OPERATIONS[i % PROJECT_OPERATIONS.length]!));
     }
 
     assert.equal(iamCallsSince(gw.sim, 0).length, 1);
@@ -91,17 +90,14 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('3-second tokens are renewed as they near expiry and never sent once expired', async (t) => {
-    const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
+    const gw = await startGatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
     // Long enough to outlive the first token by half a lifetime; KMS and APIG answer an
     // expired token differently (403 KMS.0303, 401 APIGW.0307), so both are exercised.
     const until = Date.now() + 3400;
     let revocations = 0;
     while (Date.now() < until) {
-      const seed =
-        revocations % 2 === 0
-          ? OPERATION_FIXTURES['kms.revokeGrant'].seed
-          : OPERATION_FIXTURES['apig.deleteCertificate'].seed;
-      expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
+      const operation = revocations % 2 === 0 ? 'kms.revokeGrant' : 'apig.deleteCertificate';
+      expectRevoked(await callFresh(gw, operation));
       revocations += 1;
       await sleep(100);
     }
@@ -114,17 +110,13 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('a 3-second token left idle past its expiry is replaced before the next call', async (t) => {
-    const gw = await gatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
-    expectRevoked(
-      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
-    );
+    const gw = await startGatewayFor(t, { simulator: { tokenLifetimeSeconds: 3 } });
+    expectRevoked(await callFresh(gw, 'scm.revokePrivacy'));
     const first = serviceCallsSince(gw.sim, 0)[0]!;
     await sleep(3200);
     const mark = markCalls(gw.sim);
 
-    expectRevoked(
-      await call(gw, OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT).path),
-    );
+    expectRevoked(await callFresh(gw, 'scm.revokePrivacy'));
 
     const calls = serviceCallsSince(gw.sim, mark);
     assert.equal(calls.length, 1, 'sent once, with a token the cloud took');
@@ -138,12 +130,11 @@ describe('token exchange', { concurrency: true }, () => {
     ['kms', 'kms.revokeGrant', 403],
   ] as const) {
     test(`${service}: a token the cloud calls expired (${String(status)}) is re-exchanged once and the revocation succeeds`, async (t) => {
-      const gw = await gatewayFor(t);
-      const seed = OPERATION_FIXTURES[seedName].seed;
-      expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path)); // the cache is warm
+      const gw = await startGatewayFor(t);
+      expectRevoked(await callFresh(gw, seedName)); // the cache is warm
       const mark = markCalls(gw.sim);
       gw.sim.injectFault({ service, kind: 'token-expired', count: 1 });
-      const seeded = seed(gw.sim, DEFAULT_PROJECT);
+      const seeded = seedDefault(gw.sim, seedName);
 
       expectRevoked(await call(gw, seeded.path));
 
@@ -158,16 +149,15 @@ describe('token exchange', { concurrency: true }, () => {
 
       // The new token is the cached one from now on.
       const after = markCalls(gw.sim);
-      expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
+      expectRevoked(await callFresh(gw, seedName));
       assert.equal(iamCallsSince(gw.sim, after).length, 0);
       assert.equal(serviceCallsSince(gw.sim, after)[0]?.token, replayed.token);
     });
   }
 
   test('a permanent 401 answers 502 UPSTREAM_AUTH_FAILED after exactly one replay with a new token', async (t) => {
-    const gw = await gatewayFor(t);
-    const seed = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed;
-    expectRevoked(await call(gw, seed(gw.sim, DEFAULT_PROJECT).path));
+    const gw = await startGatewayFor(t);
+    expectRevoked(await callFresh(gw, 'modelarts.deleteAuthorization'));
     const mark = markCalls(gw.sim);
     gw.sim.injectFault({
       service: 'modelarts',
@@ -176,7 +166,7 @@ describe('token exchange', { concurrency: true }, () => {
       count: Infinity,
       body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' },
     });
-    const seeded = seed(gw.sim, DEFAULT_PROJECT);
+    const seeded = seedDefault(gw.sim, 'modelarts.deleteAuthorization');
 
     const problem = expectProblem(await call(gw, seeded.path), 502, 'UPSTREAM_AUTH_FAILED');
 
@@ -190,11 +180,11 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('agency mode sends the two-step exchange: the account’s own token, then assume_role', async (t) => {
-    const gw = await gatewayFor(t, {
+    const gw = await startGatewayFor(t, {
       env: { RESCIND_IAM_AGENCY: DEMO_AGENCY.name, RESCIND_IAM_AGENCY_DOMAIN: DEMO_AGENCY.domain },
     });
-    const privacy = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
-    const csr = OPERATION_FIXTURES['scm.deleteCsr'].seed(gw.sim, DEFAULT_PROJECT);
+    const privacy = seedDefault(gw.sim, 'scm.revokePrivacy');
+    const csr = seedDefault(gw.sim, 'scm.deleteCsr');
 
     expectRevoked(await call(gw, privacy.path));
     expectRevoked(await call(gw, csr.path));
@@ -226,12 +216,10 @@ describe('token exchange', { concurrency: true }, () => {
   });
 
   test('the domain-scoped token goes to /v3/scm/csr only and project tokens everywhere else', async (t) => {
-    const gw = await gatewayFor(t);
+    const gw = await startGatewayFor(t);
 
     for (const operation of OPERATIONS) {
-      expectRevoked(
-        await call(gw, OPERATION_FIXTURES[operation.name].seed(gw.sim, DEFAULT_PROJECT).path),
-      );
+      expectRevoked(await callFresh(gw, operation.name));
     }
 
     const calls = serviceCallsSince(gw.sim, 0);
@@ -251,8 +239,8 @@ describe('token exchange', { concurrency: true }, () => {
 
   test('a wrong service password answers 502 UPSTREAM_AUTH_FAILED and calls no service', async (t) => {
     const password = 'not-the-service-password';
-    const gw = await gatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
-    const seeded = OPERATION_FIXTURES['apig.deleteCertificate'].seed(gw.sim, DEFAULT_PROJECT);
+    const gw = await startGatewayFor(t, { env: { RESCIND_IAM_PASSWORD: password } });
+    const seeded = seedDefault(gw.sim, 'apig.deleteCertificate');
 
     const answer = await call(gw, seeded.path);
 
@@ -266,52 +254,63 @@ describe('token exchange', { concurrency: true }, () => {
     assert.ok(!gw.logs().includes(password), 'the password is not logged');
   });
 
-  test('IAM answering 500 gives 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service', async (t) => {
-    const gw = await gatewayFor(t);
-    gw.sim.injectFault({ service: 'iam', kind: 'status', status: 500, count: Infinity });
-    const seeded = OPERATION_FIXTURES['scm.revokePrivacy'].seed(gw.sim, DEFAULT_PROJECT);
+  /** IAM failing as the cloud's own services never do: the caller is told, and nothing is sent. */
+  const IAM_FAILURES: readonly {
+    readonly title: string;
+    readonly fault: IamFault;
+    readonly operation: OperationName;
+    readonly status: number;
+    readonly code: string;
+    readonly gateway?: GatewayOptions;
+    /** Abandon the call (and fail) if no answer comes by then. */
+    readonly timeoutMs?: number;
+  }[] = [
+    {
+      title:
+        'IAM answering 500 gives 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service',
+      fault: { kind: 'status', status: 500 },
+      operation: 'scm.revokePrivacy',
+      status: 503,
+      code: 'UPSTREAM_UNAVAILABLE',
+    },
+    {
+      title: 'IAM throttling gives 429 UPSTREAM_THROTTLED with Retry-After and calls no service',
+      fault: { kind: 'throttle' },
+      operation: 'kms.revokeGrant',
+      status: 429,
+      code: 'UPSTREAM_THROTTLED',
+    },
+    {
+      title: 'IAM that never answers still leaves the caller an answer within the request deadline',
+      fault: { kind: 'hang' },
+      operation: 'modelarts.deleteAuthorization',
+      status: 503,
+      code: 'UPSTREAM_UNAVAILABLE',
+      gateway: {
+        config: { upstream: { deadlineMs: 1500 }, cloud: { iam: { exchangeTimeoutMs: 1000 } } },
+      },
+      // Well after the 1.5 s deadline.
+      timeoutMs: 1500 + 3000,
+    },
+  ];
 
-    const answer = await call(gw, seeded.path);
+  for (const failure of IAM_FAILURES) {
+    test(failure.title, async (t) => {
+      const gw = await startGatewayFor(t, failure.gateway);
+      gw.sim.injectFault({ ...failure.fault, service: 'iam', count: Infinity });
+      const seeded = seedDefault(gw.sim, failure.operation);
 
-    const problem = expectProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
-    assert.equal(problem.upstream?.service, 'iam');
-    assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-    assert.deepEqual(serviceCallsSince(gw.sim, 0), []);
-    assert.equal(seeded.exists(), true);
-  });
+      const answer = await call(
+        gw,
+        seeded.path,
+        failure.timeoutMs === undefined ? {} : { timeoutMs: failure.timeoutMs },
+      );
 
-  test('IAM throttling gives 429 UPSTREAM_THROTTLED with Retry-After and calls no service', async (t) => {
-    const gw = await gatewayFor(t);
-    gw.sim.injectFault({ service: 'iam', kind: 'throttle', count: Infinity });
-    const seeded = OPERATION_FIXTURES['kms.revokeGrant'].seed(gw.sim, DEFAULT_PROJECT);
-
-    const answer = await call(gw, seeded.path);
-
-    const problem = expectProblem(answer, 429, 'UPSTREAM_THROTTLED');
-    assert.equal(problem.upstream?.service, 'iam');
-    assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-    assert.deepEqual(serviceCallsSince(gw.sim, 0), []);
-    assert.equal(seeded.exists(), true);
-  });
-
-  test('IAM that never answers still leaves the caller an answer within the request deadline', async (t) => {
-    const deadlineMs = 1500;
-    const gw = await gatewayFor(t, {
-      config: { upstream: { deadlineMs }, cloud: { iam: { exchangeTimeoutMs: 1000 } } },
+      const problem = expectProblem(answer, failure.status, failure.code);
+      assert.equal(problem.upstream?.service, 'iam');
+      assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+      assert.deepEqual(serviceCallsSince(gw.sim, 0), []);
+      assert.equal(seeded.exists(), true);
     });
-    gw.sim.injectFault({ service: 'iam', kind: 'hang', count: Infinity });
-    const seeded = OPERATION_FIXTURES['modelarts.deleteAuthorization'].seed(
-      gw.sim,
-      DEFAULT_PROJECT,
-    );
-
-    // The call is abandoned (and the test fails) if no answer comes well after the deadline.
-    const answer = await call(gw, seeded.path, { timeoutMs: deadlineMs + 3000 });
-
-    const problem = expectProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
-    assert.equal(problem.upstream?.service, 'iam');
-    assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-    assert.deepEqual(serviceCallsSince(gw.sim, 0), []);
-    assert.equal(seeded.exists(), true);
-  });
+  }
 });

@@ -11,25 +11,23 @@ import { Redis } from 'ioredis';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { DEMO_RESOURCES, startSimulator } from '../../src/simulator/index.ts';
 import { storedRecords } from '../unit/audit/audit-test-kit.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGatewayFor, type TestGateway } from '../helpers/gateway.ts';
 import { useRedis } from '../helpers/servers.ts';
 
 const GRANT = DEMO_RESOURCES.kmsGrants[0];
 const PATH = `/v1/kms/keys/${GRANT.keyId}/grants/${GRANT.grantId}`;
 
-async function gateway(
+function gateway(
   t: TestContext,
   rateLimit: Record<string, unknown>,
   env: Record<string, string> = {},
   sim?: Awaited<ReturnType<typeof startSimulator>>,
 ): Promise<TestGateway> {
-  const gw = await startGateway({
+  return startGatewayFor(t, {
     config: { rateLimit: { windowSeconds: 600, ...rateLimit } },
     env,
     ...(sim !== undefined ? { sim } : {}),
   });
-  t.after(() => gw.close());
-  return gw;
 }
 
 interface Answer {

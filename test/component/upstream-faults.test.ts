@@ -5,10 +5,11 @@
 // `takesEffect` says, so "a timed-out attempt that took effect" is modelled with `hang`.)
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as wait } from 'node:timers/promises';
 import type { FaultSpec } from '../../src/simulator/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { suiteScoped } from '../helpers/suite-scoped.ts';
 import {
   assertNothingInternal,
   assertProblem,
@@ -19,6 +20,7 @@ import {
   createTarget,
   type Answer,
   type OperationName,
+  type Target,
   type TargetOptions,
   FIXTURE_OPERATIONS,
 } from './support-faults-http.ts';
@@ -72,6 +74,22 @@ interface FaultRow {
 }
 
 const FOREVER = Infinity;
+
+/**
+ * A fault on every attempt, any of which may have taken effect: RETRIES + 1 attempts, and the
+ * audited outcome is unknown.
+ */
+function unknownAfterEveryAttempt(
+  row: Omit<FaultRow, 'faults' | 'attempts' | 'reason'> & { readonly fault: Fault },
+): FaultRow {
+  const { fault, ...rest } = row;
+  return {
+    ...rest,
+    faults: [{ ...fault, count: FOREVER }],
+    attempts: RETRIES + 1,
+    reason: 'outcome-unknown',
+  };
+}
 
 const ROWS: readonly FaultRow[] = [
   {
@@ -217,23 +235,18 @@ const ROWS: readonly FaultRow[] = [
     attempts: 1,
     upstream: { status: 500, code: 'SCM.9999', message: 'System error', requestId: true },
   },
-  {
+  unknownAfterEveryAttempt({
     title: 'the cloud answers 502 forever: 502 UPSTREAM_ERROR after every retry, outcome unknown',
     target: 'kms.revokeGrant',
-    faults: [
-      {
-        kind: 'status',
-        status: 502,
-        count: FOREVER,
-        body: { error: { error_code: 'KMS.0101', error_msg: 'Bad gateway.' } },
-      },
-    ],
+    fault: {
+      kind: 'status',
+      status: 502,
+      body: { error: { error_code: 'KMS.0101', error_msg: 'Bad gateway.' } },
+    },
     status: 502,
     code: 'UPSTREAM_ERROR',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { status: 502, code: 'KMS.0101', message: 'Bad gateway.', requestId: true },
-  },
+  }),
   {
     title: 'the cloud answers 503 forever: 502 UPSTREAM_ERROR after every retry',
     target: 'scm.revokePrivacy',
@@ -250,36 +263,30 @@ const ROWS: readonly FaultRow[] = [
     attempts: RETRIES + 1,
     upstream: { status: 503, code: 'SCM.0503', message: 'Service unavailable.', requestId: true },
   },
-  {
+  unknownAfterEveryAttempt({
     title: 'the cloud answers 504 forever: 502 UPSTREAM_ERROR after every retry, outcome unknown',
     target: 'modelarts.deleteAuthorization',
-    faults: [{ kind: 'status', status: 504, count: FOREVER }],
+    fault: { kind: 'status', status: 504 },
     status: 502,
     code: 'UPSTREAM_ERROR',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { status: 504, requestId: true },
-  },
-  {
+  }),
+  unknownAfterEveryAttempt({
     title: 'a load balancer’s HTML page: 502 UPSTREAM_ERROR with at most the page’s status title',
     target: 'apig.deleteCertificate',
-    faults: [{ kind: 'html', count: FOREVER }],
+    fault: { kind: 'html' },
     status: 502,
     code: 'UPSTREAM_ERROR',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { status: 502, message: '502 Bad Gateway', requestId: true },
-  },
-  {
+  }),
+  unknownAfterEveryAttempt({
     title: 'an empty error body: 502 UPSTREAM_ERROR',
     target: 'scm.revokePrivacy',
-    faults: [{ kind: 'empty', count: FOREVER }],
+    fault: { kind: 'empty' },
     status: 502,
     code: 'UPSTREAM_ERROR',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { status: 502, requestId: true },
-  },
+  }),
   {
     title: 'a JSON error cut off mid-way: 502 UPSTREAM_ERROR',
     target: 'kms.revokeGrant',
@@ -298,37 +305,31 @@ const ROWS: readonly FaultRow[] = [
     attempts: 1,
     upstream: { status: 500, requestId: true },
   },
-  {
+  unknownAfterEveryAttempt({
     title: 'the connection is reset forever: 503 UPSTREAM_UNAVAILABLE with Retry-After',
     target: 'kms.revokeGrant',
-    faults: [{ kind: 'reset', count: FOREVER }],
+    fault: { kind: 'reset' },
     status: 503,
     code: 'UPSTREAM_UNAVAILABLE',
-    attempts: RETRIES + 1,
     retryAfter: 'positive',
-    reason: 'outcome-unknown',
     upstream: { requestId: false },
-  },
-  {
+  }),
+  unknownAfterEveryAttempt({
     title: 'the cloud never answers: 504 UPSTREAM_TIMEOUT after every attempt timed out',
     target: 'apig.deleteCertificate',
-    faults: [{ kind: 'hang', count: FOREVER }],
+    fault: { kind: 'hang' },
     status: 504,
     code: 'UPSTREAM_TIMEOUT',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { requestId: false },
-  },
-  {
+  }),
+  unknownAfterEveryAttempt({
     title: 'the cloud answers after the attempt timeout: 504 UPSTREAM_TIMEOUT',
     target: 'scm.deleteCsr',
-    faults: [{ kind: 'delay', delayMs: ATTEMPT_TIMEOUT_MS * 6, count: FOREVER }],
+    fault: { kind: 'delay', delayMs: ATTEMPT_TIMEOUT_MS * 6 },
     status: 504,
     code: 'UPSTREAM_TIMEOUT',
-    attempts: RETRIES + 1,
-    reason: 'outcome-unknown',
     upstream: { requestId: false },
-  },
+  }),
   {
     title: 'the cloud answers with a redirect: 502 UPSTREAM_ERROR, and it is not followed',
     target: 'apig.deleteCertificate',
@@ -344,43 +345,58 @@ const ROWS: readonly FaultRow[] = [
     attempts: 1,
     upstream: { status: 307, requestId: true },
   },
+];
+
+/** A 2xx answer that contradicts its seed (`message`: what the caller is told of it). */
+interface Contradiction {
+  readonly title: string;
+  readonly target: OperationName;
+  readonly fault: Fault;
+  readonly message?: string;
+}
+
+const CONTRADICTIONS: readonly Contradiction[] = [
+  // Any JSON object or nothing is a KMS success (docs/upstream.md "Success"); an array is not.
   {
-    // Any JSON object or nothing is a KMS success (docs/upstream.md "Success"); an array is not.
-    title: 'KMS answers 200 with a JSON array: 502 UPSTREAM_ERROR, not a revocation',
+    title: 'KMS answers 200 with a JSON array',
     target: 'kms.revokeGrant',
-    faults: [{ kind: 'status', status: 200, body: [{ granted: true }] }],
-    status: 502,
-    code: 'UPSTREAM_ERROR',
-    attempts: 1,
-    upstream: { status: 200, requestId: true },
+    fault: { kind: 'status', status: 200, body: [{ granted: true }] },
   },
   {
-    title: 'ModelArts answers 200 {"result":"false"}: 502 UPSTREAM_ERROR, not a revocation',
+    title: 'ModelArts answers 200 {"result":"false"}',
     target: 'modelarts.deleteAuthorization',
-    faults: [{ kind: 'status', status: 200, body: { result: 'false' } }],
-    status: 502,
-    code: 'UPSTREAM_ERROR',
-    attempts: 1,
-    upstream: { status: 200, requestId: true },
+    fault: { kind: 'status', status: 200, body: { result: 'false' } },
   },
   {
-    title: 'SCM privacy answers 200 {"message":"fail"}: 502 UPSTREAM_ERROR, not a revocation',
+    title: 'SCM privacy answers 200 {"message":"fail"}',
     target: 'scm.revokePrivacy',
-    faults: [{ kind: 'status', status: 200, body: { message: 'fail' } }],
-    status: 502,
-    code: 'UPSTREAM_ERROR',
-    attempts: 1,
-    upstream: { status: 200, message: 'fail', requestId: true },
+    fault: { kind: 'status', status: 200, body: { message: 'fail' } },
+    message: 'fail',
   },
   {
-    title: 'KMS answers 200 with an HTML page: 502 UPSTREAM_ERROR, not a revocation',
+    title: 'KMS answers 200 with an HTML page',
     target: 'kms.revokeGrant',
-    faults: [{ kind: 'html', status: 200 }],
+    fault: { kind: 'html', status: 200 },
+    message: '200 OK',
+  },
+];
+
+/** Each is 502 UPSTREAM_ERROR after one attempt, never a revocation. */
+const ALL_ROWS: readonly FaultRow[] = [
+  ...ROWS,
+  ...CONTRADICTIONS.map((c): FaultRow => ({
+    title: `${c.title}: 502 UPSTREAM_ERROR, not a revocation`,
+    target: c.target,
+    faults: [c.fault],
     status: 502,
     code: 'UPSTREAM_ERROR',
     attempts: 1,
-    upstream: { status: 200, message: '200 OK', requestId: true },
-  },
+    upstream: {
+      status: 200,
+      requestId: true,
+      ...(c.message === undefined ? {} : { message: c.message }),
+    },
+  })),
 ];
 
 function assertUpstream(
@@ -440,12 +456,91 @@ function assertRetryAfter(answer: Answer, expected: FaultRow['retryAfter']): voi
   }
 }
 
-/** One successful revocation per token scope, so the table's rows start with warm tokens. */
-async function warmTokens(gw: TestGateway, caller: string): Promise<void> {
-  for (const kind of FIXTURE_OPERATIONS) {
-    const answer = await call(gw, createTarget(gw.sim, kind).path, { token: caller });
-    assert.equal(answer.status, 200, answer.text);
+/** A gateway whose caller has revoked once per token scope: the tests start with warm tokens. */
+interface WarmGateway extends TestGateway {
+  /** alice's `secops` JWT, the caller of every test. */
+  readonly caller: string;
+}
+
+async function startWarmGateway(upstream: Record<string, unknown>): Promise<WarmGateway> {
+  const gw = await startGateway({ config: { upstream } });
+  try {
+    const caller = await gw.token('alice', ['secops']);
+    for (const kind of FIXTURE_OPERATIONS) {
+      const answer = await call(gw, createTarget(gw.sim, kind).path, { token: caller });
+      assert.equal(answer.status, 200, answer.text);
+    }
+    return { ...gw, caller };
+  } catch (error) {
+    await gw.close();
+    throw error;
   }
+}
+
+/** A warm gateway for one group of tests; the simulator's faults and calls cleared before each. */
+function warmGatewayOfGroup(upstream: Record<string, unknown>): WarmGateway {
+  const gw = suiteScoped(() => startWarmGateway(upstream));
+  beforeEach(() => {
+    gw.sim.clearFaults();
+    gw.sim.clearCalls();
+  });
+  return gw;
+}
+
+/** Injects `faults` into the target's service, then the caller asks the gateway to revoke it. */
+async function callThrough(
+  gw: WarmGateway,
+  target: Target,
+  faults: readonly Fault[],
+): Promise<Answer> {
+  for (const fault of faults) gw.sim.injectFault({ ...fault, service: target.service });
+  return call(gw, target.path, { token: gw.caller });
+}
+
+/** The caller asks the gateway to revoke a fresh target of `operation`. */
+function revokeFresh(gw: WarmGateway, operation: OperationName): Promise<Answer> {
+  return callThrough(gw, createTarget(gw.sim, operation), []);
+}
+
+/**
+ * A new caller's revocation of a fresh target, answered 503 UPSTREAM_UNAVAILABLE naming
+ * `service` and nothing internal.
+ */
+async function unavailable(
+  gw: TestGateway,
+  operation: OperationName,
+  service: string,
+  retryAfter: FaultRow['retryAfter'],
+): Promise<{ answer: Answer; target: Target }> {
+  const caller = await gw.token();
+  const target = createTarget(gw.sim, operation);
+  const answer = await call(gw, target.path, { token: caller });
+  assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
+  assert.deepEqual(answer.body.upstream, { service });
+  assertRetryAfter(answer, retryAfter);
+  assertNothingInternal(gw, answer.text, [caller]);
+  return { answer, target };
+}
+
+/** The outcome holds these values (undefined: the field is absent). */
+function expectFields(
+  outcome: Record<string, unknown>,
+  expected: Readonly<Record<string, unknown>>,
+): void {
+  for (const [field, value] of Object.entries(expected)) {
+    assert.equal(outcome[field], value, `outcome.${field}`);
+  }
+}
+
+/** The request's one audited outcome holds these values (undefined: the field is absent). */
+async function assertOutcome(
+  gw: TestGateway,
+  requestId: string,
+  expected: Readonly<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const outcome = await auditOutcomeOf(gw, requestId);
+  expectFields(outcome, expected);
+  return outcome;
 }
 
 // The four groups use gateways of their own, so they run side by side; the tests inside each
@@ -455,59 +550,41 @@ describe('the cloud failing', { concurrency: true }, () => {
     'upstream faults through the whole gateway (docs/api.md "Errors")',
     { concurrency: 1 },
     () => {
-      let gw: TestGateway;
-      let caller: string;
-
-      before(async () => {
-        gw = await startGateway({ config: { upstream: FAST_UPSTREAM } });
-        caller = await gw.token('alice', ['secops']);
-        await warmTokens(gw, caller);
-      });
-      after(async () => {
-        await gw.close();
-      });
-      beforeEach(() => {
-        gw.sim.clearFaults();
-        gw.sim.clearCalls();
-      });
+      const gw = warmGatewayOfGroup(FAST_UPSTREAM);
       afterEach(() => {
         gw.sim.clearFaults();
       });
 
-      for (const row of ROWS) {
+      for (const row of ALL_ROWS) {
         it(row.title, async () => {
           const target = createTarget(gw.sim, row.target, row.targetOptions);
-          for (const fault of row.faults) {
-            gw.sim.injectFault({ ...fault, service: target.service });
-          }
 
-          const answer = await call(gw, target.path, { token: caller });
+          const answer = await callThrough(gw, target, row.faults);
 
           assertProblem(answer, row.status, row.code);
           assert.equal(answer.body.instance, target.path);
           const upstream = assertUpstream(answer.body.upstream, target.service, row.upstream);
           assertRetryAfter(answer, row.retryAfter);
-          assertNothingInternal(gw, answer.text, [caller]);
+          assertNothingInternal(gw, answer.text, [gw.caller]);
 
           assert.equal(gw.sim.calls({ service: target.service }).length, row.attempts);
           assert.equal(gw.sim.calls({ service: 'iam' }).length, row.iamCalls ?? 0);
 
           const record = await auditOutcomeRecordOf(gw, answer.requestId);
           assert.equal(answer.body.auditId, record.id, 'auditId names the outcome record');
-          const outcome = record.outcome;
-          assert.equal(outcome.result, 'failed');
-          assert.equal(outcome.status, row.status);
-          assert.equal(outcome.code, row.code);
-          assert.equal(outcome.attempts, row.attempts);
-          assert.equal(outcome.reason, row.reason);
-          assertAuditedUpstream(outcome.upstream, upstream);
+          expectFields(record.outcome, {
+            result: 'failed',
+            status: row.status,
+            code: row.code,
+            attempts: row.attempts,
+            reason: row.reason,
+          });
+          assertAuditedUpstream(record.outcome.upstream, upstream);
         });
       }
 
       it('never passes on its own IAM token when the cloud quotes it back, whole or in part', async () => {
-        const warm = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, {
-          token: caller,
-        });
+        const warm = await revokeFresh(gw, 'kms.revokeGrant');
         assert.equal(warm.status, 200, warm.text);
         const iamToken = gw.sim.calls({ service: 'kms' })[0]?.token ?? '';
         assert.ok(iamToken.length > 1024, 'a real-sized token, longer than a message may be');
@@ -522,18 +599,16 @@ describe('the cloud failing', { concurrency: true }, () => {
             index === 0
               ? `Invalid X-Auth-Token: ${quote.quoted}`
               : `token ${quote.quoted} is not valid here`;
-          gw.sim.injectFault({
-            service: 'kms',
-            kind: 'status',
-            status: 400,
-            body: {
-              error: { error_code: 'KMS.0201', error_msg: message },
-              encoded_authorization_message: iamToken.slice(100, 400),
+          const answer = await callThrough(gw, createTarget(gw.sim, 'kms.revokeGrant'), [
+            {
+              kind: 'status',
+              status: 400,
+              body: {
+                error: { error_code: 'KMS.0201', error_msg: message },
+                encoded_authorization_message: iamToken.slice(100, 400),
+              },
             },
-          });
-          const answer = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, {
-            token: caller,
-          });
+          ]);
           assertProblem(answer, 400, 'UPSTREAM_REJECTED');
           const upstream = answer.body.upstream as Record<string, unknown>;
           assert.equal(upstream.message, quote.message);
@@ -548,34 +623,24 @@ describe('the cloud failing', { concurrency: true }, () => {
       });
 
       it('serves the next request normally after cutting off a 10 MB error page', async () => {
-        gw.sim.injectFault({
-          service: 'apig',
-          kind: 'oversized',
-          status: 500,
-          sizeBytes: 10 << 20,
-        });
-        const failed = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-          token: caller,
-        });
+        const failed = await callThrough(gw, createTarget(gw.sim, 'apig.deleteCertificate'), [
+          { kind: 'oversized', status: 500, sizeBytes: 10 << 20 },
+        ]);
         assertProblem(failed, 502, 'UPSTREAM_ERROR');
         assert.ok(failed.text.length < 2048, 'none of the page reaches the caller');
 
         const next = createTarget(gw.sim, 'apig.deleteCertificate');
-        const answer = await call(gw, next.path, { token: caller });
+        const answer = await callThrough(gw, next, []);
         assert.equal(answer.status, 200, answer.text);
         assert.equal(answer.body.result, 'revoked');
         assert.equal(next.exists(), false);
       });
 
       it('retries past one 10 MB 502 page within the same request', async () => {
-        gw.sim.injectFault({
-          service: 'apig',
-          kind: 'oversized',
-          status: 502,
-          sizeBytes: 10 << 20,
-        });
         const target = createTarget(gw.sim, 'apig.deleteCertificate');
-        const answer = await call(gw, target.path, { token: caller });
+        const answer = await callThrough(gw, target, [
+          { kind: 'oversized', status: 502, sizeBytes: 10 << 20 },
+        ]);
         assert.equal(answer.status, 200, answer.text);
         assert.deepEqual(
           gw.sim.calls({ service: 'apig' }).map((recorded) => recorded.status),
@@ -587,134 +652,122 @@ describe('the cloud failing', { concurrency: true }, () => {
   );
 
   describe('retry rules through the whole gateway', { concurrency: 1 }, () => {
-    let gw: TestGateway;
-    let caller: string;
+    const gw = warmGatewayOfGroup(FAST_UPSTREAM);
 
-    before(async () => {
-      gw = await startGateway({ config: { upstream: FAST_UPSTREAM } });
-      caller = await gw.token('alice', ['secops']);
-      await warmTokens(gw, caller);
-    });
-    after(async () => {
-      await gw.close();
-    });
-    beforeEach(() => {
-      gw.sim.clearFaults();
-      gw.sim.clearCalls();
-    });
-
-    async function revokedAfter(faults: readonly Fault[], kind: OperationName = 'kms.revokeGrant') {
+    /** Revokes a fresh target of `kind` through `faults`: 200 revoked, the resource gone. */
+    async function revokedAfter(
+      faults: readonly Fault[],
+      expected: { readonly attempts: number; readonly reason: string | undefined },
+      kind: OperationName = 'kms.revokeGrant',
+    ) {
       const target = createTarget(gw.sim, kind);
-      for (const fault of faults) gw.sim.injectFault({ ...fault, service: target.service });
-      const answer = await call(gw, target.path, { token: caller });
+      const answer = await callThrough(gw, target, faults);
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.body.result, 'revoked');
       assert.equal(target.exists(), false, 'the cloud no longer holds the resource');
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'revoked');
-      assert.equal(outcome.status, 200);
-      assert.equal(outcome.code, null);
+      const outcome = await assertOutcome(gw, answer.requestId, {
+        result: 'revoked',
+        status: 200,
+        code: null,
+        ...expected,
+      });
       return { answer, outcome, calls: gw.sim.calls({ service: target.service }) };
     }
 
     it('retries once after one connection reset and answers 200 revoked (attempts 2)', async () => {
-      const { outcome, calls } = await revokedAfter([{ kind: 'reset' }]);
+      const { calls } = await revokedAfter([{ kind: 'reset' }], { attempts: 2, reason: undefined });
       assert.equal(calls.length, 2);
       assert.deepEqual(
         calls.map((recorded) => recorded.fault),
         ['reset', undefined],
       );
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, undefined);
     });
 
     it('retries once after one 503 and answers 200 revoked (attempts 2)', async () => {
-      const { outcome, calls } = await revokedAfter(
+      const { calls } = await revokedAfter(
         [{ kind: 'status', status: 503, body: { error_code: 'APIG.0503', error_msg: 'Busy.' } }],
+        { attempts: 2, reason: undefined },
         'apig.deleteCertificate',
       );
       assert.deepEqual(
         calls.map((recorded) => recorded.status),
         [503, 204],
       );
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, undefined);
     });
 
     it('reports success when a retry after a timed-out attempt that took effect answers 404', async () => {
       // The first call is applied by the cloud but never answered; the retry finds it gone.
-      const { answer, outcome, calls } = await revokedAfter([{ kind: 'hang', takesEffect: true }]);
+      const { answer, outcome, calls } = await revokedAfter([{ kind: 'hang', takesEffect: true }], {
+        attempts: 2,
+        reason: 'not-found-after-unknown-attempt',
+      });
       assert.deepEqual(
         calls.map((recorded) => recorded.fault),
         ['hang', undefined],
       );
       assert.equal(calls[1]?.status, 404);
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, 'not-found-after-unknown-attempt');
       assert.equal((outcome.upstream as Record<string, unknown>).status, 404);
       assert.equal((answer.body.upstream as Record<string, unknown>).service, 'kms');
     });
 
     it('gives up after retries+1 resets and audits the unknown outcome when one took effect', async () => {
       const target = createTarget(gw.sim, 'kms.revokeGrant');
-      gw.sim.injectFault({ service: 'kms', kind: 'reset', takesEffect: true, count: FOREVER });
-      const answer = await call(gw, target.path, { token: caller });
+      const answer = await callThrough(gw, target, [
+        { kind: 'reset', takesEffect: true, count: FOREVER },
+      ]);
       assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
       assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
       assert.equal(gw.sim.calls({ service: 'kms' }).length, RETRIES + 1);
       // The cloud did revoke it; the gateway could not know, and says so in the audit trail.
       assert.equal(target.exists(), false);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.code, 'UPSTREAM_UNAVAILABLE');
-      assert.equal(outcome.attempts, RETRIES + 1);
-      assert.equal(outcome.reason, 'outcome-unknown');
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        code: 'UPSTREAM_UNAVAILABLE',
+        attempts: RETRIES + 1,
+        reason: 'outcome-unknown',
+      });
     });
 
     it('reports success when the retry after a 502 that took effect answers 404', async () => {
-      const { outcome, calls } = await revokedAfter([
-        { kind: 'status', status: 502, takesEffect: true },
-      ]);
+      const { calls } = await revokedAfter([{ kind: 'status', status: 502, takesEffect: true }], {
+        attempts: 2,
+        reason: 'not-found-after-unknown-attempt',
+      });
       assert.deepEqual(
         calls.map((recorded) => recorded.status),
         [502, 404],
       );
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, 'not-found-after-unknown-attempt');
     });
 
     it('does not count "the API does not exist" (404 APIGW.0101) as the earlier attempt having worked', async () => {
       // That 404 comes from the API gateway in front of the service: the route is wrong, so it
       // says nothing about the resource.
-      const target = createTarget(gw.sim, 'apig.deleteCertificate');
-      gw.sim.injectFault({ service: 'apig', kind: 'hang' });
-      gw.sim.injectFault({
-        service: 'apig',
-        kind: 'status',
-        status: 404,
-        body: { error_code: 'APIGW.0101', error_msg: 'The API does not exist.' },
-      });
-      const answer = await call(gw, target.path, { token: caller });
+      const routeMissing = { error_code: 'APIGW.0101', error_msg: 'The API does not exist.' };
+      const answer = await callThrough(gw, createTarget(gw.sim, 'apig.deleteCertificate'), [
+        { kind: 'hang' },
+        { kind: 'status', status: 404, body: routeMissing },
+      ]);
       assertProblem(answer, 404, 'NOT_FOUND');
       assert.equal(gw.sim.calls({ service: 'apig' }).length, 2);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.code, 'NOT_FOUND');
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, 'outcome-unknown');
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        code: 'NOT_FOUND',
+        attempts: 2,
+        reason: 'outcome-unknown',
+      });
     });
 
     it('answers 404 NOT_FOUND when the retry after a 503 refusal finds nothing', async () => {
       // A 503 is a refusal to start, so a later 404 proves nothing about an earlier attempt.
       const target = createTarget(gw.sim, 'kms.revokeGrant', { exists: false });
-      gw.sim.injectFault({ service: 'kms', kind: 'status', status: 503 });
-      const answer = await call(gw, target.path, { token: caller });
+      const answer = await callThrough(gw, target, [{ kind: 'status', status: 503 }]);
       assertProblem(answer, 404, 'NOT_FOUND');
       assert.equal(gw.sim.calls({ service: 'kms' }).length, 2);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.attempts, 2);
-      assert.equal(outcome.reason, undefined);
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        attempts: 2,
+        reason: undefined,
+      });
     });
   });
 
@@ -724,130 +777,100 @@ describe('the cloud failing', { concurrency: true }, () => {
       for (const gw of gateways) await gw.close();
     });
 
-    it('answers 503 UPSTREAM_UNAVAILABLE with Retry-After when the service refuses connections', async () => {
-      const port = await closedPort();
+    /** A gateway whose endpoint in `variable` is a loopback port that refuses connections. */
+    async function refusingAt(variable: string): Promise<{ gw: TestGateway; port: string }> {
+      const port = String(await closedPort());
       const gw = await startGateway({
         config: { upstream: FAST_UPSTREAM },
-        env: { RESCIND_KMS_ENDPOINT: `http://127.0.0.1:${String(port)}` },
+        env: { [variable]: `http://127.0.0.1:${port}` },
       });
       gateways.push(gw);
-      const caller = await gw.token();
-      const target = createTarget(gw.sim, 'kms.revokeGrant');
+      return { gw, port };
+    }
 
-      const answer = await call(gw, target.path, { token: caller });
+    it('answers 503 UPSTREAM_UNAVAILABLE with Retry-After when the service refuses connections', async () => {
+      const { gw, port } = await refusingAt('RESCIND_KMS_ENDPOINT');
 
-      assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
-      assert.deepEqual(answer.body.upstream, { service: 'kms' });
-      assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-      assertNothingInternal(gw, answer.text, [caller]);
-      assert.ok(!answer.text.includes(String(port)), 'the refused endpoint is not named');
+      const { answer, target } = await unavailable(gw, 'kms.revokeGrant', 'kms', 'positive');
+
+      assert.ok(!answer.text.includes(port), 'the refused endpoint is not named');
       assert.equal(gw.sim.calls({ service: 'kms' }).length, 0);
       assert.equal(target.exists(), true);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.status, 503);
-      assert.equal(outcome.code, 'UPSTREAM_UNAVAILABLE');
       // Refused means never received: retried, and the outcome is known (nothing happened).
-      assert.equal(outcome.attempts, RETRIES + 1);
-      assert.equal(outcome.reason, undefined);
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        attempts: RETRIES + 1,
+        reason: undefined,
+      });
     });
 
     it('answers 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service when IAM is unreachable', async () => {
-      const port = await closedPort();
-      const gw = await startGateway({
-        config: { upstream: FAST_UPSTREAM },
-        env: { RESCIND_IAM_ENDPOINT: `http://127.0.0.1:${String(port)}` },
-      });
-      gateways.push(gw);
-      const caller = await gw.token();
-      const target = createTarget(gw.sim, 'apig.deleteCertificate');
+      const { gw, port } = await refusingAt('RESCIND_IAM_ENDPOINT');
 
-      const answer = await call(gw, target.path, { token: caller });
+      const { answer } = await unavailable(
+        gw,
+        'apig.deleteCertificate',
+        'iam',
+        IAM_RETRY_AFTER_SECONDS,
+      );
 
-      assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
-      assert.deepEqual(answer.body.upstream, { service: 'iam' });
-      assert.equal(answer.headers.get('retry-after'), String(IAM_RETRY_AFTER_SECONDS));
-      assertNothingInternal(gw, answer.text, [caller]);
-      assert.ok(!answer.text.includes(String(port)), 'the IAM endpoint is not named');
+      assert.ok(!answer.text.includes(port), 'the IAM endpoint is not named');
       assert.equal(gw.sim.calls().length, 0);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.code, 'UPSTREAM_UNAVAILABLE');
-      assert.equal(outcome.attempts, 0);
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        code: 'UPSTREAM_UNAVAILABLE',
+        attempts: 0,
+      });
     });
   });
 
   describe('IAM that never answers', { concurrency: 1 }, () => {
-    let gw: TestGateway;
-    before(async () => {
-      gw = await startGateway({
+    const gw = suiteScoped(() =>
+      startGateway({
         config: { upstream: FAST_UPSTREAM, cloud: { iam: { exchangeTimeoutMs: 300 } } },
-      });
-    });
-    after(async () => {
-      await gw.close();
-    });
+      }),
+    );
 
     it('answers 503 UPSTREAM_UNAVAILABLE with Retry-After and calls no service', async () => {
       gw.sim.injectFault({ service: 'iam', kind: 'hang', count: FOREVER });
-      const caller = await gw.token();
-      const target = createTarget(gw.sim, 'modelarts.deleteAuthorization');
 
-      const answer = await call(gw, target.path, { token: caller });
+      const { answer, target } = await unavailable(
+        gw,
+        'modelarts.deleteAuthorization',
+        'iam',
+        IAM_RETRY_AFTER_SECONDS,
+      );
 
-      assertProblem(answer, 503, 'UPSTREAM_UNAVAILABLE');
-      assert.deepEqual(answer.body.upstream, { service: 'iam' });
-      assert.equal(answer.headers.get('retry-after'), String(IAM_RETRY_AFTER_SECONDS));
-      assertNothingInternal(gw, answer.text, [caller]);
       assert.equal(gw.sim.calls({ service: 'iam' }).length, 1);
       assert.equal(gw.sim.calls({ service: 'modelarts' }).length, 0);
       assert.equal(target.exists(), true);
-      const outcome = await auditOutcomeOf(gw, answer.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.code, 'UPSTREAM_UNAVAILABLE');
-      assert.equal(outcome.attempts, 0);
+      await assertOutcome(gw, answer.requestId, {
+        result: 'failed',
+        code: 'UPSTREAM_UNAVAILABLE',
+        attempts: 0,
+      });
     });
   });
 
   describe('the circuit breaker', { concurrency: 1 }, () => {
     const THRESHOLD = 3;
-    let gw: TestGateway;
-    let caller: string;
-
-    before(async () => {
-      gw = await startGateway({
-        config: {
-          upstream: {
-            ...FAST_UPSTREAM,
-            // One attempt per request, so THRESHOLD failing requests are THRESHOLD failures.
-            retries: 0,
-            circuitBreaker: { failureThreshold: THRESHOLD, openSeconds: 1 },
-          },
-        },
-      });
-      caller = await gw.token();
-      await warmTokens(gw, caller);
-    });
-    after(async () => {
-      await gw.close();
-    });
-    beforeEach(() => {
-      gw.sim.clearFaults();
-      gw.sim.clearCalls();
+    const gw = warmGatewayOfGroup({
+      ...FAST_UPSTREAM,
+      // One attempt per request, so THRESHOLD failing requests are THRESHOLD failures.
+      retries: 0,
+      circuitBreaker: { failureThreshold: THRESHOLD, openSeconds: 1 },
     });
 
     async function openApigCircuit(): Promise<Answer> {
       gw.sim.injectFault({ service: 'apig', kind: 'status', status: 503, count: FOREVER });
       for (let i = 0; i < THRESHOLD; i += 1) {
-        const failing = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-          token: caller,
-        });
+        const failing = await revokeFresh(gw, 'apig.deleteCertificate');
         assertProblem(failing, 502, 'UPSTREAM_ERROR');
       }
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD);
-      const refused = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-        token: caller,
-      });
+      const refused = await revokeFresh(gw, 'apig.deleteCertificate');
       assertProblem(refused, 503, 'UPSTREAM_UNAVAILABLE');
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD, 'no call while open');
       return refused;
@@ -867,30 +890,29 @@ describe('the cloud failing', { concurrency: true }, () => {
       const retryAfter = Number(refused.headers.get('retry-after'));
       // openSeconds is 1: the breaker names the whole second left until its probe.
       assert.equal(retryAfter, 1);
-      const outcome = await auditOutcomeOf(gw, refused.requestId);
-      assert.equal(outcome.result, 'failed');
-      assert.equal(outcome.status, 503);
-      assert.equal(outcome.code, 'UPSTREAM_UNAVAILABLE');
-      assert.equal(outcome.attempts, 0);
+      await assertOutcome(gw, refused.requestId, {
+        result: 'failed',
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        attempts: 0,
+      });
       assert.equal(await circuitGauge('apig'), '1');
 
       // One service's circuit leaves the others alone.
-      const kms = await call(gw, createTarget(gw.sim, 'kms.revokeGrant').path, { token: caller });
+      const kms = await revokeFresh(gw, 'kms.revokeGrant');
       assert.equal(kms.status, 200, kms.text);
 
       gw.sim.clearFaults();
       // The breaker's own clock: nothing to await but the seconds it named.
       await wait(retryAfter * 1000);
       const probe = createTarget(gw.sim, 'apig.deleteCertificate');
-      const probed = await call(gw, probe.path, { token: caller });
+      const probed = await callThrough(gw, probe, []);
       assert.equal(probed.status, 200, probed.text);
       assert.equal(probe.exists(), false);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);
       assert.equal(await circuitGauge('apig'), '0');
 
-      const closed = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-        token: caller,
-      });
+      const closed = await revokeFresh(gw, 'apig.deleteCertificate');
       assert.equal(closed.status, 200, closed.text);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 2);
     });
@@ -899,15 +921,11 @@ describe('the cloud failing', { concurrency: true }, () => {
       const refused = await openApigCircuit();
       await wait(Number(refused.headers.get('retry-after')) * 1000);
 
-      const probe = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-        token: caller,
-      });
+      const probe = await revokeFresh(gw, 'apig.deleteCertificate');
       assertProblem(probe, 502, 'UPSTREAM_ERROR');
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);
 
-      const again = await call(gw, createTarget(gw.sim, 'apig.deleteCertificate').path, {
-        token: caller,
-      });
+      const again = await revokeFresh(gw, 'apig.deleteCertificate');
       assertProblem(again, 503, 'UPSTREAM_UNAVAILABLE');
       assert.match(again.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
       assert.equal(gw.sim.calls({ service: 'apig' }).length, THRESHOLD + 1);

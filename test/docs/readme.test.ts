@@ -5,6 +5,7 @@ import { API_TABLES } from '../../src/docs/api-tables.ts';
 import { README_TABLES, renderReadmeTables } from '../../src/docs/readme-tables.ts';
 import { ENV_VARIABLES } from '../../src/config/env-table.ts';
 import { PROBLEM_CODES } from '../../src/problems/catalog.ts';
+import { itHoldsGeneratedTables } from './support-docs.ts';
 
 const readme = readFileSync('README.md', 'utf8');
 // The configuration variables' one generated table is in the API reference ("Configuration").
@@ -21,15 +22,7 @@ describe('README', () => {
     assert.ok(readme.indexOf('```sh') < readme.indexOf('\n## '), 'the commands come first');
   });
 
-  for (const table of README_TABLES) {
-    it(`holds the current ${table.name} table (run npm run docs after changing a catalog)`, () => {
-      assert.ok(readme.includes(table.render()), `${table.name} table differs from the catalog`);
-    });
-  }
-
-  it('is unchanged by regenerating its tables', () => {
-    assert.equal(renderReadmeTables(readme), readme);
-  });
+  itHoldsGeneratedTables(readme, README_TABLES, renderReadmeTables);
 
   it('names every error code and every configuration variable', () => {
     for (const code of PROBLEM_CODES) assert.ok(readme.includes(`\`${code}\``), code);

@@ -164,6 +164,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   };
 }
 
+/** A gateway of its own for one test (`t`), closed when the test ends. */
+export async function startGatewayFor(
+  t: { after(fn: () => Promise<void>): void },
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
+  const gw = await startGateway(options);
+  t.after(() => gw.close());
+  return gw;
+}
+
 function deepMerge(
   base: Record<string, unknown>,
   extra: Record<string, unknown>,

@@ -53,19 +53,25 @@ export interface PostgresServerOptions extends ServerProcessOptions {
   readonly settings?: Readonly<Record<string, string>>;
 }
 
-export interface PostgresServer {
+/** A server process of the tests' own, in a directory of its own. */
+interface ServerProcess {
   readonly port: number;
-  readonly user: string;
-  readonly password: string;
   readonly dir: string;
-  /** The postmaster's PID while it runs. */
+  /** The server's PID while it runs. */
   pid(): number | undefined;
-  /** postgres://rescind:PASSWORD@127.0.0.1:PORT/DATABASE */
-  url(database?: string): string;
-  /** Fast shutdown (SIGINT), waiting for the postmaster to exit; the data stays. */
+  /** Graceful shutdown, waiting for the server to exit; the data stays. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data (after stop). */
   start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+export interface PostgresServer extends ServerProcess {
+  readonly user: string;
+  readonly password: string;
+  /** postgres://rescind:PASSWORD@127.0.0.1:PORT/DATABASE */
+  url(database?: string): string;
   /**
    * Immediate shutdown, what `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, every
    * connection cut), waiting for the postmaster to exit; the next start runs crash recovery.
@@ -74,18 +80,11 @@ export interface PostgresServer {
   crash(): Promise<void>;
   /** Every process of the server: the postmaster and its children (backends, workers). */
   processes(): number[];
-  /** Stops it and removes its directory. */
-  close(): Promise<void>;
 }
 
-export interface RedisServer {
-  readonly port: number;
-  readonly dir: string;
-  pid(): number | undefined;
+export interface RedisServer extends ServerProcess {
+  /** redis://127.0.0.1:PORT/DATABASE */
   url(database?: number): string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**
@@ -124,64 +123,42 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const url = (database = 'postgres') =>
     `postgres://${POSTGRES_USER}:${password}@127.0.0.1:${port}/${database}`;
 
-  let child: ServerChild | null = null;
-  const start = async () => {
-    child = spawnServer(owner, join(bin, 'postgres'), args, logFile, options.detached ?? false);
-    await waitUntil(
-      child,
-      async () => {
-        const client = new pg.Client({ connectionString: url(), connectionTimeoutMillis: 1000 });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          await client.query('SELECT 1');
-          return true;
-        } catch {
-          return false;
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-      },
-      () => tail(logFile),
-      'PostgreSQL',
-    );
-  };
-  const stop = async () => {
-    const running = child;
-    child = null;
-    if (running !== null) await stopProcess(running.pid, 'SIGINT', running.exited);
-  };
-  const crash = async () => {
-    const running = child;
-    child = null;
-    if (running !== null) await stopProcess(running.pid, 'SIGQUIT', running.exited);
-  };
-  try {
-    await start();
-  } catch (error) {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
+  const server = await superviseServer({
+    what: 'PostgreSQL',
+    dir,
+    logFile,
+    // SIGINT is PostgreSQL's fast shutdown.
+    stopSignal: 'SIGINT',
     port,
+    spawn: () =>
+      spawnServer(owner, join(bin, 'postgres'), args, logFile, options.detached ?? false),
+    ready: () => postgresAnswers(url()),
+  });
+  return {
+    ...server,
     user: POSTGRES_USER,
     password,
-    dir,
-    pid: () => child?.pid,
     url,
-    stop,
-    start,
-    crash,
+    crash: () => server.halt('SIGQUIT'),
     processes() {
-      const postmaster = child?.pid;
+      const postmaster = server.pid();
       return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
     },
-    async close() {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
+}
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** redis-server on a free loopback port, no persistence, in a fresh directory. */
@@ -203,40 +180,62 @@ export async function startRedis(options: ServerProcessOptions = {}): Promise<Re
     dir,
   ];
   const logFile = join(dir, 'redis.log');
+  const server = await superviseServer({
+    what: 'Redis',
+    dir,
+    logFile,
+    stopSignal: 'SIGTERM',
+    port,
+    spawn: () => spawnServer(null, findRedisServer(), args, logFile, options.detached ?? false),
+    ready: () => redisAnswers(port),
+  });
+  return { ...server, url: (database = 0) => `redis://127.0.0.1:${port}/${database}` };
+}
+
+interface ServerSpec {
+  /** The server's name, for errors. */
+  readonly what: string;
+  readonly dir: string;
+  readonly logFile: string;
+  readonly port: number;
+  readonly stopSignal: NodeJS.Signals;
+  readonly spawn: () => ServerChild;
+  /** Whether the server answers yet. */
+  readonly ready: () => Promise<boolean>;
+}
+
+interface SupervisedServer extends ServerProcess {
+  /** Signals the running server and waits until it has exited. */
+  halt(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the server, waiting until it answers; when it cannot be started, its directory is
+ * removed and the failure thrown.
+ */
+async function superviseServer(spec: ServerSpec): Promise<SupervisedServer> {
   let child: ServerChild | null = null;
-  const start = async () => {
-    child = spawnServer(null, findRedisServer(), args, logFile, options.detached ?? false);
-    await waitUntil(
-      child,
-      () => redisAnswers(port),
-      () => tail(logFile),
-      'Redis',
-    );
-  };
-  const stop = async () => {
+  const halt = async (signal: NodeJS.Signals) => {
     const running = child;
     child = null;
-    if (running !== null) await stopProcess(running.pid, 'SIGTERM', running.exited);
+    if (running !== null) await stopProcess(running.pid, signal, running.exited);
+  };
+  const start = async () => {
+    child = spec.spawn();
+    await waitUntil(child, spec.ready, () => tail(spec.logFile), spec.what);
+  };
+  const stop = () => halt(spec.stopSignal);
+  const close = async () => {
+    await stop();
+    rmSync(spec.dir, { recursive: true, force: true });
   };
   try {
     await start();
   } catch (error) {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
     throw error;
   }
-  return {
-    port,
-    dir,
-    pid: () => child?.pid,
-    url: (database = 0) => `redis://127.0.0.1:${port}/${database}`,
-    stop,
-    start,
-    async close() {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { port: spec.port, dir: spec.dir, pid: () => child?.pid, start, stop, halt, close };
 }
 
 /**
