@@ -12,30 +12,13 @@ import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS } from '../../../src/simulator/index.ts';
+import { passwordBody } from '../../simulator/sim-client.ts';
 import { requestOptions, startProvider } from './provider-fixture.ts';
 
 const [DEFAULT_PROJECT, EU_PROJECT] = DEMO_PROJECTS.map((p) => p.id) as [string, string];
 const PROJECT: TokenScope = { kind: 'project', projectId: DEFAULT_PROJECT };
 const DOMAIN: TokenScope = { kind: 'domain' };
 const HOUR = 3_600_000;
-
-function passwordBody(scope: unknown, password = DEMO_ACCOUNT.password) {
-  return {
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: {
-          user: {
-            name: DEMO_ACCOUNT.user,
-            password,
-            domain: { name: DEMO_ACCOUNT.domain },
-          },
-        },
-      },
-      scope,
-    },
-  };
-}
 
 /** Asserts a ProblemError with `code` from IAM and returns it for further checks. */
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<ProblemError> {
