@@ -4,8 +4,7 @@ import { CallLog } from '../../src/simulator/call-log.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import {
   call,
-  GRANT_ID,
-  KEY_ID,
+  KMS_BODY,
   passwordAuth,
   postTokens,
   PROJECT_ID,
@@ -37,7 +36,7 @@ test('records service calls with lower-cased headers, the token and its scope', 
   try {
     const tok = await token(sim);
     sim.clearCalls();
-    await call.kms(sim, tok, { key_id: KEY_ID, grant_id: GRANT_ID });
+    await call.kms(sim, tok, KMS_BODY);
     await call.modelarts(sim, tok, 'all');
     await call.apig(sim, 'MIInot-a-token', 'x');
     const [kms, modelarts, apig, ...rest] = sim.calls();
@@ -47,7 +46,7 @@ test('records service calls with lower-cased headers, the token and its scope', 
     assert.equal(kms.token, tok);
     assert.equal(kms.headers['x-auth-token'], tok);
     assert.deepEqual(kms.tokenScope, { kind: 'project', projectId: PROJECT_ID });
-    assert.deepEqual(JSON.parse(kms.body), { key_id: KEY_ID, grant_id: GRANT_ID });
+    assert.deepEqual(JSON.parse(kms.body), KMS_BODY);
     assert.equal(kms.path, `/v1.0/${PROJECT_ID}/kms/revoke-grant`);
     assert.deepEqual(modelarts?.query, { user_id: 'all' });
     assert.equal(modelarts.path, `/v2/${PROJECT_ID}/authorizations`);

@@ -6,11 +6,11 @@ import type { FaultSpec, Simulator } from '../../src/simulator/index.ts';
 import {
   call,
   expectFlat,
+  expectNested,
   GRANT_ID,
   jsonOf,
   KEY_ID,
   KMS_BODY,
-  expectNested,
   passwordAuth,
   postTokens,
   PROJECT_ID,

@@ -17,6 +17,23 @@ import {
   token,
 } from './sim-client.ts';
 
+/**
+ * One call each, one after another, on a demo resource of the four APIs that answer in the flat
+ * envelope: the project-scoped three with `tok`, the global CSR API with `domainTok`.
+ */
+async function flatDemoCalls(
+  sim: Simulator,
+  tok: string | undefined,
+  domainTok: string | undefined,
+): Promise<Response[]> {
+  return [
+    await call.scmPrivacy(sim, tok, 'scs1700000000001'),
+    await call.apig(sim, tok, 'a27be832f2e9441c8127fe48e3b5ac67'),
+    await call.modelarts(sim, tok, 'd80fb058844ae8b82aa66d9fe0f2e6a1'),
+    await call.csr(sim, domainTok, 'csr-demo-0000000001'),
+  ];
+}
+
 describe('token checks on service calls', () => {
   let sim: Simulator;
   let now = Date.UTC(2025, 0, 1);
@@ -26,12 +43,7 @@ describe('token checks on service calls', () => {
   after(() => sim.close());
 
   test('a missing token is 401 APIGW.0301 on SCM, APIG and ModelArts and 403 KMS.0303 on KMS', async () => {
-    for (const res of [
-      await call.scmPrivacy(sim, undefined, 'scs1700000000001'),
-      await call.apig(sim, undefined, 'a27be832f2e9441c8127fe48e3b5ac67'),
-      await call.modelarts(sim, undefined, 'd80fb058844ae8b82aa66d9fe0f2e6a1'),
-      await call.csr(sim, undefined, 'csr-demo-0000000001'),
-    ]) {
+    for (const res of await flatDemoCalls(sim, undefined, undefined)) {
       assert.equal(res.status, 401);
       const body = await flatBody(res);
       assert.equal(body.error_code, 'APIGW.0301');
@@ -61,12 +73,7 @@ describe('token checks on service calls', () => {
       'still valid just before expiry',
     );
     now += 1;
-    for (const res of [
-      await call.scmPrivacy(sim, tok, 'scs1700000000001'),
-      await call.apig(sim, tok, 'a27be832f2e9441c8127fe48e3b5ac67'),
-      await call.modelarts(sim, tok, 'd80fb058844ae8b82aa66d9fe0f2e6a1'),
-      await call.csr(sim, domainTok, 'csr-demo-0000000001'),
-    ]) {
+    for (const res of await flatDemoCalls(sim, tok, domainTok)) {
       assert.equal(res.status, 401);
       assert.deepEqual(
         { ...(await flatBody(res)), request_id: 'x' },
