@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
@@ -13,7 +12,13 @@ import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { Registry } from 'prom-client';
 import { logSink, openTestTrail, sampleEvent, tempDir } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
+import {
+  checkpointedConfig,
+  releaseStoreKits,
+  STORE_KITS,
+  type AuditConfig,
+  type StoreKit,
+} from './store-kits.ts';
 
 after(releaseStoreKits);
 
@@ -43,13 +48,7 @@ async function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promi
 
 /** A store of 12 records, checkpointed every 5 records and at close. */
 async function checkpointedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await kit.config(t, {
-    checkpoints: {
-      everyRecords: 5,
-      signingKey: key.privateKeyPem,
-      path: join(tempDir(t), 'audit.checkpoints'),
-    },
-  });
+  const config = await checkpointedConfig(kit, t, key.privateKeyPem);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 12; index += 1) {
     await trail.recordAttempt(sampleEvent({ requestId: `r-${index + 1}` }));

@@ -19,7 +19,13 @@ import {
   sampleOutcome,
   tempDir,
 } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
+import {
+  checkpointedConfig,
+  releaseStoreKits,
+  STORE_KITS,
+  type AuditConfig,
+  type StoreKit,
+} from './store-kits.ts';
 
 after(releaseStoreKits);
 
@@ -28,13 +34,7 @@ const key = generateCheckpointKey();
 
 /** Six requests (attempt and outcome each), checkpointed every 5 records and at close. */
 async function reportedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await kit.config(t, {
-    checkpoints: {
-      everyRecords: 5,
-      signingKey: key.privateKeyPem,
-      path: join(tempDir(t), 'audit.checkpoints'),
-    },
-  });
+  const config = await checkpointedConfig(kit, t, key.privateKeyPem);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 6; index += 1) {
     const event = sampleEvent({ requestId: `r-${index + 1}` });

@@ -274,6 +274,21 @@ const postgres: StoreKit = {
 /** Every audit store; each conformance file runs its assertions against each. */
 export const STORE_KITS: readonly StoreKit[] = [sqlite, sqliteWorker, postgres];
 
+/** A new, empty store of `kit`'s kind, checkpointed every 5 records and at close. */
+export function checkpointedConfig(
+  kit: StoreKit,
+  t: TestContext,
+  signingKeyPem: string,
+): Promise<AuditConfig> {
+  return kit.config(t, {
+    checkpoints: {
+      everyRecords: 5,
+      signingKey: signingKeyPem,
+      path: join(tempDir(t), 'audit.checkpoints'),
+    },
+  });
+}
+
 /** The configuration as a JSON file (RESCIND_CONFIG) and nothing else from the environment. */
 function cliEnvironment(config: AuditConfig, dir: string): Record<string, string> {
   const file = join(dir, `rescind-${Math.random().toString(36).slice(2)}.json`);

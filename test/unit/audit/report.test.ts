@@ -29,6 +29,7 @@ import {
   REQUESTS,
   tamperWith,
   writeReportTrail,
+  type ReportTrail,
 } from './report-fixture.ts';
 
 const run = promisify(execFile);
@@ -240,15 +241,21 @@ describe('caller-controlled text', () => {
   });
 });
 
+/** Writes the store's records to `dir`/export.ndjson, one stored body a line; returns its path. */
+async function exportNdjson(config: ReportTrail['config'], dir: string): Promise<string> {
+  const store = await openAuditStore(config, { readOnly: true });
+  const lines: string[] = [];
+  for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
+  await store.close();
+  const file = join(dir, 'export.ndjson');
+  writeFileSync(file, lines.join(''));
+  return file;
+}
+
 describe('an NDJSON export', () => {
   test('gives the same report as the store it was exported from', async (t) => {
     const { config, dir } = await writeReportTrail(t);
-    const store = await openAuditStore(config, { readOnly: true });
-    const lines: string[] = [];
-    for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
-    await store.close();
-    const file = join(dir, 'export.ndjson');
-    writeFileSync(file, lines.join(''));
+    const file = await exportNdjson(config, dir);
     const fromFile = await collect(fileReportSource(file));
     const fromStore = await collect(await openConfiguredReportSource(config));
     assert.equal(fromFile.verification.ok, true);
@@ -312,12 +319,7 @@ describe('npm run audit:report', () => {
 
   test('writes the report of an export, exits 1 for a broken trail, 2 for bad input', async (t) => {
     const { config, dir, database } = await writeReportTrail(t);
-    const store = await openAuditStore(config, { readOnly: true });
-    const lines: string[] = [];
-    for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
-    await store.close();
-    const file = join(dir, 'export.ndjson');
-    writeFileSync(file, lines.join(''));
+    const file = await exportNdjson(config, dir);
     const out = join(dir, 'report.html');
 
     const intact = await cli(['--from', file, '--out', out], {});
