@@ -411,3 +411,35 @@ export function ioErrors(t: TestContext): WriteFault {
     },
   };
 }
+
+export interface HangingWriter {
+  /** The ids of the attempts it made durable. */
+  readonly attempts: string[];
+  /** Kills it with SIGKILL, as a crash would, and waits until it is gone. */
+  readonly kill: () => Promise<void>;
+}
+
+/**
+ * A process that opens a trail on `config`, makes `count` attempts durable, reports their ids
+ * and hangs, with no outcome written; killed after the test if the test did not kill it.
+ */
+export async function startHangingWriter(
+  t: TestContext,
+  config: Config['audit'],
+  count: number,
+): Promise<HangingWriter> {
+  const script = new URL('write-then-hang.ts', FIXTURES).pathname;
+  const child = spawn(process.execPath, [script, JSON.stringify(config), String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  defer(t, kill);
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return { attempts: JSON.parse(line) as string[], kill };
+}

@@ -3,11 +3,9 @@
 // guard rails on every audit table, and `audit:verify` over every chain in the database.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -26,6 +24,7 @@ import {
   defer,
   openTestTrail,
   sampleEvent,
+  startHangingWriter,
   tempDir,
   waitFor,
 } from './audit-test-kit.ts';
@@ -35,8 +34,6 @@ const server = await usePostgres();
 after(() => server.close());
 
 const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const WRITE_THEN_HANG = new URL('../../fixtures/audit/write-then-hang.ts', import.meta.url)
-  .pathname;
 
 async function sql<T extends pg.QueryResultRow>(
   url: string,
@@ -109,18 +106,7 @@ describe('PostgreSQL audit store', () => {
   test('refuses a second process with the same instance id, and admits it once the first is gone', async (t) => {
     const config = await postgresConfig(t, { instanceId: 'twin' });
     // The first process writes two attempts and keeps running.
-    const child = spawn(process.execPath, [WRITE_THEN_HANG, JSON.stringify(config), '2'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = once(child, 'exit');
-    defer(t, async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    });
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const attempts = JSON.parse(line) as string[];
+    const { attempts, kill } = await startHangingWriter(t, config, 2);
 
     await assert.rejects(
       openTestTrail(t, config),
@@ -133,8 +119,7 @@ describe('PostgreSQL audit store', () => {
     );
     assert.equal(outcomes.length, 0);
 
-    child.kill('SIGKILL');
-    await exited;
+    await kill();
     // PostgreSQL releases the lock as soon as it sees the connection close.
     let opened: Awaited<ReturnType<typeof openTestTrail>> | null = null;
     for (let tries = 0; opened === null && tries < 50; tries += 1) {
