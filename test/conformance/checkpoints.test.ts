@@ -3,15 +3,14 @@
 // records removed behind the append-only triggers' back are caught.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { Registry } from 'prom-client';
 import { logSink, openTestTrail, sampleEvent, tempDir } from '../unit/audit/audit-test-kit.ts';
+import { runCli, VERIFY_CLI, type CliResult } from '../unit/audit/cli-kit.ts';
 import {
   checkpointedConfig,
   releaseStoreKits,
@@ -22,28 +21,10 @@ import {
 
 after(releaseStoreKits);
 
-const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 const key = generateCheckpointKey();
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promise<CliResult> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY], {
-      env: { ...base, ...kit.cliEnv(config, tempDir(t)) },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promise<CliResult> {
+  return runCli(VERIFY_CLI, [], kit.cliEnv(config, tempDir(t)));
 }
 
 /** A store of 12 records, checkpointed every 5 records and at close. */

@@ -3,11 +3,9 @@
 // and telling where the trail breaks when records were removed behind the triggers' back.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { collectReport } from '../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../src/audit/report/report-data.ts';
@@ -19,6 +17,7 @@ import {
   sampleOutcome,
   tempDir,
 } from '../unit/audit/audit-test-kit.ts';
+import { REPORT_CLI, runCli } from '../unit/audit/cli-kit.ts';
 import {
   checkpointedConfig,
   releaseStoreKits,
@@ -29,7 +28,6 @@ import {
 
 after(releaseStoreKits);
 
-const REPORT_CLI = new URL('../../src/audit/report/report-cli.ts', import.meta.url).pathname;
 const key = generateCheckpointKey();
 
 /** Six requests (attempt and outcome each), checkpointed every 5 records and at close. */
@@ -87,12 +85,12 @@ for (const kit of STORE_KITS) {
       const config = await reportedStore(kit, t);
       const dir = tempDir(t);
       const out = join(dir, 'report.html');
-      const base = Object.fromEntries(
-        Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
+      const { code, stdout, stderr } = await runCli(
+        REPORT_CLI,
+        ['--out', out],
+        kit.cliEnv(config, dir),
       );
-      const { stdout } = await promisify(execFile)(process.execPath, [REPORT_CLI, '--out', out], {
-        env: { ...base, ...kit.cliEnv(config, dir) },
-      });
+      assert.equal(code, 0, stderr);
       assert.match(stdout, /12 records in the period; trail intact/);
       assert.match(readFileSync(out, 'utf8'), /The audit trail is intact\./);
     });

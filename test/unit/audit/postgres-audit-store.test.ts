@@ -3,11 +3,9 @@
 // guard rails on every audit table, and `audit:verify` over every chain in the database.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError } from '../../../src/audit/audit-store.ts';
@@ -28,12 +26,11 @@ import {
   tempDir,
   waitFor,
 } from './audit-test-kit.ts';
+import { runCli, VERIFY_CLI } from './cli-kit.ts';
 import { buildChain } from './chain-fixture.ts';
 
 const server = await usePostgres();
 after(() => server.close());
-
-const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
 
 async function sql<T extends pg.QueryResultRow>(
   url: string,
@@ -64,18 +61,7 @@ async function postgresConfig(
 async function verifyCli(t: TestContext, config: Config['audit']) {
   const file = join(tempDir(t), 'rescind.json');
   writeFileSync(file, JSON.stringify({ audit: config }));
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY, '--json'], {
-      env: { ...env, RESCIND_CONFIG: file },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+  return runCli(VERIFY_CLI, ['--json'], { RESCIND_CONFIG: file });
 }
 
 describe('PostgreSQL audit store', () => {

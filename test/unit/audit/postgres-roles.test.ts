@@ -4,10 +4,8 @@
 // nor switch the triggers off.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
@@ -19,6 +17,7 @@ import {
   sampleOutcome,
   tempDir,
 } from './audit-test-kit.ts';
+import { runCli, type CliResult } from './cli-kit.ts';
 
 const MIGRATE = new URL('../../../src/audit/cli/migrate-cli.ts', import.meta.url).pathname;
 const suffix = randomBytes(4).toString('hex');
@@ -47,19 +46,8 @@ async function admin(database: string, sql: string): Promise<void> {
   }
 }
 
-async function migrate(env: Record<string, string>, args: string[]) {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MIGRATE, ...args], {
-      env: { ...base, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function migrate(env: Record<string, string>, args: string[]): Promise<CliResult> {
+  return runCli(MIGRATE, args, env);
 }
 
 /** Runs `sql` as the gateway role; resolves with the SQLSTATE it failed with, or null. */
