@@ -3,7 +3,7 @@
 // records removed behind the append-only triggers' back are caught.
 
 import assert from 'node:assert/strict';
-import { after, describe, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
@@ -13,13 +13,10 @@ import { logSink, openTestTrail, sampleEvent, tempDir } from '../unit/audit/audi
 import { runCli, VERIFY_CLI, type CliResult } from '../unit/audit/cli-kit.ts';
 import {
   checkpointedConfig,
-  releaseStoreKits,
-  STORE_KITS,
+  describeEachStore,
   type AuditConfig,
   type StoreKit,
 } from './store-kits.ts';
-
-after(releaseStoreKits);
 
 const key = generateCheckpointKey();
 
@@ -49,8 +46,9 @@ function openFails(config: AuditConfig): Promise<void> {
   );
 }
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit checkpoints`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit checkpoints`,
+  (kit) => {
     test('signs the head every N records and at close, and audit:verify holds the store against them', async (t) => {
       const config = await checkpointedStore(kit, t);
       const checkpoints = readCheckpoints(config.checkpoints.path ?? '');
@@ -84,5 +82,5 @@ for (const kit of STORE_KITS) {
       assert.match(result.stderr, /records after seq 7 were removed/);
       await openFails(config);
     });
-  });
-}
+  },
+);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { collectReport } from '../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../src/audit/report/report-data.ts';
@@ -20,13 +20,10 @@ import {
 import { REPORT_CLI, runCli } from '../unit/audit/cli-kit.ts';
 import {
   checkpointedConfig,
-  releaseStoreKits,
-  STORE_KITS,
+  describeEachStore,
   type AuditConfig,
   type StoreKit,
 } from './store-kits.ts';
-
-after(releaseStoreKits);
 
 const key = generateCheckpointKey();
 
@@ -56,8 +53,9 @@ async function report(config: AuditConfig): Promise<ReportData> {
   }
 }
 
-for (const kit of STORE_KITS) {
-  describe(`audit report on ${kit.name}`, () => {
+describeEachStore(
+  (kit) => `audit report on ${kit.name}`,
+  (kit) => {
     test('intact: every record, held against the signed checkpoints', async (t) => {
       const config = await reportedStore(kit, t);
       const data = await report(config);
@@ -94,5 +92,5 @@ for (const kit of STORE_KITS) {
       assert.match(stdout, /12 records in the period; trail intact/);
       assert.match(readFileSync(out, 'utf8'), /The audit trail is intact\./);
     });
-  });
-}
+  },
+);

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { TestContext } from 'node:test';
+import { after, describe, type TestContext } from 'node:test';
 import pg from 'pg';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import { openPostgresAuditStore } from '../../src/audit/stores/postgres-audit-store.ts';
@@ -273,6 +273,22 @@ const postgres: StoreKit = {
 
 /** Every audit store; each conformance file runs its assertions against each. */
 export const STORE_KITS: readonly StoreKit[] = [sqlite, sqliteWorker, postgres];
+
+/**
+ * One suite per store kit, named by `title`, its tests added by `body`; the servers the kits
+ * share are released after the file's suites.
+ */
+export function describeEachStore(
+  title: (kit: StoreKit) => string,
+  body: (kit: StoreKit) => void,
+): void {
+  after(releaseStoreKits);
+  for (const kit of STORE_KITS) {
+    describe(title(kit), () => {
+      body(kit);
+    });
+  }
+}
 
 /** A new, empty store of `kit`'s kind, checkpointed every 5 records and at close. */
 export function checkpointedConfig(

@@ -2,7 +2,7 @@
 // commit, a hash chain that verifies, crash recovery, and one writer per chain.
 
 import assert from 'node:assert/strict';
-import { after, describe, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
@@ -19,9 +19,7 @@ import {
   sampleOutcome,
   startHangingWriter,
 } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
-
-after(releaseStoreKits);
+import { describeEachStore, type AuditConfig, type StoreKit } from './store-kits.ts';
 
 async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
@@ -48,8 +46,9 @@ async function crashAfterAttempts(
   return writer.attempts;
 }
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit trail`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit trail`,
+  (kit) => {
     test('records an attempt and its outcome as a hash chain that verifies', async (t) => {
       const config = await kit.config(t);
       const { trail } = await openTestTrail(t, config);
@@ -188,5 +187,5 @@ for (const kit of STORE_KITS) {
         reasons: ['the audit trail is closed'],
       });
     });
-  });
-}
+  },
+);
