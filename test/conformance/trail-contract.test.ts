@@ -4,28 +4,20 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { Registry } from 'prom-client';
-import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
-import { parseStoredRecord } from '../../src/audit/stored-record.ts';
 import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import {
   logSink,
   openTestTrail,
+  recordsOf,
   refusal,
   sampleEvent,
   sampleOutcome,
   startHangingWriter,
 } from '../unit/audit/audit-test-kit.ts';
 import { describeEachStore, type AuditConfig, type StoreKit } from './store-kits.ts';
-
-async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const stored of scanStore(store)) records.push(parseStoredRecord(stored));
-  return records;
-}
 
 async function storedRecords(
   kit: StoreKit,

@@ -21,7 +21,10 @@ import {
   type OpenAuditTrailOptions,
   type OpenedAuditTrail,
 } from '../../../src/audit/open-audit-trail.ts';
+import type { AuditStore } from '../../../src/audit/audit-store.ts';
+import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
+import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
@@ -258,6 +261,23 @@ export function makeImmutable(t: TestContext, paths: readonly string[]): () => v
 }
 
 /** Every record of a SQLite audit file, read the way the verify CLI reads it. */
+/** Every record `store` holds, parsed, in scan order. */
+export async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const stored of scanStore(store)) records.push(parseStoredRecord(stored));
+  return records;
+}
+
+/** Every record of the PostgreSQL database at `url`, read on a read-only store of its own. */
+export async function postgresRecords(url: string): Promise<AuditRecord[]> {
+  const store = await openPostgresAuditStore({ url, readOnly: true });
+  try {
+    return await recordsOf(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export async function storedRecords(path: string): Promise<AuditRecord[]> {
   const store = openSqliteAuditStore({ path, readOnly: true });
   try {

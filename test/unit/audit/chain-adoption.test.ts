@@ -15,7 +15,6 @@ import {
   startChainAdoption,
   type ChainAdoption,
 } from '../../../src/audit/stores/adopt-orphan-chains.ts';
-import { scanStore } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import {
   openPostgresAuditStore,
@@ -23,7 +22,6 @@ import {
 } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { leaseSessionOptions } from '../../../src/audit/stores/postgres-chain-lease.ts';
 import { chainLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
-import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
@@ -32,6 +30,7 @@ import {
   defer,
   logSink,
   openTestTrail,
+  postgresRecords,
   refusal,
   sampleEvent,
   sampleOutcome,
@@ -52,17 +51,6 @@ async function sql<T extends pg.QueryResultRow>(url: string, text: string, value
     return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end();
-  }
-}
-
-async function records(url: string): Promise<AuditRecord[]> {
-  const store = await openPostgresAuditStore({ url, readOnly: true });
-  try {
-    const all: AuditRecord[] = [];
-    for await (const stored of scanStore(store)) all.push(parseStoredRecord(stored));
-    return all;
-  } finally {
-    await store.close();
   }
 }
 
@@ -169,7 +157,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     survivor.advance(1);
     assert.deepEqual(await survivor.adoption.scan(), { adopted: ['gone'], closed: 3 });
 
-    const all = await records(url);
+    const all = await postgresRecords(url);
     const gone = all.filter((record) => record.chain === 'gone');
     assert.deepEqual(
       gone.map((record) => [record.seq, record.phase]),
@@ -280,7 +268,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
 
     assert.deepEqual(scans.flatMap((scan) => scan.adopted).sort(), ['gone-a', 'gone-b']);
     assert.equal(scans[0].closed + scans[1].closed, attempts.length);
-    const all = await records(url);
+    const all = await postgresRecords(url);
     const closers = outcomesOf(all, attempts);
     assert.equal(closers.length, attempts.length, 'one outcome per attempt');
     assert.deepEqual(
@@ -308,7 +296,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       [0, 5],
       'one closer appended all five; the other found them closed or the head moved',
     );
-    const all = await records(url);
+    const all = await postgresRecords(url);
     assert.equal(outcomesOf(all, attempts).length, 5);
     assert.equal((await verifyChain(all)).ok, true);
   });
@@ -335,7 +323,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       /refusing to continue a chain whose records it cannot see/,
     );
     await refusal(trail.recordAttempt(sampleEvent({ requestId: 'after-adoption' })));
-    let all = await records(url);
+    let all = await postgresRecords(url);
     assert.deepEqual(
       all.filter((record) => record.chain === 'partitioned').map((record) => record.seq),
       [1, 2],
@@ -350,7 +338,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     assert.equal(restarted.trail.stats().danglingRecovered, 0);
     const receipt = await restarted.trail.recordAttempt(sampleEvent({ requestId: 'next' }));
     assert.equal(receipt.seq, 3);
-    all = await records(url);
+    all = await postgresRecords(url);
     assert.equal((await verifyChain(all)).ok, true);
   });
 
