@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
-import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { Registry } from 'prom-client';
@@ -18,15 +17,13 @@ import {
   type StoreKit,
 } from './store-kits.ts';
 
-const key = generateCheckpointKey();
-
 function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promise<CliResult> {
   return runCli(VERIFY_CLI, [], kit.cliEnv(config, tempDir(t)));
 }
 
 /** A store of 12 records, checkpointed every 5 records and at close. */
 async function checkpointedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await checkpointedConfig(kit, t, key.privateKeyPem);
+  const config = await checkpointedConfig(kit, t);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 12; index += 1) {
     await trail.recordAttempt(sampleEvent({ requestId: `r-${index + 1}` }));

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { collectReport } from '../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../src/audit/report/report-data.ts';
 import { openConfiguredReportSource } from '../../src/audit/report/report-source.ts';
@@ -25,11 +24,9 @@ import {
   type StoreKit,
 } from './store-kits.ts';
 
-const key = generateCheckpointKey();
-
 /** Six requests (attempt and outcome each), checkpointed every 5 records and at close. */
 async function reportedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await checkpointedConfig(kit, t, key.privateKeyPem);
+  const config = await checkpointedConfig(kit, t);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 6; index += 1) {
     const event = sampleEvent({ requestId: `r-${index + 1}` });

@@ -11,6 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, describe, type TestContext } from 'node:test';
 import pg from 'pg';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openPostgresAuditStore } from '../../src/audit/stores/postgres-audit-store.ts';
 import { openSqliteAuditStore } from '../../src/audit/stores/sqlite-audit-store.ts';
 import { openSqliteWorkerStore } from '../../src/audit/stores/sqlite-worker-store.ts';
@@ -290,16 +291,14 @@ export function describeEachStore(
   }
 }
 
+const checkpointKey = generateCheckpointKey();
+
 /** A new, empty store of `kit`'s kind, checkpointed every 5 records and at close. */
-export function checkpointedConfig(
-  kit: StoreKit,
-  t: TestContext,
-  signingKeyPem: string,
-): Promise<AuditConfig> {
+export function checkpointedConfig(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
   return kit.config(t, {
     checkpoints: {
       everyRecords: 5,
-      signingKey: signingKeyPem,
+      signingKey: checkpointKey.privateKeyPem,
       path: join(tempDir(t), 'audit.checkpoints'),
     },
   });
