@@ -25,6 +25,7 @@ import { chainLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
@@ -44,19 +45,9 @@ const LEASE_SECONDS = 30;
 /** Scans only when the test calls scan(): the timer's first tick is the start-up scan. */
 const NO_TIMER_SECONDS = 1800;
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 /** Ends the session that holds the chain's lock, as the server does with a silent peer. */
 async function dropChainLock(url: string, chain: string): Promise<void> {
-  const ended = await sql<{ ended: boolean }>(
+  const ended = await pgQuery<{ ended: boolean }>(
     url,
     `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
      WHERE locktype = 'advisory' AND granted AND objsubid = 1
@@ -117,7 +108,9 @@ async function writerTrail(t: TestContext, url: string, instanceId: string) {
   );
   // Its start-up scan renews its lease first: once the row is there, it renews no more.
   for (;;) {
-    const rows = await sql(url, 'SELECT 1 FROM audit_chain_leases WHERE chain = $1', [instanceId]);
+    const rows = await pgQuery(url, 'SELECT 1 FROM audit_chain_leases WHERE chain = $1', [
+      instanceId,
+    ]);
     if (rows.length === 1) return opened;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -184,7 +177,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     }
     assert.equal(all.filter((record) => record.chain === 'survivor').length, 0);
     assert.equal((await verifyChain(all)).ok, true);
-    assert.deepEqual(await sql(url, 'SELECT id FROM audit_open_attempts'), []);
+    assert.deepEqual(await pgQuery(url, 'SELECT id FROM audit_open_attempts'), []);
     survivor.advance(LEASE_SECONDS);
     assert.deepEqual(await survivor.adoption.scan(), { adopted: [], closed: 0 }, 'nothing left');
   });
@@ -220,7 +213,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       survivor.advance(LEASE_SECONDS);
       assert.deepEqual((await survivor.adoption.scan()).adopted, [], `renewed (${round})`);
     }
-    const open = await sql<{ chain: string }>(
+    const open = await pgQuery<{ chain: string }>(
       url,
       'SELECT chain FROM audit_open_attempts ORDER BY chain',
     );

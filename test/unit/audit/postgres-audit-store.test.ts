@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError } from '../../../src/audit/audit-store.ts';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
@@ -17,6 +16,7 @@ import {
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { startPostgres, usePostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
@@ -31,21 +31,6 @@ import { buildChain } from './chain-fixture.ts';
 
 const server = await usePostgres();
 after(() => server.close());
-
-async function sql<T extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function postgresConfig(
   t: TestContext,
@@ -80,7 +65,7 @@ describe('PostgreSQL audit store', () => {
   test('commits with synchronous_commit=on even where the database default is off', async (t) => {
     const url = await server.createDatabase();
     const database = new URL(url).pathname.slice(1);
-    await sql(url, `ALTER DATABASE ${database} SET synchronous_commit = off`);
+    await pgQuery(url, `ALTER DATABASE ${database} SET synchronous_commit = off`);
     const store = await openPostgresAuditStore({ url, chain: 'a' });
     defer(t, () => store.close());
     assert.deepEqual(await store.durability(), { fsync: 'on', synchronousCommit: 'on' });
@@ -99,7 +84,7 @@ describe('PostgreSQL audit store', () => {
       /chain twin is already being written by another process on PostgreSQL at 127\.0\.0\.1:\d+\/rescind_test_\w+: two gateway instances share audit\.instanceId twin/,
     );
     // Refused before touching anything: the first one's attempts are still open, not closed.
-    const outcomes = await sql(
+    const outcomes = await pgQuery(
       config.postgresUrl ?? '',
       "SELECT 1 FROM audit_records WHERE phase = 'outcome'",
     );
@@ -124,7 +109,7 @@ describe('PostgreSQL audit store', () => {
     const { trail } = await openTestTrail(t, config, { writer: { probeIntervalMs: 50 } });
     await trail.recordAttempt(sampleEvent());
     // An operator (or a failover) ends the session that holds the chain's lock.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `SELECT pg_terminate_backend(pid) FROM pg_locks
        WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database =
@@ -188,7 +173,11 @@ describe('PostgreSQL audit store', () => {
         `DELETE FROM ${table}`,
         `TRUNCATE ${table}`,
       ]) {
-        await assert.rejects(sql(config.postgresUrl ?? '', statement), /append-only/, statement);
+        await assert.rejects(
+          pgQuery(config.postgresUrl ?? '', statement),
+          /append-only/,
+          statement,
+        );
       }
     }
   });
@@ -221,7 +210,7 @@ describe('PostgreSQL audit store', () => {
       await trail.recordAttempt(sampleEvent({ requestId: `r-${index}` }));
     }
     await trail.close();
-    const rows = await sql<{ seq: string }>(
+    const rows = await pgQuery<{ seq: string }>(
       config.postgresUrl ?? '',
       'SELECT seq FROM audit_checkpoints ORDER BY n',
     );
@@ -235,7 +224,7 @@ describe('PostgreSQL audit store', () => {
     assert.equal(failures?.value, 3, 'each file write that failed is counted');
 
     // Records removed behind the triggers' back: the database's own checkpoints catch it.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `BEGIN; SET LOCAL session_replication_role = replica;
        DELETE FROM audit_records WHERE seq > 5; COMMIT;`,
@@ -277,7 +266,7 @@ describe('PostgreSQL audit store', () => {
     );
 
     // One record of one chain edited behind the triggers' back.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `BEGIN; SET LOCAL session_replication_role = replica;
        UPDATE audit_records SET body = replace(body, 'north-2', 'north-X') WHERE chain = 'north' AND seq = 3;

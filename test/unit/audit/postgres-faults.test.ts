@@ -5,11 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import pg from 'pg';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { DEMO_RESOURCES } from '../../../src/simulator/index.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
@@ -27,10 +27,7 @@ const REFUSAL_BUDGET_MS = 1000;
 async function ownServer(t: TestContext): Promise<{ server: PostgresServer; url: string }> {
   const server = await startPostgres();
   defer(t, () => server.close());
-  const client = new pg.Client({ connectionString: server.url() });
-  await client.connect();
-  await client.query('CREATE DATABASE audit');
-  await client.end();
+  await pgQuery(server.url(), 'CREATE DATABASE audit');
   return { server, url: server.url('audit') };
 }
 

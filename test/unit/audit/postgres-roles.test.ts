@@ -10,6 +10,7 @@ import pg from 'pg';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { usePostgres, type TestPostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   openTestTrail,
@@ -34,16 +35,6 @@ function as(user: string, url: string): string {
   parsed.username = user;
   parsed.password = PASSWORD;
   return parsed.toString();
-}
-
-async function admin(database: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: database });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 function migrate(env: Record<string, string>, args: string[]): Promise<CliResult> {
@@ -72,7 +63,7 @@ describe(
       postgres = await usePostgres();
       const database = await postgres.createDatabase();
       const name = new URL(database).pathname.slice(1);
-      await admin(
+      await pgQuery(
         postgres.adminUrl,
         `CREATE ROLE ${OWNER} LOGIN PASSWORD '${PASSWORD}';
        CREATE ROLE ${GATEWAY} LOGIN PASSWORD '${PASSWORD}';
@@ -84,7 +75,7 @@ describe(
 
     after(async () => {
       await postgres.close();
-      await admin(
+      await pgQuery(
         postgres.adminUrl,
         `DROP ROLE IF EXISTS ${GATEWAY}; DROP ROLE IF EXISTS ${OWNER};`,
       ).catch(() => undefined);
