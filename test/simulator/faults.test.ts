@@ -17,7 +17,7 @@ import {
   projectScope,
   token,
 } from './sim-client.ts';
-import { useSimulator } from './support.ts';
+import { useSimulator, withSimulator } from './support.ts';
 
 /** The error code of a fetch failure, from undici's cause chain. */
 function causeCode(error: unknown): string | undefined {
@@ -370,8 +370,7 @@ describe('hang', () => {
   });
 
   test('with takesEffect the revocation happens although no answer comes', async () => {
-    const sim = await startSimulator();
-    try {
+    await withSimulator({}, async (sim) => {
       const tok = await token(sim);
       sim.injectFault({ service: 'kms', kind: 'hang', takesEffect: true });
       void call.kms(sim, tok, KMS_BODY).catch(() => undefined);
@@ -379,8 +378,6 @@ describe('hang', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       assert.equal(sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), false);
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });

@@ -37,3 +37,16 @@ export function useSimulator(options?: SimulatorOptions): SimulatorSuite {
     },
   };
 }
+
+/** Runs `work` on a simulator of its own, started with `options` and closed whatever happens. */
+export async function withSimulator<T>(
+  options: SimulatorOptions,
+  work: (sim: Simulator) => Promise<T> | T,
+): Promise<T> {
+  const sim = await startSimulator(options);
+  try {
+    return await work(sim);
+  } finally {
+    await sim.close();
+  }
+}

@@ -16,6 +16,7 @@ import {
   projectScope,
   token,
 } from './sim-client.ts';
+import { withSimulator } from './support.ts';
 
 /**
  * One call each, one after another, on a demo resource of the four APIs that answer in the flat
@@ -134,15 +135,12 @@ describe('token checks on service calls', () => {
 
 describe('token lifetime with the real clock', () => {
   test('a token from a 1-second simulator expires after a second', async () => {
-    const sim = await startSimulator({ tokenLifetimeSeconds: 1 });
-    try {
+    await withSimulator({ tokenLifetimeSeconds: 1 }, async (sim) => {
       const tok = await token(sim);
       assert.equal((await call.apig(sim, tok, 'no-such-cert')).status, 404);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const res = await call.apig(sim, tok, 'no-such-cert');
       await expectFlat(res, 401, 'APIGW.0307');
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });
