@@ -12,8 +12,8 @@ import { openConfiguredReportSource } from '../../src/audit/report/report-source
 import { renderReport } from '../../src/audit/report/render-report.ts';
 import {
   openTestTrail,
+  recordRequest,
   sampleEvent,
-  sampleOutcome,
   tempDir,
 } from '../unit/audit/audit-test-kit.ts';
 import { REPORT_CLI, runCli } from '../unit/audit/cli-kit.ts';
@@ -29,9 +29,7 @@ async function reportedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig
   const config = await checkpointedConfig(kit, t);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 6; index += 1) {
-    const event = sampleEvent({ requestId: `r-${index + 1}` });
-    const attempt = await trail.recordAttempt(event);
-    await trail.recordOutcome(event, sampleOutcome({ attemptId: attempt.id }));
+    await recordRequest(trail, sampleEvent({ requestId: `r-${index + 1}` }));
   }
   await trail.close();
   return config;

@@ -148,6 +148,14 @@ export function sampleOutcome(overrides: Partial<AuditOutcome> = {}): AuditOutco
   };
 }
 
+/** Records `event` as one request: its attempt, then a revoked outcome for it. */
+export async function recordRequest(
+  trail: Pick<OpenedAuditTrail, 'recordAttempt' | 'recordOutcome'>,
+  event: AuditEvent = sampleEvent(),
+): Promise<void> {
+  const attempt = await trail.recordAttempt(event);
+  await trail.recordOutcome(event, sampleOutcome({ attemptId: attempt.id }));
+}
 /** Asserts AUDIT_UNAVAILABLE and returns how long the refusal took, in ms. */
 export async function refusal(promise: Promise<unknown>): Promise<number> {
   const started = performance.now();

@@ -14,8 +14,8 @@ import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   openTestTrail,
+  recordRequest,
   sampleEvent,
-  sampleOutcome,
   tempDir,
 } from './audit-test-kit.ts';
 import { runCli, type CliResult } from './cli-kit.ts';
@@ -114,11 +114,7 @@ describe(
         checkpoints: { signingKey: generateCheckpointKey().privateKeyPem },
       });
       const { trail } = await openTestTrail(t, config);
-      const attempt = await trail.recordAttempt(sampleEvent({ requestId: 'roles-1' }));
-      await trail.recordOutcome(
-        sampleEvent({ requestId: 'roles-1' }),
-        sampleOutcome({ attemptId: attempt.id }),
-      );
+      await recordRequest(trail, sampleEvent({ requestId: 'roles-1' }));
       const page = await trail.reader.page({ requestId: 'roles-1' });
       assert.deepEqual(
         page.items.map((record) => record.phase),
