@@ -3,53 +3,27 @@
 // records removed behind the append-only triggers' back are caught.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
+import { test, type TestContext } from 'node:test';
 import { readCheckpoints } from '../../src/audit/chain/checkpoint.ts';
-import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { Registry } from 'prom-client';
 import { logSink, openTestTrail, sampleEvent, tempDir } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
+import { runCli, VERIFY_CLI, type CliResult } from '../unit/audit/cli-kit.ts';
+import {
+  checkpointedConfig,
+  describeEachStore,
+  type AuditConfig,
+  type StoreKit,
+} from './store-kits.ts';
 
-after(releaseStoreKits);
-
-const VERIFY = new URL('../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const key = generateCheckpointKey();
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promise<CliResult> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY], {
-      env: { ...base, ...kit.cliEnv(config, tempDir(t)) },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function verify(kit: StoreKit, t: TestContext, config: AuditConfig): Promise<CliResult> {
+  return runCli(VERIFY_CLI, [], kit.cliEnv(config, tempDir(t)));
 }
 
 /** A store of 12 records, checkpointed every 5 records and at close. */
 async function checkpointedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await kit.config(t, {
-    checkpoints: {
-      everyRecords: 5,
-      signingKey: key.privateKeyPem,
-      path: join(tempDir(t), 'audit.checkpoints'),
-    },
-  });
+  const config = await checkpointedConfig(kit, t);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 12; index += 1) {
     await trail.recordAttempt(sampleEvent({ requestId: `r-${index + 1}` }));
@@ -69,8 +43,9 @@ function openFails(config: AuditConfig): Promise<void> {
   );
 }
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit checkpoints`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit checkpoints`,
+  (kit) => {
     test('signs the head every N records and at close, and audit:verify holds the store against them', async (t) => {
       const config = await checkpointedStore(kit, t);
       const checkpoints = readCheckpoints(config.checkpoints.path ?? '');
@@ -104,5 +79,5 @@ for (const kit of STORE_KITS) {
       assert.match(result.stderr, /records after seq 7 were removed/);
       await openFails(config);
     });
-  });
-}
+  },
+);

@@ -4,7 +4,7 @@
 // the trail recovers by itself — no restart — and continues the same chain.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { parseStoredRecord } from '../../src/audit/stored-record.ts';
@@ -16,15 +16,14 @@ import {
   sampleOutcome,
   waitFor,
 } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS } from './store-kits.ts';
-
-after(releaseStoreKits);
+import { describeEachStore } from './store-kits.ts';
 
 /** "Within about a second": the write deadline is 800 ms. */
 const REFUSAL_BUDGET_MS = 1000;
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit store faults`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit store faults`,
+  (kit) => {
     test('refuses within a second while records cannot be made durable, then recovers by itself and continues the chain', async (t) => {
       const fault = await kit.fault(t);
       t.diagnostic(`fault: ${fault.how}`);
@@ -105,5 +104,5 @@ for (const kit of STORE_KITS) {
       const reopened = await openTestTrail(t, fault.config);
       assert.equal(reopened.trail.readiness().ready, true);
     });
-  });
-}
+  },
+);

@@ -3,16 +3,15 @@
 // returns every match beyond one batch.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { AUDIT_STREAM_BATCH } from '../../src/audit/audit-reader.ts';
 import { openTestTrail, sampleEvent, sampleOutcome } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS } from './store-kits.ts';
+import { describeEachStore } from './store-kits.ts';
 
-after(releaseStoreKits);
-
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit queries`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit queries`,
+  (kit) => {
     test('pages without gaps or duplicates while two instances append to the same store', async (t) => {
       const shared = await kit.config(t);
       const a = await openTestTrail(t, { ...shared, instanceId: 'a' });
@@ -91,5 +90,5 @@ for (const kit of STORE_KITS) {
         [...seqs].sort((x, y) => x - y),
       );
     });
-  });
-}
+  },
+);

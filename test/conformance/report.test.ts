@@ -3,43 +3,33 @@
 // and telling where the trail breaks when records were removed behind the triggers' back.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
-import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
+import { test, type TestContext } from 'node:test';
 import { collectReport } from '../../src/audit/report/collect-report.ts';
 import type { ReportData } from '../../src/audit/report/report-data.ts';
 import { openConfiguredReportSource } from '../../src/audit/report/report-source.ts';
 import { renderReport } from '../../src/audit/report/render-report.ts';
 import {
   openTestTrail,
+  recordRequest,
   sampleEvent,
-  sampleOutcome,
   tempDir,
 } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
-
-after(releaseStoreKits);
-
-const REPORT_CLI = new URL('../../src/audit/report/report-cli.ts', import.meta.url).pathname;
-const key = generateCheckpointKey();
+import { REPORT_CLI, runCli } from '../unit/audit/cli-kit.ts';
+import {
+  checkpointedConfig,
+  describeEachStore,
+  type AuditConfig,
+  type StoreKit,
+} from './store-kits.ts';
 
 /** Six requests (attempt and outcome each), checkpointed every 5 records and at close. */
 async function reportedStore(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
-  const config = await kit.config(t, {
-    checkpoints: {
-      everyRecords: 5,
-      signingKey: key.privateKeyPem,
-      path: join(tempDir(t), 'audit.checkpoints'),
-    },
-  });
+  const config = await checkpointedConfig(kit, t);
   const { trail } = await openTestTrail(t, config);
   for (let index = 0; index < 6; index += 1) {
-    const event = sampleEvent({ requestId: `r-${index + 1}` });
-    const attempt = await trail.recordAttempt(event);
-    await trail.recordOutcome(event, sampleOutcome({ attemptId: attempt.id }));
+    await recordRequest(trail, sampleEvent({ requestId: `r-${index + 1}` }));
   }
   await trail.close();
   return config;
@@ -58,8 +48,9 @@ async function report(config: AuditConfig): Promise<ReportData> {
   }
 }
 
-for (const kit of STORE_KITS) {
-  describe(`audit report on ${kit.name}`, () => {
+describeEachStore(
+  (kit) => `audit report on ${kit.name}`,
+  (kit) => {
     test('intact: every record, held against the signed checkpoints', async (t) => {
       const config = await reportedStore(kit, t);
       const data = await report(config);
@@ -87,14 +78,14 @@ for (const kit of STORE_KITS) {
       const config = await reportedStore(kit, t);
       const dir = tempDir(t);
       const out = join(dir, 'report.html');
-      const base = Object.fromEntries(
-        Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
+      const { code, stdout, stderr } = await runCli(
+        REPORT_CLI,
+        ['--out', out],
+        kit.cliEnv(config, dir),
       );
-      const { stdout } = await promisify(execFile)(process.execPath, [REPORT_CLI, '--out', out], {
-        env: { ...base, ...kit.cliEnv(config, dir) },
-      });
+      assert.equal(code, 0, stderr);
       assert.match(stdout, /12 records in the period; trail intact/);
       assert.match(readFileSync(out, 'utf8'), /The audit trail is intact\./);
     });
-  });
-}
+  },
+);

@@ -4,16 +4,14 @@
 // change.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { GENESIS_HASH, type AuditRecord } from '../../src/audit/audit-record.ts';
 import { AuditStoreError, type ChainHead, type StoredRecord } from '../../src/audit/audit-store.ts';
 import { buildAuditRecordContent } from '../../src/audit/build-audit-record.ts';
 import { sealRecord } from '../../src/audit/chain/seal-record.ts';
 import { toStoredRecord } from '../../src/audit/stored-record.ts';
 import { sampleEvent, sampleOutcome } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS } from './store-kits.ts';
-
-after(releaseStoreKits);
+import { describeEachStore } from './store-kits.ts';
 
 const START = Date.UTC(2025, 0, 1);
 
@@ -57,8 +55,9 @@ function keys(records: readonly StoredRecord[]): string[] {
   return records.map((record) => `${record.chain}#${record.seq}`);
 }
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit store contract`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit store contract`,
+  (kit) => {
     test('appends in one transaction and returns records byte for byte in (chain, seq) order', async (t) => {
       const store = await kit.open(t, await kit.config(t));
       const b = batch('b', EMPTY, 2);
@@ -185,5 +184,5 @@ for (const kit of STORE_KITS) {
       );
       assert.deepEqual(reader.health(), { ok: true });
     });
-  });
-}
+  },
+);

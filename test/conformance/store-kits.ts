@@ -8,9 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { TestContext } from 'node:test';
+import { after, describe, type TestContext } from 'node:test';
 import pg from 'pg';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
+import { generateCheckpointKey } from '../../src/audit/chain/checkpoint-key.ts';
 import { openPostgresAuditStore } from '../../src/audit/stores/postgres-audit-store.ts';
 import { openSqliteAuditStore } from '../../src/audit/stores/sqlite-audit-store.ts';
 import { openSqliteWorkerStore } from '../../src/audit/stores/sqlite-worker-store.ts';
@@ -273,6 +274,35 @@ const postgres: StoreKit = {
 
 /** Every audit store; each conformance file runs its assertions against each. */
 export const STORE_KITS: readonly StoreKit[] = [sqlite, sqliteWorker, postgres];
+
+/**
+ * One suite per store kit, named by `title`, its tests added by `body`; the servers the kits
+ * share are released after the file's suites.
+ */
+export function describeEachStore(
+  title: (kit: StoreKit) => string,
+  body: (kit: StoreKit) => void,
+): void {
+  after(releaseStoreKits);
+  for (const kit of STORE_KITS) {
+    describe(title(kit), () => {
+      body(kit);
+    });
+  }
+}
+
+const checkpointKey = generateCheckpointKey();
+
+/** A new, empty store of `kit`'s kind, checkpointed every 5 records and at close. */
+export function checkpointedConfig(kit: StoreKit, t: TestContext): Promise<AuditConfig> {
+  return kit.config(t, {
+    checkpoints: {
+      everyRecords: 5,
+      signingKey: checkpointKey.privateKeyPem,
+      path: join(tempDir(t), 'audit.checkpoints'),
+    },
+  });
+}
 
 /** The configuration as a JSON file (RESCIND_CONFIG) and nothing else from the environment. */
 function cliEnvironment(config: AuditConfig, dir: string): Record<string, string> {

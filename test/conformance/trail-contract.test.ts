@@ -2,37 +2,22 @@
 // commit, a hash chain that verifies, crash recovery, and one writer per chain.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { after, describe, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Registry } from 'prom-client';
-import { scanStore } from '../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
 import { openAuditTrail } from '../../src/audit/open-audit-trail.ts';
-import { parseStoredRecord } from '../../src/audit/stored-record.ts';
 import { verifyChain } from '../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import {
-  defer,
   logSink,
   openTestTrail,
+  recordsOf,
   refusal,
   sampleEvent,
   sampleOutcome,
+  startHangingWriter,
 } from '../unit/audit/audit-test-kit.ts';
-import { releaseStoreKits, STORE_KITS, type AuditConfig, type StoreKit } from './store-kits.ts';
-
-after(releaseStoreKits);
-
-const WRITE_THEN_HANG = new URL('../fixtures/audit/write-then-hang.ts', import.meta.url).pathname;
-
-async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const stored of scanStore(store)) records.push(parseStoredRecord(stored));
-  return records;
-}
+import { describeEachStore, type AuditConfig, type StoreKit } from './store-kits.ts';
 
 async function storedRecords(
   kit: StoreKit,
@@ -48,24 +33,14 @@ async function crashAfterAttempts(
   config: AuditConfig,
   count: number,
 ): Promise<string[]> {
-  const child = spawn(process.execPath, [WRITE_THEN_HANG, JSON.stringify(config), String(count)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  defer(t, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  child.kill('SIGKILL');
-  await exited;
-  return JSON.parse(line) as string[];
+  const writer = await startHangingWriter(t, config, count);
+  await writer.kill();
+  return writer.attempts;
 }
 
-for (const kit of STORE_KITS) {
-  describe(`${kit.name} audit trail`, () => {
+describeEachStore(
+  (kit) => `${kit.name} audit trail`,
+  (kit) => {
     test('records an attempt and its outcome as a hash chain that verifies', async (t) => {
       const config = await kit.config(t);
       const { trail } = await openTestTrail(t, config);
@@ -204,5 +179,5 @@ for (const kit of STORE_KITS) {
         reasons: ['the audit trail is closed'],
       });
     });
-  });
-}
+  },
+);

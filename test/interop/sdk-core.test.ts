@@ -31,9 +31,9 @@ import {
 import { checkUpstreamSuccess } from '../../src/upstream/check-upstream-success.ts';
 import { parseUpstreamError } from '../../src/upstream/parse-upstream-error.ts';
 import type { UpstreamResponse } from '../../src/upstream/upstream-answer.ts';
-import { ERROR_BODIES } from '../fixtures/error-bodies.ts';
+import { envelopeFields, ERROR_BODIES } from '../fixtures/error-bodies.ts';
 import { OPERATION_FIXTURES } from '../fixtures/operations.ts';
-import { passwordAuth, type Scope } from '../simulator/sim-client.ts';
+import { passwordAuth, passwordBody, projectScope, type Scope } from '../simulator/sim-client.ts';
 
 const PROJECT_ID = DEMO_PROJECTS[0]?.id ?? '';
 
@@ -367,21 +367,7 @@ describe("the gateway reads at least what the official SDK core reads from IAM's
     method: 'POST',
     path: '/v3/auth/tokens',
     query: { nocatalog: 'true' },
-    body: {
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: DEMO_ACCOUNT.user,
-              password: 'wrong-pw-7Xq2',
-              domain: { name: DEMO_ACCOUNT.domain },
-            },
-          },
-        },
-        scope: { project: { id: PROJECT_ID } },
-      },
-    },
+    body: passwordBody(projectScope(PROJECT_ID), { ...DEMO_ACCOUNT, password: 'wrong-pw-7Xq2' }),
   };
 
   /** The SDK's exception and the token exchange's reading of the same kind of answer. */
@@ -408,12 +394,7 @@ describe("the gateway reads at least what the official SDK core reads from IAM's
     assertReadsAtLeast(outcome.error, {
       kind: 'envelope',
       ...(upstream.status === undefined ? {} : { status: upstream.status }),
-      ...(upstream.code === undefined ? {} : { code: upstream.code }),
-      ...(upstream.message === undefined ? {} : { message: upstream.message }),
-      ...(upstream.requestId === undefined ? {} : { requestId: upstream.requestId }),
-      ...(upstream.encodedAuthorizationMessage === undefined
-        ? {}
-        : { encodedAuthorizationMessage: upstream.encodedAuthorizationMessage }),
+      ...envelopeFields(upstream),
     });
   }
 

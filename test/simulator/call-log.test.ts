@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CallLog } from '../../src/simulator/call-log.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
 import {
   call,
-  GRANT_ID,
-  KEY_ID,
+  KMS_BODY,
   passwordAuth,
   postTokens,
   PROJECT_ID,
   projectScope,
   token,
 } from './sim-client.ts';
+import { withSimulator } from './support.ts';
 
 test('records IAM calls with the query, the body as received and the answered status', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     const body = passwordAuth(projectScope());
     await postTokens(sim, body);
     const [recorded] = sim.calls({ service: 'iam' });
@@ -27,17 +25,14 @@ test('records IAM calls with the query, the body as received and the answered st
     assert.equal(recorded.status, 201);
     assert.equal(recorded.token, undefined);
     assert.equal(recorded.headers['content-type'], 'application/json');
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('records service calls with lower-cased headers, the token and its scope', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     const tok = await token(sim);
     sim.clearCalls();
-    await call.kms(sim, tok, { key_id: KEY_ID, grant_id: GRANT_ID });
+    await call.kms(sim, tok, KMS_BODY);
     await call.modelarts(sim, tok, 'all');
     await call.apig(sim, 'MIInot-a-token', 'x');
     const [kms, modelarts, apig, ...rest] = sim.calls();
@@ -47,7 +42,7 @@ test('records service calls with lower-cased headers, the token and its scope', 
     assert.equal(kms.token, tok);
     assert.equal(kms.headers['x-auth-token'], tok);
     assert.deepEqual(kms.tokenScope, { kind: 'project', projectId: PROJECT_ID });
-    assert.deepEqual(JSON.parse(kms.body), { key_id: KEY_ID, grant_id: GRANT_ID });
+    assert.deepEqual(JSON.parse(kms.body), KMS_BODY);
     assert.equal(kms.path, `/v1.0/${PROJECT_ID}/kms/revoke-grant`);
     assert.deepEqual(modelarts?.query, { user_id: 'all' });
     assert.equal(modelarts.path, `/v2/${PROJECT_ID}/authorizations`);
@@ -56,14 +51,11 @@ test('records service calls with lower-cased headers, the token and its scope', 
     assert.equal(apig.status, 401);
     assert.ok(kms.seq < modelarts.seq && modelarts.seq < apig.seq);
     assert.equal(sim.calls({ service: 'apig' }).length, 1);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('records the fault kind and keeps seq counting across clearCalls()', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     sim.injectFault({ service: 'scm', kind: 'status', status: 503 });
     await call.scmPrivacy(sim, undefined, 'x');
     const [faulted] = sim.calls();
@@ -74,32 +66,24 @@ test('records the fault kind and keeps seq counting across clearCalls()', async 
     await call.scmPrivacy(sim, undefined, 'x');
     assert.ok((sim.calls()[0]?.seq ?? 0) > faulted.seq);
     assert.equal(sim.calls()[0]?.fault, undefined);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('keeps only the newest callLogLimit calls', async () => {
-  const sim = await startSimulator({ callLogLimit: 3 });
-  try {
+  await withSimulator({ callLogLimit: 3 }, async (sim) => {
     for (let i = 0; i < 5; i += 1) await call.apig(sim, undefined, `cert-${i}`);
     const paths = sim.calls().map((c) => c.path.split('/').at(-1));
     assert.deepEqual(paths, ['cert-2', 'cert-3', 'cert-4']);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('returns copies, so a caller cannot change the record', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     await call.apig(sim, undefined, 'x');
     const [first] = sim.calls();
     first!.status = 999;
     assert.equal(sim.calls()[0]?.status, 401);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('the ring buffer keeps order and per-service counts through wrap-around', () => {

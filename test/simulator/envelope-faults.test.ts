@@ -4,20 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FAULT_KIND_HELP } from '../../src/simulator/faults.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
 import type { SimService } from '../../src/simulator/simulator-types.ts';
 import { readErrorEnvelope } from '../../src/upstream/read-error-envelope.ts';
-import {
-  call,
-  GRANT_ID,
-  KEY_ID,
-  passwordAuth,
-  postTokens,
-  projectScope,
-  token,
-} from './sim-client.ts';
+import { call, GRANT_ID, KEY_ID, passwordAuth, postTokens, projectScope } from './sim-client.ts';
+import { useSimulator } from './support.ts';
 
 type CloudService = Exclude<SimService, 'metadata'>;
 
@@ -43,21 +36,12 @@ async function envelopeOf(response: Response): Promise<ReturnType<typeof readErr
 }
 
 describe('error-shape faults', () => {
-  let sim: Simulator;
-  let tok: string;
-  before(async () => {
-    sim = await startSimulator();
-    tok = await token(sim);
-  });
-  afterEach(() => {
-    sim.clearFaults();
-  });
-  after(() => sim.close());
+  const suite = useSimulator();
 
   for (const service of SERVICES) {
     test(`${service}: encoded-403 carries encoded_authorization_message in the service's envelope`, async () => {
-      sim.injectFault({ service, kind: 'encoded-403' });
-      const response = await callService(sim, tok, service);
+      suite.sim.injectFault({ service, kind: 'encoded-403' });
+      const response = await callService(suite.sim, suite.tok, service);
       assert.equal(response.status, 403);
       const envelope = await envelopeOf(response);
       assert.match(envelope.code ?? '', service === 'iam' ? /^403$/ : /^[A-Za-z]+\.\d{4}$/);
@@ -66,22 +50,22 @@ describe('error-shape faults', () => {
     });
 
     test(`${service}: code-message, nested-pair and keystone-string-code hold their pair`, async () => {
-      sim.injectFault({ service, kind: 'code-message', status: 409 });
-      sim.injectFault({ service, kind: 'nested-pair' });
-      sim.injectFault({ service, kind: 'keystone-string-code' });
-      const flat = await callService(sim, tok, service);
+      suite.sim.injectFault({ service, kind: 'code-message', status: 409 });
+      suite.sim.injectFault({ service, kind: 'nested-pair' });
+      suite.sim.injectFault({ service, kind: 'keystone-string-code' });
+      const flat = await callService(suite.sim, suite.tok, service);
       assert.equal(flat.status, 409);
       const flatBody = (await flat.json()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(flatBody), ['code', 'message']);
       assert.match(readErrorEnvelope(flatBody).code ?? '', /\.0409$/);
 
-      const nested = await callService(sim, tok, service);
+      const nested = await callService(suite.sim, suite.tok, service);
       assert.equal(nested.status, 404);
       const nestedBody = (await nested.json()) as { itemNotFound?: { code?: unknown } };
       assert.equal(nestedBody.itemNotFound?.code, 404);
       assert.equal(readErrorEnvelope(nestedBody).code, '404');
 
-      const keystone = await callService(sim, tok, service);
+      const keystone = await callService(suite.sim, suite.tok, service);
       assert.equal(keystone.status, 403);
       const keystoneBody = (await keystone.json()) as {
         error?: { code?: unknown; title?: unknown };
@@ -93,16 +77,16 @@ describe('error-shape faults', () => {
   }
 
   test('lb-html, lb-empty and lb-truncated answer like a load balancer: no X-Request-Id', async () => {
-    sim.injectFault({ service: 'kms', kind: 'lb-html' });
-    sim.injectFault({ service: 'kms', kind: 'lb-empty', status: 503 });
-    sim.injectFault({ service: 'kms', kind: 'lb-truncated' });
-    const html = await callService(sim, tok, 'kms');
+    suite.sim.injectFault({ service: 'kms', kind: 'lb-html' });
+    suite.sim.injectFault({ service: 'kms', kind: 'lb-empty', status: 503 });
+    suite.sim.injectFault({ service: 'kms', kind: 'lb-truncated' });
+    const html = await callService(suite.sim, suite.tok, 'kms');
     assert.equal(html.status, 502);
     assert.match(await html.text(), /<title>502 Bad Gateway<\/title>/);
-    const empty = await callService(sim, tok, 'kms');
+    const empty = await callService(suite.sim, suite.tok, 'kms');
     assert.equal(empty.status, 503);
     assert.equal(await empty.text(), '');
-    const truncated = await callService(sim, tok, 'kms');
+    const truncated = await callService(suite.sim, suite.tok, 'kms');
     assert.equal(truncated.status, 500);
     const cut = await truncated.text();
     assert.ok(cut.startsWith('{"error":{'));
@@ -111,8 +95,8 @@ describe('error-shape faults', () => {
       assert.equal(response.headers.get('x-request-id'), null);
     }
     // The service's own answers keep theirs.
-    sim.injectFault({ service: 'kms', kind: 'html' });
-    const own = await callService(sim, tok, 'kms');
+    suite.sim.injectFault({ service: 'kms', kind: 'html' });
+    const own = await callService(suite.sim, suite.tok, 'kms');
     await own.text();
     assert.match(own.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
   });

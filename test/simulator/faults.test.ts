@@ -1,24 +1,23 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FaultSpecError, startSimulator } from '../../src/simulator/index.ts';
 import type { FaultSpec, Simulator } from '../../src/simulator/index.ts';
 import {
   call,
+  expectFlat,
+  expectNested,
   GRANT_ID,
   jsonOf,
   KEY_ID,
+  KMS_BODY,
   passwordAuth,
   postTokens,
   PROJECT_ID,
   projectScope,
   token,
 } from './sim-client.ts';
-
-type Flat = { error_code: string; error_msg: string; request_id: string };
-type Nested = { error: { error_code: string; error_msg: string } };
-
-const KMS_BODY = { key_id: KEY_ID, grant_id: GRANT_ID };
+import { useSimulator, withSimulator } from './support.ts';
 
 /** The error code of a fetch failure, from undici's cause chain. */
 function causeCode(error: unknown): string | undefined {
@@ -31,78 +30,82 @@ function causeCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** One call each to the three services that answer in the flat envelope, one after another. */
+async function flatServiceCalls(sim: Simulator, tok: string): Promise<Response[]> {
+  return [
+    await call.scmPrivacy(sim, tok, 'x'),
+    await call.apig(sim, tok, 'x'),
+    await call.modelarts(sim, tok, 'x'),
+  ];
+}
+
 describe('fault injection', () => {
-  let sim: Simulator;
-  let tok: string;
-  before(async () => {
-    sim = await startSimulator();
-    tok = await token(sim);
-  });
-  afterEach(() => {
-    sim.clearFaults();
-  });
-  after(() => sim.close());
+  const suite = useSimulator();
 
   test('status: answers the given status, JSON body and headers, with X-Request-Id, once', async () => {
-    sim.injectFault({
+    suite.sim.injectFault({
       service: 'apig',
       kind: 'status',
       status: 503,
       body: { error_code: 'APIG.9999', error_msg: 'busy' },
       headers: { 'X-Extra': 'yes' },
     });
-    const res = await call.apig(sim, tok, 'no-such-cert');
+    const res = await call.apig(suite.sim, suite.tok, 'no-such-cert');
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('x-extra'), 'yes');
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
     assert.deepEqual(await jsonOf(res), { error_code: 'APIG.9999', error_msg: 'busy' });
-    assert.equal((await call.apig(sim, tok, 'no-such-cert')).status, 404, 'count defaults to 1');
+    assert.equal(
+      (await call.apig(suite.sim, suite.tok, 'no-such-cert')).status,
+      404,
+      'count defaults to 1',
+    );
   });
 
   test('status: a plain string body is sent as text', async () => {
-    sim.injectFault({ service: 'scm', kind: 'status', status: 500, body: 'oops' });
-    const res = await call.scmPrivacy(sim, tok, 'x');
+    suite.sim.injectFault({ service: 'scm', kind: 'status', status: 500, body: 'oops' });
+    const res = await call.scmPrivacy(suite.sim, suite.tok, 'x');
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
     assert.equal(await res.text(), 'oops');
   });
 
   test('faults apply before token checks and routing', async () => {
-    sim.injectFault({ service: 'apig', kind: 'status', status: 502 });
-    assert.equal((await call.apig(sim, undefined, 'x')).status, 502);
+    suite.sim.injectFault({ service: 'apig', kind: 'status', status: 502 });
+    assert.equal((await call.apig(suite.sim, undefined, 'x')).status, 502);
   });
 
   test('html: a load balancer page, 502 by default', async () => {
-    sim.injectFault({ service: 'kms', kind: 'html' });
-    sim.injectFault({ service: 'kms', kind: 'html', status: 504 });
-    const first = await call.kms(sim, tok, KMS_BODY);
+    suite.sim.injectFault({ service: 'kms', kind: 'html' });
+    suite.sim.injectFault({ service: 'kms', kind: 'html', status: 504 });
+    const first = await call.kms(suite.sim, suite.tok, KMS_BODY);
     assert.equal(first.status, 502);
     assert.match(first.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await first.text(), /<html>[\s\S]*502 Bad Gateway/);
-    const second = await call.kms(sim, tok, KMS_BODY);
+    const second = await call.kms(suite.sim, suite.tok, KMS_BODY);
     assert.equal(second.status, 504);
     await second.text();
-    assert.equal(sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), true);
+    assert.equal(suite.sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), true);
   });
 
   test('empty: no body at all, 502 by default', async () => {
-    sim.injectFault({ service: 'modelarts', kind: 'empty' });
-    const res = await call.modelarts(sim, tok, 'all');
+    suite.sim.injectFault({ service: 'modelarts', kind: 'empty' });
+    const res = await call.modelarts(suite.sim, suite.tok, 'all');
     assert.equal(res.status, 502);
     assert.equal(res.headers.get('content-length'), '0');
     assert.equal(await res.text(), '');
   });
 
   test('truncated-json: JSON that stops mid-way, 500 by default, in the service envelope', async () => {
-    sim.injectFault({ service: 'apig', kind: 'truncated-json' });
-    sim.injectFault({ service: 'kms', kind: 'truncated-json', status: 503 });
-    const apig = await call.apig(sim, tok, 'x');
+    suite.sim.injectFault({ service: 'apig', kind: 'truncated-json' });
+    suite.sim.injectFault({ service: 'kms', kind: 'truncated-json', status: 503 });
+    const apig = await call.apig(suite.sim, suite.tok, 'x');
     assert.equal(apig.status, 500);
     const apigText = await apig.text();
     assert.ok(apigText.startsWith('{"error_code":"APIG.9999"'));
     assert.throws(() => JSON.parse(apigText) as unknown, SyntaxError);
-    const kms = await call.kms(sim, tok, KMS_BODY);
+    const kms = await call.kms(suite.sim, suite.tok, KMS_BODY);
     assert.equal(kms.status, 503);
     const kmsText = await kms.text();
     assert.ok(kmsText.startsWith('{"error":{"error_code":"KMS.'));
@@ -111,8 +114,8 @@ describe('fault injection', () => {
 
   test('oversized: streams exactly sizeBytes of HTML without a Content-Length', async () => {
     const sizeBytes = 10 * 1024 * 1024 + 7;
-    sim.injectFault({ service: 'scm', kind: 'oversized', sizeBytes });
-    const res = await call.scmPrivacy(sim, tok, 'x');
+    suite.sim.injectFault({ service: 'scm', kind: 'oversized', sizeBytes });
+    const res = await call.scmPrivacy(suite.sim, suite.tok, 'x');
     assert.equal(res.status, 502);
     assert.equal(res.headers.get('content-length'), null);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
@@ -122,112 +125,107 @@ describe('fault injection', () => {
   });
 
   test('oversized: a client that stops reading early does not disturb later calls', async () => {
-    sim.injectFault({
+    suite.sim.injectFault({
       service: 'scm',
       kind: 'oversized',
       sizeBytes: 50 * 1024 * 1024,
       status: 500,
     });
     const controller = new AbortController();
-    const res = await fetch(`${sim.url}/v2/${PROJECT_ID}/scm/privacy-protection/x`, {
+    const res = await fetch(`${suite.sim.url}/v2/${PROJECT_ID}/scm/privacy-protection/x`, {
       method: 'DELETE',
-      headers: { 'X-Auth-Token': tok },
+      headers: { 'X-Auth-Token': suite.tok },
       signal: controller.signal,
     });
     const reader = res.body!.getReader();
     await reader.read();
     controller.abort();
-    assert.equal((await call.apig(sim, tok, 'no-such-cert')).status, 404);
+    assert.equal((await call.apig(suite.sim, suite.tok, 'no-such-cert')).status, 404);
   });
 
   test('throttle: 429 without Retry-After, flat APIG.0308 for SCM, APIG and ModelArts', async () => {
     for (const service of ['scm', 'apig', 'modelarts'] as const)
-      sim.injectFault({ service, kind: 'throttle' });
-    for (const res of [
-      await call.scmPrivacy(sim, tok, 'x'),
-      await call.apig(sim, tok, 'x'),
-      await call.modelarts(sim, tok, 'x'),
-    ]) {
-      assert.equal(res.status, 429);
+      suite.sim.injectFault({ service, kind: 'throttle' });
+    for (const res of await flatServiceCalls(suite.sim, suite.tok)) {
       assert.equal(res.headers.get('retry-after'), null);
-      assert.equal(((await jsonOf(res)) as Flat).error_code, 'APIG.0308');
+      await expectFlat(res, 429, 'APIG.0308');
     }
   });
 
   test('throttle: nested on KMS and IAM.0012 on the token endpoint', async () => {
-    sim.injectFault({ service: 'kms', kind: 'throttle' });
-    sim.injectFault({ service: 'iam', kind: 'throttle' });
-    const kms = await call.kms(sim, tok, KMS_BODY);
-    assert.equal(kms.status, 429);
+    suite.sim.injectFault({ service: 'kms', kind: 'throttle' });
+    suite.sim.injectFault({ service: 'iam', kind: 'throttle' });
+    const kms = await call.kms(suite.sim, suite.tok, KMS_BODY);
     assert.equal(kms.headers.get('retry-after'), null);
-    assert.match(((await jsonOf(kms)) as Nested).error.error_code, /^KMS\./);
-    const iam = await postTokens(sim, passwordAuth(projectScope()));
-    assert.equal(iam.status, 429);
+    await expectNested(kms, 429, /^KMS\./);
+    const iam = await postTokens(suite.sim, passwordAuth(projectScope()));
     assert.equal(iam.headers.get('retry-after'), null);
     assert.equal(iam.headers.get('x-subject-token'), null);
-    assert.equal(((await jsonOf(iam)) as Flat).error_code, 'IAM.0012');
+    await expectFlat(iam, 429, 'IAM.0012');
   });
 
   test('token-expired: 401 APIGW.0307 flat on SCM/APIG/ModelArts, 403 KMS.0303 nested on KMS, for a valid token', async () => {
     for (const service of ['scm', 'apig', 'modelarts', 'kms'] as const)
-      sim.injectFault({ service, kind: 'token-expired' });
-    for (const res of [
-      await call.scmPrivacy(sim, tok, 'x'),
-      await call.apig(sim, tok, 'x'),
-      await call.modelarts(sim, tok, 'x'),
-    ]) {
-      assert.equal(res.status, 401);
-      const body = (await jsonOf(res)) as Flat;
-      assert.equal(body.error_code, 'APIGW.0307');
+      suite.sim.injectFault({ service, kind: 'token-expired' });
+    for (const res of await flatServiceCalls(suite.sim, suite.tok)) {
+      const body = await expectFlat(res, 401, 'APIGW.0307');
       assert.equal(body.error_msg, 'The token must be updated.');
     }
-    const kms = await call.kms(sim, tok, KMS_BODY);
-    assert.equal(kms.status, 403);
-    assert.equal(((await jsonOf(kms)) as Nested).error.error_code, 'KMS.0303');
-    assert.equal(sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), true);
+    const kms = await call.kms(suite.sim, suite.tok, KMS_BODY);
+    await expectNested(kms, 403, 'KMS.0303');
+    assert.equal(suite.sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), true);
   });
 
   test('takesEffect: the revocation happens and the fault answers instead', async () => {
-    sim.addKmsGrant(PROJECT_ID, KEY_ID, 'cd'.repeat(32));
-    sim.injectFault({ service: 'kms', kind: 'status', status: 503, takesEffect: true });
-    const lost = await call.kms(sim, tok, { key_id: KEY_ID, grant_id: 'cd'.repeat(32) });
+    suite.sim.addKmsGrant(PROJECT_ID, KEY_ID, 'cd'.repeat(32));
+    suite.sim.injectFault({ service: 'kms', kind: 'status', status: 503, takesEffect: true });
+    const lost = await call.kms(suite.sim, suite.tok, {
+      key_id: KEY_ID,
+      grant_id: 'cd'.repeat(32),
+    });
     assert.equal(lost.status, 503);
-    assert.equal(sim.has('kmsGrant', PROJECT_ID, KEY_ID, 'cd'.repeat(32)), false);
-    const retry = await call.kms(sim, tok, { key_id: KEY_ID, grant_id: 'cd'.repeat(32) });
+    assert.equal(suite.sim.has('kmsGrant', PROJECT_ID, KEY_ID, 'cd'.repeat(32)), false);
+    const retry = await call.kms(suite.sim, suite.tok, {
+      key_id: KEY_ID,
+      grant_id: 'cd'.repeat(32),
+    });
     assert.equal(retry.status, 404);
   });
 
   test('without takesEffect the fault stops the revocation', async () => {
-    sim.addApigCertificate(PROJECT_ID, 'cert-kept');
-    sim.injectFault({ service: 'apig', kind: 'status', status: 503 });
-    assert.equal((await call.apig(sim, tok, 'cert-kept')).status, 503);
-    assert.equal(sim.has('apigCertificate', PROJECT_ID, 'cert-kept'), true);
+    suite.sim.addApigCertificate(PROJECT_ID, 'cert-kept');
+    suite.sim.injectFault({ service: 'apig', kind: 'status', status: 503 });
+    assert.equal((await call.apig(suite.sim, suite.tok, 'cert-kept')).status, 503);
+    assert.equal(suite.sim.has('apigCertificate', PROJECT_ID, 'cert-kept'), true);
   });
 
   test('takesEffect with reset: the revocation happens although the connection is reset', async () => {
-    sim.addScmCertificate(PROJECT_ID, 'scs-reset-1');
-    sim.injectFault({ service: 'scm', kind: 'reset', takesEffect: true });
-    await assert.rejects(call.scmPrivacy(sim, tok, 'scs-reset-1'));
-    assert.equal(sim.has('scmPrivacy', PROJECT_ID, 'scs-reset-1'), false);
+    suite.sim.addScmCertificate(PROJECT_ID, 'scs-reset-1');
+    suite.sim.injectFault({ service: 'scm', kind: 'reset', takesEffect: true });
+    await assert.rejects(call.scmPrivacy(suite.sim, suite.tok, 'scs-reset-1'));
+    assert.equal(suite.sim.has('scmPrivacy', PROJECT_ID, 'scs-reset-1'), false);
   });
 
   test('reset: fetch fails with a connection reset and no answer', async () => {
-    sim.injectFault({ service: 'apig', kind: 'reset' });
-    const error = await call.apig(sim, tok, 'a27be832f2e9441c8127fe48e3b5ac67').then(
+    suite.sim.injectFault({ service: 'apig', kind: 'reset' });
+    const error = await call.apig(suite.sim, suite.tok, 'a27be832f2e9441c8127fe48e3b5ac67').then(
       () => undefined,
       (e: unknown) => e,
     );
     assert.ok(error instanceof Error, 'fetch rejected');
     assert.equal(causeCode(error), 'ECONNRESET');
-    assert.equal(sim.has('apigCertificate', PROJECT_ID, 'a27be832f2e9441c8127fe48e3b5ac67'), true);
-    const recorded = sim.calls({ service: 'apig' }).at(-1);
+    assert.equal(
+      suite.sim.has('apigCertificate', PROJECT_ID, 'a27be832f2e9441c8127fe48e3b5ac67'),
+      true,
+    );
+    const recorded = suite.sim.calls({ service: 'apig' }).at(-1);
     assert.equal(recorded?.status, 0);
     assert.equal(recorded.fault, 'reset');
   });
 
   test('reset: a raw socket sees ECONNRESET', async () => {
-    sim.injectFault({ service: 'apig', kind: 'reset' });
-    const host = new URL(sim.url);
+    suite.sim.injectFault({ service: 'apig', kind: 'reset' });
+    const host = new URL(suite.sim.url);
     const code = await new Promise<string>((resolve) => {
       const socket = connect(Number(host.port), host.hostname, () => {
         socket.write(
@@ -248,32 +246,32 @@ describe('fault injection', () => {
   });
 
   test('delay: waits, then answers normally', async () => {
-    sim.addApigCertificate(PROJECT_ID, 'cert-slow');
-    sim.injectFault({ service: 'apig', kind: 'delay', delayMs: 150 });
+    suite.sim.addApigCertificate(PROJECT_ID, 'cert-slow');
+    suite.sim.injectFault({ service: 'apig', kind: 'delay', delayMs: 150 });
     const started = Date.now();
-    const res = await call.apig(sim, tok, 'cert-slow');
+    const res = await call.apig(suite.sim, suite.tok, 'cert-slow');
     assert.ok(Date.now() - started >= 140, 'answer came after the delay');
     assert.equal(res.status, 204);
-    assert.equal(sim.calls({ service: 'apig' }).at(-1)?.fault, 'delay');
+    assert.equal(suite.sim.calls({ service: 'apig' }).at(-1)?.fault, 'delay');
   });
 
   test('delay: the operation still happens when the client gave up', async () => {
-    sim.addApigCertificate(PROJECT_ID, 'cert-abandoned');
-    sim.injectFault({ service: 'apig', kind: 'delay', delayMs: 200 });
+    suite.sim.addApigCertificate(PROJECT_ID, 'cert-abandoned');
+    suite.sim.injectFault({ service: 'apig', kind: 'delay', delayMs: 200 });
     await assert.rejects(
-      fetch(`${sim.url}/v2/${PROJECT_ID}/apigw/certificates/cert-abandoned`, {
+      fetch(`${suite.sim.url}/v2/${PROJECT_ID}/apigw/certificates/cert-abandoned`, {
         method: 'DELETE',
-        headers: { 'X-Auth-Token': tok },
+        headers: { 'X-Auth-Token': suite.tok },
         signal: AbortSignal.timeout(30),
       }),
     );
-    assert.equal(sim.has('apigCertificate', PROJECT_ID, 'cert-abandoned'), true, 'not yet');
+    assert.equal(suite.sim.has('apigCertificate', PROJECT_ID, 'cert-abandoned'), true, 'not yet');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(sim.has('apigCertificate', PROJECT_ID, 'cert-abandoned'), false);
+    assert.equal(suite.sim.has('apigCertificate', PROJECT_ID, 'cert-abandoned'), false);
   });
 
   test('count, method and pathIncludes narrow which calls a fault hits', async () => {
-    sim.injectFault({
+    suite.sim.injectFault({
       service: 'apig',
       kind: 'status',
       status: 500,
@@ -281,37 +279,42 @@ describe('fault injection', () => {
       pathIncludes: 'target-cert',
       method: 'delete',
     });
-    assert.equal((await call.apig(sim, tok, 'other-cert')).status, 404);
-    assert.equal((await call.apig(sim, tok, 'target-cert')).status, 500);
+    assert.equal((await call.apig(suite.sim, suite.tok, 'other-cert')).status, 404);
+    assert.equal((await call.apig(suite.sim, suite.tok, 'target-cert')).status, 500);
     assert.equal(
-      (await call.scmPrivacy(sim, tok, 'target-cert')).status,
+      (await call.scmPrivacy(suite.sim, suite.tok, 'target-cert')).status,
       404,
       'another service is untouched',
     );
-    assert.equal((await call.apig(sim, tok, 'target-cert')).status, 500);
-    assert.equal((await call.apig(sim, tok, 'target-cert')).status, 404, 'count exhausted');
+    assert.equal((await call.apig(suite.sim, suite.tok, 'target-cert')).status, 500);
+    assert.equal(
+      (await call.apig(suite.sim, suite.tok, 'target-cert')).status,
+      404,
+      'count exhausted',
+    );
   });
 
   test('queued faults apply in order, first match first', async () => {
-    sim.injectFault({ service: 'modelarts', kind: 'status', status: 500 });
-    sim.injectFault({ service: 'modelarts', kind: 'status', status: 503 });
-    assert.equal((await call.modelarts(sim, tok, 'x')).status, 500);
-    assert.equal((await call.modelarts(sim, tok, 'x')).status, 503);
-    assert.equal((await call.modelarts(sim, tok, 'x')).status, 404);
+    suite.sim.injectFault({ service: 'modelarts', kind: 'status', status: 500 });
+    suite.sim.injectFault({ service: 'modelarts', kind: 'status', status: 503 });
+    assert.equal((await call.modelarts(suite.sim, suite.tok, 'x')).status, 500);
+    assert.equal((await call.modelarts(suite.sim, suite.tok, 'x')).status, 503);
+    assert.equal((await call.modelarts(suite.sim, suite.tok, 'x')).status, 404);
   });
 
   test('count Infinity keeps applying until clearFaults()', async () => {
-    sim.injectFault({ service: 'apig', kind: 'status', status: 503, count: Infinity });
-    for (let i = 0; i < 5; i += 1) assert.equal((await call.apig(sim, tok, 'x')).status, 503);
-    sim.clearFaults();
-    assert.equal((await call.apig(sim, tok, 'x')).status, 404);
+    suite.sim.injectFault({ service: 'apig', kind: 'status', status: 503, count: Infinity });
+    for (let i = 0; i < 5; i += 1)
+      assert.equal((await call.apig(suite.sim, suite.tok, 'x')).status, 503);
+    suite.sim.clearFaults();
+    assert.equal((await call.apig(suite.sim, suite.tok, 'x')).status, 404);
   });
 
   test('faults on iam hit the token endpoint only', async () => {
-    sim.injectFault({ service: 'iam', kind: 'status', status: 500 });
-    assert.equal((await call.apig(sim, tok, 'x')).status, 404);
-    assert.equal((await postTokens(sim, passwordAuth(projectScope()))).status, 500);
-    assert.equal((await postTokens(sim, passwordAuth(projectScope()))).status, 201);
+    suite.sim.injectFault({ service: 'iam', kind: 'status', status: 500 });
+    assert.equal((await call.apig(suite.sim, suite.tok, 'x')).status, 404);
+    assert.equal((await postTokens(suite.sim, passwordAuth(projectScope()))).status, 500);
+    assert.equal((await postTokens(suite.sim, passwordAuth(projectScope()))).status, 201);
   });
 
   test('an invalid fault is rejected with every problem listed', () => {
@@ -327,7 +330,7 @@ describe('fault injection', () => {
     for (const fault of bad) {
       assert.throws(
         () => {
-          sim.injectFault(fault as unknown as FaultSpec);
+          suite.sim.injectFault(fault as unknown as FaultSpec);
         },
         (error: unknown) => error instanceof FaultSpecError && error.problems.length > 0,
         JSON.stringify(fault),
@@ -367,8 +370,7 @@ describe('hang', () => {
   });
 
   test('with takesEffect the revocation happens although no answer comes', async () => {
-    const sim = await startSimulator();
-    try {
+    await withSimulator({}, async (sim) => {
       const tok = await token(sim);
       sim.injectFault({ service: 'kms', kind: 'hang', takesEffect: true });
       void call.kms(sim, tok, KMS_BODY).catch(() => undefined);
@@ -376,8 +378,6 @@ describe('hang', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       assert.equal(sim.has('kmsGrant', PROJECT_ID, KEY_ID, GRANT_ID), false);
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });

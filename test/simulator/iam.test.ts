@@ -18,6 +18,7 @@ import {
   projectScope,
   token,
 } from './sim-client.ts';
+import { withSimulator } from './support.ts';
 
 const KEYSTONE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -300,15 +301,12 @@ describe('IAM assume_role (the two-step agency exchange)', () => {
 describe('IAM with custom projects', () => {
   test('issues tokens only for the configured projects', async () => {
     const project = { id: 'abcdefabcdefabcdefabcdefabcdef12', name: 'ap-southeast-1' };
-    const sim = await startSimulator({ projects: [project], seed: 'none' });
-    try {
+    await withSimulator({ projects: [project], seed: 'none' }, async (sim) => {
       assert.equal((await postTokens(sim, passwordAuth(projectScope(project.id)))).status, 201);
       assert.equal(
         (await postTokens(sim, passwordAuth(projectScope(DEMO_PROJECTS[0]!.id)))).status,
         401,
       );
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });

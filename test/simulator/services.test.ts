@@ -12,6 +12,7 @@ import {
   PROJECT_ID,
   token,
 } from './sim-client.ts';
+import { withSimulator } from './support.ts';
 
 const REQUEST_ID = /^[0-9a-f]{32}$/;
 
@@ -244,22 +245,18 @@ describe('the demo seed', () => {
   });
 
   test('has() throws when the ids do not fit the kind', async () => {
-    const sim = await startSimulator();
-    try {
+    await withSimulator({}, (sim) => {
       assert.throws(
         () => sim.has('kmsGrant', PROJECT_ID, KEY_ID),
         /keyId, grantId|projectId, keyId, grantId/,
       );
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });
 
 describe('autoReseed (benchmark mode)', () => {
   test('lets the same well-formed ids be revoked repeatedly, with token checks still applied', async () => {
-    const sim = await startSimulator({ autoReseed: true, seed: 'none' });
-    try {
+    await withSimulator({ autoReseed: true, seed: 'none' }, async (sim) => {
       const tok = await token(sim);
       const domainTok = await token(sim, domainScope());
       for (let i = 0; i < 3; i += 1) {
@@ -274,8 +271,6 @@ describe('autoReseed (benchmark mode)', () => {
       }
       assert.equal((await call.kms(sim, tok, { key_id: 'bad', grant_id: GRANT_ID })).status, 400);
       assert.equal((await call.apig(sim, undefined, 'cert-any')).status, 401);
-    } finally {
-      await sim.close();
-    }
+    });
   });
 });

@@ -1,4 +1,6 @@
-// Small request builders for the simulator tests: real HTTP, with the bodies Huawei's IAM takes.
+// Small request builders for the simulator tests: real HTTP, with the bodies Huawei's IAM takes,
+// and the checks on the two error envelopes the services answer in.
+import assert from 'node:assert/strict';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS } from '../../src/simulator/index.ts';
 import type { SimAccount, Simulator } from '../../src/simulator/index.ts';
 
@@ -16,11 +18,12 @@ export type Scope =
 export const projectScope = (id: string = PROJECT_ID): Scope => ({ project: { id } });
 export const domainScope = (name: string = DEMO_ACCOUNT.domain): Scope => ({ domain: { name } });
 
-export function passwordAuth(
+/** The body of an IAM password token request for `account` (the demo account by default). */
+export function passwordBody(
   scope: Scope,
   account: Pick<SimAccount, 'domain' | 'user' | 'password'> = DEMO_ACCOUNT,
-): string {
-  return JSON.stringify({
+): { auth: Record<string, unknown> } {
+  return {
     auth: {
       identity: {
         methods: ['password'],
@@ -34,7 +37,15 @@ export function passwordAuth(
       },
       scope,
     },
-  });
+  };
+}
+
+/** {@link passwordBody} as the JSON text a request sends. */
+export function passwordAuth(
+  scope: Scope,
+  account: Pick<SimAccount, 'domain' | 'user' | 'password'> = DEMO_ACCOUNT,
+): string {
+  return JSON.stringify(passwordBody(scope, account));
 }
 
 export function assumeRoleAuth(scope: Scope, extra: Record<string, unknown> = {}): string {
@@ -113,4 +124,51 @@ function auth(tok: string | undefined): Record<string, string> {
 
 export async function jsonOf(res: Response): Promise<unknown> {
   return JSON.parse(await res.text()) as unknown;
+}
+
+/** The revoke-grant body for the demo KMS grant. */
+export const KMS_BODY = { key_id: KEY_ID, grant_id: GRANT_ID };
+
+/** The flat error envelope of IAM, SCM, APIG and ModelArts. */
+export interface FlatError {
+  error_code: string;
+  error_msg: string;
+  request_id: string;
+}
+
+/** KMS's nested error envelope. */
+export interface NestedError {
+  error: { error_code: string; error_msg: string };
+}
+
+/** The body of a flat error answer. */
+export async function flatBody(res: Response): Promise<FlatError> {
+  return (await jsonOf(res)) as FlatError;
+}
+
+function assertCode(actual: string, expected: string | RegExp): void {
+  if (typeof expected === 'string') assert.equal(actual, expected);
+  else assert.match(actual, expected);
+}
+
+/** Asserts a flat error answer's status and error code; returns its body. */
+export async function expectFlat(
+  res: Response,
+  status: number,
+  code: string | RegExp,
+): Promise<FlatError> {
+  assert.equal(res.status, status);
+  const body = await flatBody(res);
+  assertCode(body.error_code, code);
+  return body;
+}
+
+/** Asserts a nested (KMS) error answer's status and error code. */
+export async function expectNested(
+  res: Response,
+  status: number,
+  code: string | RegExp,
+): Promise<void> {
+  assert.equal(res.status, status);
+  assertCode(((await jsonOf(res)) as NestedError).error.error_code, code);
 }

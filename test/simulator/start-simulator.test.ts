@@ -4,17 +4,15 @@ import { test } from 'node:test';
 import { SimulatorOptionsError, startSimulator } from '../../src/simulator/index.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
 import { call, passwordAuth, projectScope, token } from './sim-client.ts';
+import { withSimulator } from './support.ts';
 
 test('listens on 127.0.0.1 and a free port by default, and serves IAM and services on one URL', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(new URL(sim.url).port, '0');
     const tok = await token(sim);
     assert.equal((await call.apig(sim, tok, 'no-such-cert')).status, 404);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('rejects unknown keys and bad values, listing every problem', async () => {
@@ -35,8 +33,7 @@ test('rejects unknown keys and bad values, listing every problem', async () => {
 });
 
 test('honours tokenSizeBytes, and accepts tokens larger than Node’s default 16 KB header limit', async () => {
-  const sim = await startSimulator({ tokenSizeBytes: 40_000 });
-  try {
+  await withSimulator({ tokenSizeBytes: 40_000 }, async (sim) => {
     // fetch cannot read a 40 KB response header, so the token is fetched with node:http.
     const tok = await new Promise<string>((resolve, reject) => {
       const req = request(
@@ -58,20 +55,15 @@ test('honours tokenSizeBytes, and accepts tokens larger than Node’s default 16
     });
     assert.equal(tok.length, 40_000);
     assert.equal((await call.apig(sim, tok, 'no-such-cert')).status, 404);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('answers 413 for a request body over 1 MiB', async () => {
-  const sim = await startSimulator();
-  try {
+  await withSimulator({}, async (sim) => {
     const tok = await token(sim);
     const res = await call.kms(sim, tok, 'x'.repeat(1024 * 1024 + 1));
     assert.equal(res.status, 413);
-  } finally {
-    await sim.close();
-  }
+  });
 });
 
 test('close() can be called twice and frees the port', async () => {

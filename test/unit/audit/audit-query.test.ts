@@ -20,6 +20,7 @@ import {
   defer,
   logSink,
   openTestTrail,
+  recordRequest,
   sampleEvent,
   sampleOutcome,
   tempDir,
@@ -56,8 +57,7 @@ async function seededTrail(t: TestContext): Promise<OpenedAuditTrail> {
     requestId: 'req-c',
     actor: { subject: 'carol', email: null, groups: [], via: 'trusted-headers' },
   });
-  const attempt = await trail.recordAttempt(alice);
-  await trail.recordOutcome(alice, sampleOutcome({ attemptId: attempt.id }));
+  await recordRequest(trail, alice);
   await trail.recordOutcome(
     bob,
     sampleOutcome({

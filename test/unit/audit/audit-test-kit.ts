@@ -21,7 +21,10 @@ import {
   type OpenAuditTrailOptions,
   type OpenedAuditTrail,
 } from '../../../src/audit/open-audit-trail.ts';
+import type { AuditStore } from '../../../src/audit/audit-store.ts';
+import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
+import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
@@ -145,6 +148,14 @@ export function sampleOutcome(overrides: Partial<AuditOutcome> = {}): AuditOutco
   };
 }
 
+/** Records `event` as one request: its attempt, then a revoked outcome for it. */
+export async function recordRequest(
+  trail: Pick<OpenedAuditTrail, 'recordAttempt' | 'recordOutcome'>,
+  event: AuditEvent = sampleEvent(),
+): Promise<void> {
+  const attempt = await trail.recordAttempt(event);
+  await trail.recordOutcome(event, sampleOutcome({ attemptId: attempt.id }));
+}
 /** Asserts AUDIT_UNAVAILABLE and returns how long the refusal took, in ms. */
 export async function refusal(promise: Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -258,6 +269,23 @@ export function makeImmutable(t: TestContext, paths: readonly string[]): () => v
 }
 
 /** Every record of a SQLite audit file, read the way the verify CLI reads it. */
+/** Every record `store` holds, parsed, in scan order. */
+export async function recordsOf(store: AuditStore): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const stored of scanStore(store)) records.push(parseStoredRecord(stored));
+  return records;
+}
+
+/** Every record of the PostgreSQL database at `url`, read on a read-only store of its own. */
+export async function postgresRecords(url: string): Promise<AuditRecord[]> {
+  const store = await openPostgresAuditStore({ url, readOnly: true });
+  try {
+    return await recordsOf(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export async function storedRecords(path: string): Promise<AuditRecord[]> {
   const store = openSqliteAuditStore({ path, readOnly: true });
   try {
@@ -410,4 +438,36 @@ export function ioErrors(t: TestContext): WriteFault {
       disk.replaceWithCopy();
     },
   };
+}
+
+export interface HangingWriter {
+  /** The ids of the attempts it made durable. */
+  readonly attempts: string[];
+  /** Kills it with SIGKILL, as a crash would, and waits until it is gone. */
+  readonly kill: () => Promise<void>;
+}
+
+/**
+ * A process that opens a trail on `config`, makes `count` attempts durable, reports their ids
+ * and hangs, with no outcome written; killed after the test if the test did not kill it.
+ */
+export async function startHangingWriter(
+  t: TestContext,
+  config: Config['audit'],
+  count: number,
+): Promise<HangingWriter> {
+  const script = new URL('write-then-hang.ts', FIXTURES).pathname;
+  const child = spawn(process.execPath, [script, JSON.stringify(config), String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  defer(t, kill);
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return { attempts: JSON.parse(line) as string[], kill };
 }

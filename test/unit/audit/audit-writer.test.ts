@@ -3,7 +3,7 @@
 // writer does then.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import type { AuditStore } from '../../../src/audit/audit-store.ts';
 import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
@@ -52,6 +52,17 @@ function slowStore(path: string): { store: AuditStore; gate: Gate } {
   };
 }
 
+/** A trail on a slow store with a 100 ms write deadline, probing the store every 20 ms. */
+async function slowTrail(t: TestContext) {
+  const dir = tempDir(t);
+  const { store, gate } = slowStore(join(dir, 'audit.db'));
+  const { trail } = await openTestTrail(t, auditConfig(dir), {
+    store,
+    writer: { writeDeadlineMs: 100, probeIntervalMs: 20 },
+  });
+  return { store, gate, trail };
+}
+
 async function records(store: AuditStore): Promise<AuditRecord[]> {
   return (await store.query({ limit: 100 })).map(
     (stored) => JSON.parse(stored.body) as AuditRecord,
@@ -60,12 +71,7 @@ async function records(store: AuditStore): Promise<AuditRecord[]> {
 
 describe('audit writer', () => {
   test('refuses at the deadline a commit that hangs, and closes the attempt once it lands after all', async (t) => {
-    const dir = tempDir(t);
-    const { store, gate } = slowStore(join(dir, 'audit.db'));
-    const { trail } = await openTestTrail(t, auditConfig(dir), {
-      store,
-      writer: { writeDeadlineMs: 100, probeIntervalMs: 20 },
-    });
+    const { store, gate, trail } = await slowTrail(t);
     gate.close();
     await refusal(trail.recordAttempt(sampleEvent({ requestId: 'late' })));
     assert.equal(trail.readiness().ready, false);
@@ -82,12 +88,7 @@ describe('audit writer', () => {
   });
 
   test('writes a refused outcome that landed late exactly once', async (t) => {
-    const dir = tempDir(t);
-    const { store, gate } = slowStore(join(dir, 'audit.db'));
-    const { trail } = await openTestTrail(t, auditConfig(dir), {
-      store,
-      writer: { writeDeadlineMs: 100, probeIntervalMs: 20 },
-    });
+    const { store, gate, trail } = await slowTrail(t);
     const attempt = await trail.recordAttempt(sampleEvent());
     gate.close();
     await refusal(trail.recordOutcome(sampleEvent(), sampleOutcome({ attemptId: attempt.id })));

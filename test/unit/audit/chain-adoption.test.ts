@@ -15,7 +15,6 @@ import {
   startChainAdoption,
   type ChainAdoption,
 } from '../../../src/audit/stores/adopt-orphan-chains.ts';
-import { scanStore } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import {
   openPostgresAuditStore,
@@ -23,15 +22,16 @@ import {
 } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { leaseSessionOptions } from '../../../src/audit/stores/postgres-chain-lease.ts';
 import { chainLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
-import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
   logSink,
   openTestTrail,
+  postgresRecords,
   refusal,
   sampleEvent,
   sampleOutcome,
@@ -45,30 +45,9 @@ const LEASE_SECONDS = 30;
 /** Scans only when the test calls scan(): the timer's first tick is the start-up scan. */
 const NO_TIMER_SECONDS = 1800;
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function records(url: string): Promise<AuditRecord[]> {
-  const store = await openPostgresAuditStore({ url, readOnly: true });
-  try {
-    const all: AuditRecord[] = [];
-    for await (const stored of scanStore(store)) all.push(parseStoredRecord(stored));
-    return all;
-  } finally {
-    await store.close();
-  }
-}
-
 /** Ends the session that holds the chain's lock, as the server does with a silent peer. */
 async function dropChainLock(url: string, chain: string): Promise<void> {
-  const ended = await sql<{ ended: boolean }>(
+  const ended = await pgQuery<{ ended: boolean }>(
     url,
     `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
      WHERE locktype = 'advisory' AND granted AND objsubid = 1
@@ -129,7 +108,9 @@ async function writerTrail(t: TestContext, url: string, instanceId: string) {
   );
   // Its start-up scan renews its lease first: once the row is there, it renews no more.
   for (;;) {
-    const rows = await sql(url, 'SELECT 1 FROM audit_chain_leases WHERE chain = $1', [instanceId]);
+    const rows = await pgQuery(url, 'SELECT 1 FROM audit_chain_leases WHERE chain = $1', [
+      instanceId,
+    ]);
     if (rows.length === 1) return opened;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -169,7 +150,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     survivor.advance(1);
     assert.deepEqual(await survivor.adoption.scan(), { adopted: ['gone'], closed: 3 });
 
-    const all = await records(url);
+    const all = await postgresRecords(url);
     const gone = all.filter((record) => record.chain === 'gone');
     assert.deepEqual(
       gone.map((record) => [record.seq, record.phase]),
@@ -196,7 +177,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     }
     assert.equal(all.filter((record) => record.chain === 'survivor').length, 0);
     assert.equal((await verifyChain(all)).ok, true);
-    assert.deepEqual(await sql(url, 'SELECT id FROM audit_open_attempts'), []);
+    assert.deepEqual(await pgQuery(url, 'SELECT id FROM audit_open_attempts'), []);
     survivor.advance(LEASE_SECONDS);
     assert.deepEqual(await survivor.adoption.scan(), { adopted: [], closed: 0 }, 'nothing left');
   });
@@ -232,7 +213,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       survivor.advance(LEASE_SECONDS);
       assert.deepEqual((await survivor.adoption.scan()).adopted, [], `renewed (${round})`);
     }
-    const open = await sql<{ chain: string }>(
+    const open = await pgQuery<{ chain: string }>(
       url,
       'SELECT chain FROM audit_open_attempts ORDER BY chain',
     );
@@ -280,7 +261,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
 
     assert.deepEqual(scans.flatMap((scan) => scan.adopted).sort(), ['gone-a', 'gone-b']);
     assert.equal(scans[0].closed + scans[1].closed, attempts.length);
-    const all = await records(url);
+    const all = await postgresRecords(url);
     const closers = outcomesOf(all, attempts);
     assert.equal(closers.length, attempts.length, 'one outcome per attempt');
     assert.deepEqual(
@@ -308,7 +289,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       [0, 5],
       'one closer appended all five; the other found them closed or the head moved',
     );
-    const all = await records(url);
+    const all = await postgresRecords(url);
     assert.equal(outcomesOf(all, attempts).length, 5);
     assert.equal((await verifyChain(all)).ok, true);
   });
@@ -335,7 +316,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
       /refusing to continue a chain whose records it cannot see/,
     );
     await refusal(trail.recordAttempt(sampleEvent({ requestId: 'after-adoption' })));
-    let all = await records(url);
+    let all = await postgresRecords(url);
     assert.deepEqual(
       all.filter((record) => record.chain === 'partitioned').map((record) => record.seq),
       [1, 2],
@@ -350,7 +331,7 @@ describe('adopting the chains of instances gone for good (PostgreSQL)', () => {
     assert.equal(restarted.trail.stats().danglingRecovered, 0);
     const receipt = await restarted.trail.recordAttempt(sampleEvent({ requestId: 'next' }));
     assert.equal(receipt.seq, 3);
-    all = await records(url);
+    all = await postgresRecords(url);
     assert.equal((await verifyChain(all)).ok, true);
   });
 

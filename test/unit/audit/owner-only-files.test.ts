@@ -6,13 +6,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
-import {
-  auditConfig,
-  openTestTrail,
-  sampleEvent,
-  sampleOutcome,
-  tempDir,
-} from './audit-test-kit.ts';
+import { auditConfig, openTestTrail, recordRequest, tempDir } from './audit-test-kit.ts';
 
 const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
@@ -25,8 +19,7 @@ function permissiveUmask(t: TestContext): void {
 
 async function writeAndCheckpoint(t: TestContext, config: ReturnType<typeof auditConfig>) {
   const { trail } = await openTestTrail(t, config);
-  const attempt = await trail.recordAttempt(sampleEvent());
-  await trail.recordOutcome(sampleEvent(), sampleOutcome({ attemptId: attempt.id }));
+  await recordRequest(trail);
   return trail;
 }
 

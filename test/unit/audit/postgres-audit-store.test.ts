@@ -3,14 +3,9 @@
 // guard rails on every audit table, and `audit:verify` over every chain in the database.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
-import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/audit/audit-record.ts';
 import { AuditStoreError } from '../../../src/audit/audit-store.ts';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
@@ -21,37 +16,21 @@ import {
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { startPostgres, usePostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
   openTestTrail,
   sampleEvent,
+  startHangingWriter,
   tempDir,
   waitFor,
 } from './audit-test-kit.ts';
+import { runCli, VERIFY_CLI } from './cli-kit.ts';
 import { buildChain } from './chain-fixture.ts';
 
 const server = await usePostgres();
 after(() => server.close());
-
-const VERIFY = new URL('../../../src/audit/cli/verify-cli.ts', import.meta.url).pathname;
-const WRITE_THEN_HANG = new URL('../../fixtures/audit/write-then-hang.ts', import.meta.url)
-  .pathname;
-
-async function sql<T extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function postgresConfig(
   t: TestContext,
@@ -67,18 +46,7 @@ async function postgresConfig(
 async function verifyCli(t: TestContext, config: Config['audit']) {
   const file = join(tempDir(t), 'rescind.json');
   writeFileSync(file, JSON.stringify({ audit: config }));
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY, '--json'], {
-      env: { ...env, RESCIND_CONFIG: file },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+  return runCli(VERIFY_CLI, ['--json'], { RESCIND_CONFIG: file });
 }
 
 describe('PostgreSQL audit store', () => {
@@ -97,7 +65,7 @@ describe('PostgreSQL audit store', () => {
   test('commits with synchronous_commit=on even where the database default is off', async (t) => {
     const url = await server.createDatabase();
     const database = new URL(url).pathname.slice(1);
-    await sql(url, `ALTER DATABASE ${database} SET synchronous_commit = off`);
+    await pgQuery(url, `ALTER DATABASE ${database} SET synchronous_commit = off`);
     const store = await openPostgresAuditStore({ url, chain: 'a' });
     defer(t, () => store.close());
     assert.deepEqual(await store.durability(), { fsync: 'on', synchronousCommit: 'on' });
@@ -109,32 +77,20 @@ describe('PostgreSQL audit store', () => {
   test('refuses a second process with the same instance id, and admits it once the first is gone', async (t) => {
     const config = await postgresConfig(t, { instanceId: 'twin' });
     // The first process writes two attempts and keeps running.
-    const child = spawn(process.execPath, [WRITE_THEN_HANG, JSON.stringify(config), '2'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = once(child, 'exit');
-    defer(t, async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    });
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const attempts = JSON.parse(line) as string[];
+    const { attempts, kill } = await startHangingWriter(t, config, 2);
 
     await assert.rejects(
       openTestTrail(t, config),
       /chain twin is already being written by another process on PostgreSQL at 127\.0\.0\.1:\d+\/rescind_test_\w+: two gateway instances share audit\.instanceId twin/,
     );
     // Refused before touching anything: the first one's attempts are still open, not closed.
-    const outcomes = await sql(
+    const outcomes = await pgQuery(
       config.postgresUrl ?? '',
       "SELECT 1 FROM audit_records WHERE phase = 'outcome'",
     );
     assert.equal(outcomes.length, 0);
 
-    child.kill('SIGKILL');
-    await exited;
+    await kill();
     // PostgreSQL releases the lock as soon as it sees the connection close.
     let opened: Awaited<ReturnType<typeof openTestTrail>> | null = null;
     for (let tries = 0; opened === null && tries < 50; tries += 1) {
@@ -153,7 +109,7 @@ describe('PostgreSQL audit store', () => {
     const { trail } = await openTestTrail(t, config, { writer: { probeIntervalMs: 50 } });
     await trail.recordAttempt(sampleEvent());
     // An operator (or a failover) ends the session that holds the chain's lock.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `SELECT pg_terminate_backend(pid) FROM pg_locks
        WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database =
@@ -217,7 +173,11 @@ describe('PostgreSQL audit store', () => {
         `DELETE FROM ${table}`,
         `TRUNCATE ${table}`,
       ]) {
-        await assert.rejects(sql(config.postgresUrl ?? '', statement), /append-only/, statement);
+        await assert.rejects(
+          pgQuery(config.postgresUrl ?? '', statement),
+          /append-only/,
+          statement,
+        );
       }
     }
   });
@@ -250,7 +210,7 @@ describe('PostgreSQL audit store', () => {
       await trail.recordAttempt(sampleEvent({ requestId: `r-${index}` }));
     }
     await trail.close();
-    const rows = await sql<{ seq: string }>(
+    const rows = await pgQuery<{ seq: string }>(
       config.postgresUrl ?? '',
       'SELECT seq FROM audit_checkpoints ORDER BY n',
     );
@@ -264,7 +224,7 @@ describe('PostgreSQL audit store', () => {
     assert.equal(failures?.value, 3, 'each file write that failed is counted');
 
     // Records removed behind the triggers' back: the database's own checkpoints catch it.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `BEGIN; SET LOCAL session_replication_role = replica;
        DELETE FROM audit_records WHERE seq > 5; COMMIT;`,
@@ -306,7 +266,7 @@ describe('PostgreSQL audit store', () => {
     );
 
     // One record of one chain edited behind the triggers' back.
-    await sql(
+    await pgQuery(
       config.postgresUrl ?? '',
       `BEGIN; SET LOCAL session_replication_role = replica;
        UPDATE audit_records SET body = replace(body, 'north-2', 'north-X') WHERE chain = 'north' AND seq = 3;

@@ -5,19 +5,16 @@
 
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import pg from 'pg';
-import { scanStore } from '../../../src/audit/audit-reader.ts';
-import type { AuditRecord } from '../../../src/audit/audit-record.ts';
-import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
-import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import { verifyChain } from '../../../src/audit/chain/verify-chain.ts';
 import { DEMO_RESOURCES } from '../../../src/simulator/index.ts';
 import { startGateway } from '../../helpers/gateway.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   defer,
   openTestTrail,
+  postgresRecords,
   refusal,
   sampleEvent,
   tempDir,
@@ -30,22 +27,8 @@ const REFUSAL_BUDGET_MS = 1000;
 async function ownServer(t: TestContext): Promise<{ server: PostgresServer; url: string }> {
   const server = await startPostgres();
   defer(t, () => server.close());
-  const client = new pg.Client({ connectionString: server.url() });
-  await client.connect();
-  await client.query('CREATE DATABASE audit');
-  await client.end();
+  await pgQuery(server.url(), 'CREATE DATABASE audit');
   return { server, url: server.url('audit') };
-}
-
-async function recordsAt(url: string): Promise<AuditRecord[]> {
-  const store = await openPostgresAuditStore({ url, readOnly: true });
-  try {
-    const records: AuditRecord[] = [];
-    for await (const stored of scanStore(store)) records.push(parseStoredRecord(stored));
-    return records;
-  } finally {
-    await store.close();
-  }
 }
 
 /** Polls /readyz (readiness changes have no event to await) until it answers `status`. */
@@ -105,7 +88,7 @@ describe('PostgreSQL audit store faults', () => {
     await waitFor(() => trail.readiness().ready, 'readiness after the server answers', 15_000);
     const after = await trail.recordAttempt(sampleEvent({ requestId: 'after' }));
 
-    const records = await recordsAt(url);
+    const records = await postgresRecords(url);
     assert.equal((await verifyChain(records)).ok, true);
     assert.equal(records.at(-1)?.requestId, 'after');
     assert.equal(after.seq, records.length, 'no gap, nothing twice');
@@ -153,7 +136,7 @@ describe('PostgreSQL audit store faults', () => {
     assert.equal(gw.sim.calls({ service: 'kms' }).length, 1);
     assert.equal(gw.logs().includes(server.password), false, 'no password in the logs');
 
-    const records = await recordsAt(url);
+    const records = await postgresRecords(url);
     assert.equal((await verifyChain(records)).ok, true);
     assert.deepEqual(
       records.map((record) => [record.phase, record.outcome?.result ?? null, record.outcome?.code]),

@@ -19,22 +19,13 @@ import { startChainAdoption } from '../../../src/audit/stores/adopt-orphan-chain
 import { advisoryLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { usePostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import { buildChain } from './chain-fixture.ts';
 import { defer } from './audit-test-kit.ts';
 import { toStoredRecord } from '../../../src/audit/stored-record.ts';
 
 const server = await usePostgres();
 after(() => server.close());
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('PostgreSQL audit schema migrations', () => {
   test('only ever add: no migration drops, renames, retypes, truncates, deletes or updates', () => {
@@ -59,7 +50,7 @@ describe('PostgreSQL audit schema migrations', () => {
     const first = await openPostgresAuditStore({ url });
     defer(t, () => first.close());
     assert.equal(await first.schemaVersion(), POSTGRES_SCHEMA_VERSION);
-    const applied = await query<{ version: number; applied_at: Date }>(
+    const applied = await pgQuery<{ version: number; applied_at: Date }>(
       url,
       'SELECT version, applied_at FROM audit_schema_migrations ORDER BY version',
     );
@@ -70,7 +61,10 @@ describe('PostgreSQL audit schema migrations', () => {
     const second = await openPostgresAuditStore({ url });
     defer(t, () => second.close());
     assert.deepEqual(
-      await query(url, 'SELECT version, applied_at FROM audit_schema_migrations ORDER BY version'),
+      await pgQuery(
+        url,
+        'SELECT version, applied_at FROM audit_schema_migrations ORDER BY version',
+      ),
       applied,
     );
   });
@@ -81,7 +75,7 @@ describe('PostgreSQL audit schema migrations', () => {
       Array.from({ length: 4 }, (_, index) => openPostgresAuditStore({ url, chain: `g${index}` })),
     );
     for (const store of stores) defer(t, () => store.close());
-    const rows = await query<{ n: number }>(
+    const rows = await pgQuery<{ n: number }>(
       url,
       'SELECT count(*)::int AS n FROM audit_schema_migrations',
     );
@@ -126,7 +120,7 @@ describe('PostgreSQL audit schema migrations', () => {
     // A role that may only read and insert what the gateway writes (docs/audit-trail.md).
     const role = `rescind_writer_${Math.random().toString(36).slice(2, 8)}`;
     const database = new URL(url).pathname.slice(1);
-    await query(
+    await pgQuery(
       url,
       `CREATE ROLE ${role} LOGIN PASSWORD 'writer-secret';
        REVOKE CREATE ON SCHEMA public FROM PUBLIC;

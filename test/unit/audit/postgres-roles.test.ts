@@ -4,21 +4,21 @@
 // nor switch the triggers off.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
 import { usePostgres, type TestPostgres } from '../../helpers/servers.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
 import {
   auditConfig,
   openTestTrail,
+  recordRequest,
   sampleEvent,
-  sampleOutcome,
   tempDir,
 } from './audit-test-kit.ts';
+import { runCli, type CliResult } from './cli-kit.ts';
 
 const MIGRATE = new URL('../../../src/audit/cli/migrate-cli.ts', import.meta.url).pathname;
 const suffix = randomBytes(4).toString('hex');
@@ -37,29 +37,8 @@ function as(user: string, url: string): string {
   return parsed.toString();
 }
 
-async function admin(database: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: database });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function migrate(env: Record<string, string>, args: string[]) {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-  );
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MIGRATE, ...args], {
-      env: { ...base, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function migrate(env: Record<string, string>, args: string[]): Promise<CliResult> {
+  return runCli(MIGRATE, args, env);
 }
 
 /** Runs `sql` as the gateway role; resolves with the SQLSTATE it failed with, or null. */
@@ -84,7 +63,7 @@ describe(
       postgres = await usePostgres();
       const database = await postgres.createDatabase();
       const name = new URL(database).pathname.slice(1);
-      await admin(
+      await pgQuery(
         postgres.adminUrl,
         `CREATE ROLE ${OWNER} LOGIN PASSWORD '${PASSWORD}';
        CREATE ROLE ${GATEWAY} LOGIN PASSWORD '${PASSWORD}';
@@ -96,7 +75,7 @@ describe(
 
     after(async () => {
       await postgres.close();
-      await admin(
+      await pgQuery(
         postgres.adminUrl,
         `DROP ROLE IF EXISTS ${GATEWAY}; DROP ROLE IF EXISTS ${OWNER};`,
       ).catch(() => undefined);
@@ -135,11 +114,7 @@ describe(
         checkpoints: { signingKey: generateCheckpointKey().privateKeyPem },
       });
       const { trail } = await openTestTrail(t, config);
-      const attempt = await trail.recordAttempt(sampleEvent({ requestId: 'roles-1' }));
-      await trail.recordOutcome(
-        sampleEvent({ requestId: 'roles-1' }),
-        sampleOutcome({ attemptId: attempt.id }),
-      );
+      await recordRequest(trail, sampleEvent({ requestId: 'roles-1' }));
       const page = await trail.reader.page({ requestId: 'roles-1' });
       assert.deepEqual(
         page.items.map((record) => record.phase),

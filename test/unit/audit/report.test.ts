@@ -3,12 +3,10 @@
 // of the period, and shows caller-controlled text only as text.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { scanStore } from '../../../src/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 import { openAuditStore } from '../../../src/audit/stores/open-audit-store.ts';
@@ -29,10 +27,9 @@ import {
   REQUESTS,
   tamperWith,
   writeReportTrail,
+  type ReportTrail,
 } from './report-fixture.ts';
-
-const run = promisify(execFile);
-const CLI = new URL('../../../src/audit/report/report-cli.ts', import.meta.url).pathname;
+import { REPORT_CLI, runCli } from './cli-kit.ts';
 
 async function collect(source: ReportSource, period = {}): Promise<ReportData> {
   try {
@@ -240,15 +237,21 @@ describe('caller-controlled text', () => {
   });
 });
 
+/** Writes the store's records to `dir`/export.ndjson, one stored body a line; returns its path. */
+async function exportNdjson(config: ReportTrail['config'], dir: string): Promise<string> {
+  const store = await openAuditStore(config, { readOnly: true });
+  const lines: string[] = [];
+  for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
+  await store.close();
+  const file = join(dir, 'export.ndjson');
+  writeFileSync(file, lines.join(''));
+  return file;
+}
+
 describe('an NDJSON export', () => {
   test('gives the same report as the store it was exported from', async (t) => {
     const { config, dir } = await writeReportTrail(t);
-    const store = await openAuditStore(config, { readOnly: true });
-    const lines: string[] = [];
-    for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
-    await store.close();
-    const file = join(dir, 'export.ndjson');
-    writeFileSync(file, lines.join(''));
+    const file = await exportNdjson(config, dir);
     const fromFile = await collect(fileReportSource(file));
     const fromStore = await collect(await openConfiguredReportSource(config));
     assert.equal(fromFile.verification.ok, true);
@@ -295,29 +298,11 @@ describe('timeline', () => {
 });
 
 describe('npm run audit:report', () => {
-  async function cli(args: string[], env: Record<string, string>) {
-    const base = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('RESCIND_')),
-    );
-    try {
-      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-        env: { ...base, ...env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const cli = (args: string[], env: Record<string, string>) => runCli(REPORT_CLI, args, env);
 
   test('writes the report of an export, exits 1 for a broken trail, 2 for bad input', async (t) => {
     const { config, dir, database } = await writeReportTrail(t);
-    const store = await openAuditStore(config, { readOnly: true });
-    const lines: string[] = [];
-    for await (const stored of scanStore(store)) lines.push(`${stored.body}\n`);
-    await store.close();
-    const file = join(dir, 'export.ndjson');
-    writeFileSync(file, lines.join(''));
+    const file = await exportNdjson(config, dir);
     const out = join(dir, 'report.html');
 
     const intact = await cli(['--from', file, '--out', out], {});

@@ -48,6 +48,14 @@ function assertNotReady(trail: OpenedAuditTrail, reason: RegExp): void {
   assert.match(readiness.reasons.join('\n'), reason);
 }
 
+/** A consistent copy of the SQLite database at `path`, written to `backup`; returns `backup`. */
+function backUp(path: string, backup: string): string {
+  const reader = new DatabaseSync(path);
+  reader.exec(`VACUUM INTO '${backup}'`);
+  reader.close();
+  return backup;
+}
+
 describe('SQLite audit store faults', () => {
   test('refuses within a second while another process holds the write lock, and writes again once it lets go', async (t) => {
     const config = auditConfig(tempDir(t));
@@ -193,10 +201,7 @@ describe('SQLite audit store faults', () => {
     const { trail } = await openTestTrail(t, config);
     await trail.recordAttempt(sampleEvent({ requestId: 'one' }));
     await trail.recordAttempt(sampleEvent({ requestId: 'two' }));
-    const backup = join(dir, 'backup.db');
-    const reader = new DatabaseSync(config.sqlitePath);
-    reader.exec(`VACUUM INTO '${backup}'`);
-    reader.close();
+    const backup = backUp(config.sqlitePath, join(dir, 'backup.db'));
 
     unlinkSync(config.sqlitePath);
     await assertRefusedQuickly(trail, 'deleted');
@@ -214,10 +219,7 @@ describe('SQLite audit store faults', () => {
     const config = auditConfig(dir);
     const { trail } = await openTestTrail(t, config);
     await trail.recordAttempt(sampleEvent({ requestId: 'one' }));
-    const backup = join(dir, 'backup.db');
-    const reader = new DatabaseSync(config.sqlitePath);
-    reader.exec(`VACUUM INTO '${backup}'`);
-    reader.close();
+    const backup = backUp(config.sqlitePath, join(dir, 'backup.db'));
     await trail.recordAttempt(sampleEvent({ requestId: 'two' }));
 
     unlinkSync(config.sqlitePath);

@@ -38,52 +38,50 @@ function messageOf(problems: ConfigProblem[], key: string): string {
   return problem.message;
 }
 
+/** Asserts the message of each key: equal to the string, or matching the pattern. */
+function assertMessages(problems: ConfigProblem[], expected: Record<string, string | RegExp>) {
+  for (const [key, message] of Object.entries(expected)) {
+    if (typeof message === 'string') assert.equal(messageOf(problems, key), message, key);
+    else assert.match(messageOf(problems, key), message, key);
+  }
+}
+
 describe('configuration error messages', () => {
   it('say what type was expected and what was given', () => {
     const problems = problemsOf(
       'server: { port: "abc", bodyLimitBytes: 1.5 }\naudit: { sqliteWorker: "yes" }\nauthorization: { rules: "all" }\n',
     );
-    assert.equal(messageOf(problems, 'server.port'), 'must be a number, got the string "abc"');
-    assert.equal(
-      messageOf(problems, 'server.bodyLimitBytes'),
-      'must be a whole number, got the number 1.5',
-    );
-    assert.equal(
-      messageOf(problems, 'audit.sqliteWorker'),
-      'must be true or false, got the string "yes"',
-    );
-    assert.equal(
-      messageOf(problems, 'authorization.rules'),
-      'must be a list, got the string "all"',
-    );
+    assertMessages(problems, {
+      'server.port': 'must be a number, got the string "abc"',
+      'server.bodyLimitBytes': 'must be a whole number, got the number 1.5',
+      'audit.sqliteWorker': 'must be true or false, got the string "yes"',
+      'authorization.rules': 'must be a list, got the string "all"',
+    });
   });
 
   it('give bounds and choices in words, with the rejected value', () => {
     const problems = problemsOf(
       'server: { port: 70000, host: "" }\nupstream: { retries: -1 }\nidentity: { mode: jwtt }\nrateLimit: { onStoreError: open }\n',
     );
-    assert.equal(messageOf(problems, 'server.port'), 'must be at most 65535, got the number 70000');
-    assert.equal(messageOf(problems, 'server.host'), 'must not be empty, got an empty string');
-    assert.equal(messageOf(problems, 'upstream.retries'), 'must be at least 0, got the number -1');
-    assert.equal(
-      messageOf(problems, 'identity.mode'),
-      'must be one of "jwt", "trusted-headers", got the string "jwtt"; did you mean "jwt"?',
-    );
-    assert.match(messageOf(problems, 'rateLimit.onStoreError'), /got the string "open"$/);
+    assertMessages(problems, {
+      'server.port': 'must be at most 65535, got the number 70000',
+      'server.host': 'must not be empty, got an empty string',
+      'upstream.retries': 'must be at least 0, got the number -1',
+      'identity.mode':
+        'must be one of "jwt", "trusted-headers", got the string "jwtt"; did you mean "jwt"?',
+      'rateLimit.onStoreError': /got the string "open"$/,
+    });
   });
 
   it('echo the value a pattern refused', () => {
     const problems = problemsOf(
       'identity: { mode: trusted-headers, trustedProxies: ["10.0.0.0/33"] }\ncloud: { iam: { endpoint: "ftp://iam" } }\n',
     );
-    assert.equal(
-      messageOf(problems, 'identity.trustedProxies.0'),
-      'must be an IPv4 or IPv6 CIDR or address, got the string "10.0.0.0/33"',
-    );
-    assert.equal(
-      messageOf(problems, 'cloud.iam.endpoint'),
-      'must be an http(s) URL, got the string "ftp://iam"',
-    );
+    assertMessages(problems, {
+      'identity.trustedProxies.0':
+        'must be an IPv4 or IPv6 CIDR or address, got the string "10.0.0.0/33"',
+      'cloud.iam.endpoint': 'must be an http(s) URL, got the string "ftp://iam"',
+    });
   });
 
   it('never echo a secret, from the file or from a variable', () => {
@@ -116,13 +114,12 @@ describe('configuration error messages', () => {
     const problems = problemsOf(
       'server: { hots: x }\nupstream: { attemptTimeotMs: 5 }\nratelimit: {}\nverbose: true\n',
     );
-    assert.equal(messageOf(problems, 'server.hots'), 'is not a known key; did you mean `host`?');
-    assert.equal(
-      messageOf(problems, 'upstream.attemptTimeotMs'),
-      'is not a known key; did you mean `attemptTimeoutMs`?',
-    );
-    assert.equal(messageOf(problems, 'ratelimit'), 'is not a known key; did you mean `rateLimit`?');
-    assert.equal(messageOf(problems, 'verbose'), 'is not a known key');
+    assertMessages(problems, {
+      'server.hots': 'is not a known key; did you mean `host`?',
+      'upstream.attemptTimeotMs': 'is not a known key; did you mean `attemptTimeoutMs`?',
+      ratelimit: 'is not a known key; did you mean `rateLimit`?',
+      verbose: 'is not a known key',
+    });
   });
 
   it('name what a missing cloud section lacks, not a key that has a default', () => {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import express from 'express';
 import type { ClientRateLimitInfo, Store } from 'express-rate-limit';
@@ -13,8 +11,9 @@ import { createCallerRateLimit } from '../../../src/http/rate-limit.ts';
 import { createRedisRateLimitStore } from '../../../src/http/redis-rate-limit-store.ts';
 import { createRequestScope } from '../../../src/http/create-request-scope.ts';
 import { scopeOf } from '../../../src/http/request-scope.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
+import { closedPort } from '../../helpers/closed-port.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 /** These routes bind no operation, so nothing may be audited. */
 const failingAudit: AuditTrail = {
@@ -42,16 +41,7 @@ interface Harness {
 
 /** request scope → a caller from `X-Test-Caller` (as authentication would set it) → limiter. */
 function harness(config: Config['rateLimit'], store?: Store, authenticated = true): Harness {
-  const chunks: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk.toString('utf8'));
-        callback();
-      },
-    }),
-  });
+  const { logger, text } = captureLogger('debug');
   const metrics = createMetrics(new Registry(), { process: false });
   const app = express();
   app.use(createRequestScope(logger));
@@ -67,7 +57,7 @@ function harness(config: Config['rateLimit'], store?: Store, authenticated = tru
     res.json({ ok: true });
   });
   app.use(createErrorHandler(failingAudit));
-  return { app, metrics, logs: () => chunks.join('') };
+  return { app, metrics, logs: text };
 }
 
 async function rejections(metrics: Metrics): Promise<number> {
@@ -170,16 +160,7 @@ describe('createCallerRateLimit', () => {
   test('a down Redis fails fast and follows fail-closed; readiness says so without the URL', async () => {
     const port = await closedPort();
     const url = `redis://:hunter2-secret@127.0.0.1:${String(port)}/0`;
-    const chunks: string[] = [];
-    const logger = createLogger({
-      level: 'debug',
-      destination: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          chunks.push(chunk.toString('utf8'));
-          callback();
-        },
-      }),
-    });
+    const { logger, text } = captureLogger('debug');
     const redis = createRedisRateLimitStore(url, { logger, connectTimeoutMs: 500 });
     try {
       const { app } = harness(rateLimitConfig(), redis.store);
@@ -190,22 +171,9 @@ describe('createCallerRateLimit', () => {
       assert.equal(readiness.ready, false);
       assert.ok(readiness.reasons.length > 0);
       assert.ok(!readiness.reasons.join(' ').includes('hunter2'));
-      assert.ok(!chunks.join('').includes('hunter2'));
+      assert.ok(!text().includes('hunter2'));
     } finally {
       await redis.close();
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

@@ -7,35 +7,18 @@ import {
   DEFAULT_IAM_THROTTLE_RETRY_AFTER_SECONDS,
 } from '../../../src/iam/iam-failure.ts';
 import { createTokenProvider } from '../../../src/iam/create-token-provider.ts';
-import type { TokenScope } from '../../../src/iam/token-provider.ts';
+import type { TokenProvider, TokenScope } from '../../../src/iam/token-provider.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
 import { DEMO_ACCOUNT, DEMO_AGENCY, DEMO_PROJECTS } from '../../../src/simulator/index.ts';
+import { passwordBody } from '../../simulator/sim-client.ts';
 import { requestOptions, startProvider } from './provider-fixture.ts';
 
 const [DEFAULT_PROJECT, EU_PROJECT] = DEMO_PROJECTS.map((p) => p.id) as [string, string];
 const PROJECT: TokenScope = { kind: 'project', projectId: DEFAULT_PROJECT };
 const DOMAIN: TokenScope = { kind: 'domain' };
 const HOUR = 3_600_000;
-
-function passwordBody(scope: unknown, password = DEMO_ACCOUNT.password) {
-  return {
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: {
-          user: {
-            name: DEMO_ACCOUNT.user,
-            password,
-            domain: { name: DEMO_ACCOUNT.domain },
-          },
-        },
-      },
-      scope,
-    },
-  };
-}
 
 /** Asserts a ProblemError with `code` from IAM and returns it for further checks. */
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<ProblemError> {
@@ -48,6 +31,11 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Pro
   assert.equal(caught.code, code);
   assert.equal(caught.upstream?.service, 'iam');
   return caught;
+}
+
+/** Asserts that a project-scoped token request fails with `code` from IAM; returns the problem. */
+function refusesProjectToken(provider: TokenProvider, code: string): Promise<ProblemError> {
+  return rejectsWith(provider.getToken(PROJECT, requestOptions()), code);
 }
 
 describe('password exchange against the simulator', () => {
@@ -218,10 +206,7 @@ describe('agency (assume_role) exchange against the simulator', () => {
     const { provider } = await startProvider(t, {
       iam: { agency: 'no-such-agency', agencyDomain: DEMO_AGENCY.domain },
     });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_AUTH_FAILED',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_AUTH_FAILED');
     assert.equal(problem.upstream?.status, 403);
   });
 });
@@ -231,10 +216,7 @@ describe('IAM failures', () => {
     const { provider, exchanges } = await startProvider(t, {
       iam: { password: 'not-the-right-pw-7f3a' },
     });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_AUTH_FAILED',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_AUTH_FAILED');
     assert.equal(problem.status, 502);
     assert.equal(problem.retryAfter, undefined);
     assert.equal(problem.upstream?.status, 401);
@@ -246,10 +228,7 @@ describe('IAM failures', () => {
   test('answers UPSTREAM_UNAVAILABLE with Retry-After when IAM answers 500, and retries next time', async (t) => {
     const { sim, provider, exchanges } = await startProvider(t);
     sim.injectFault({ service: 'iam', kind: 'status', status: 500 });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_UNAVAILABLE',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     assert.equal(problem.status, 503);
     assert.equal(problem.retryAfter, DEFAULT_IAM_RETRY_AFTER_SECONDS);
     assert.equal(problem.upstream?.status, 500);
@@ -265,10 +244,7 @@ describe('IAM failures', () => {
   test('answers UPSTREAM_THROTTLED with a 3-second Retry-After when IAM throttles', async (t) => {
     const { sim, provider, exchanges } = await startProvider(t);
     sim.injectFault({ service: 'iam', kind: 'throttle' });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_THROTTLED',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_THROTTLED');
     assert.equal(problem.status, 429);
     assert.equal(problem.retryAfter, DEFAULT_IAM_THROTTLE_RETRY_AFTER_SECONDS);
     assert.equal(problem.upstream?.status, 429);
@@ -279,10 +255,7 @@ describe('IAM failures', () => {
   test('answers UPSTREAM_UNAVAILABLE when IAM does not answer within exchangeTimeoutMs', async (t) => {
     const { sim, provider } = await startProvider(t, { iam: { exchangeTimeoutMs: 200 } });
     sim.injectFault({ service: 'iam', kind: 'hang' });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_UNAVAILABLE',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     assert.equal(problem.retryAfter, DEFAULT_IAM_RETRY_AFTER_SECONDS);
     assert.equal(problem.upstream?.status, undefined);
     assert.equal(problem.detail, 'IAM did not answer within 200 ms.');
@@ -291,10 +264,7 @@ describe('IAM failures', () => {
   test('answers UPSTREAM_UNAVAILABLE when IAM resets the connection', async (t) => {
     const { sim, provider } = await startProvider(t);
     sim.injectFault({ service: 'iam', kind: 'reset' });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_UNAVAILABLE',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     assert.equal(problem.retryAfter, DEFAULT_IAM_RETRY_AFTER_SECONDS);
     assert.match(
       problem.detail ?? '',
@@ -306,14 +276,14 @@ describe('IAM failures', () => {
     test(`answers UPSTREAM_UNAVAILABLE for an IAM ${kind} error answer`, async (t) => {
       const { sim, provider } = await startProvider(t);
       sim.injectFault({ service: 'iam', kind });
-      await rejectsWith(provider.getToken(PROJECT, requestOptions()), 'UPSTREAM_UNAVAILABLE');
+      await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     });
   }
 
   test('reads at most a bounded part of an oversized IAM answer', async (t) => {
     const { sim, provider } = await startProvider(t);
     sim.injectFault({ service: 'iam', kind: 'oversized', status: 502, sizeBytes: 50_000_000 });
-    await rejectsWith(provider.getToken(PROJECT, requestOptions()), 'UPSTREAM_UNAVAILABLE');
+    await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
   });
 
   test('answers UPSTREAM_UNAVAILABLE for a 201 without a token header', async (t) => {
@@ -324,10 +294,7 @@ describe('IAM failures', () => {
       status: 201,
       body: { token: { expires_at: '2099-01-01T00:00:00.000000Z' } },
     });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_UNAVAILABLE',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     assert.equal(problem.detail, 'IAM answered without a token.');
   });
 
@@ -340,7 +307,7 @@ describe('IAM failures', () => {
       body: { token: { expires_at: 'never' } },
       headers: { 'x-subject-token': 'MIIfake' },
     });
-    await rejectsWith(provider.getToken(PROJECT, requestOptions()), 'UPSTREAM_UNAVAILABLE');
+    await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     // Nothing was cached: the next request exchanges again and gets a real token.
     const token = await provider.getToken(PROJECT, requestOptions());
     assert.notEqual(token.value, 'MIIfake');
@@ -359,10 +326,7 @@ describe('IAM failures', () => {
       });
     });
     const { provider } = await startProvider(t, { iam: { endpoint: `http://127.0.0.1:${port}` } });
-    const problem = await rejectsWith(
-      provider.getToken(PROJECT, requestOptions()),
-      'UPSTREAM_UNAVAILABLE',
-    );
+    const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
     assert.equal(problem.detail, 'IAM could not be reached (connection refused).');
     assert.equal(problem.retryAfter, DEFAULT_IAM_RETRY_AFTER_SECONDS);
   });
@@ -404,9 +368,6 @@ test('refuses to build an agency provider without the agency domain', () => {
 
 test('names oversized answer headers when a token outgrows the header limit', async (t) => {
   const { provider } = await startProvider(t, { sim: { tokenSizeBytes: 40_000 } });
-  const problem = await rejectsWith(
-    provider.getToken(PROJECT, requestOptions()),
-    'UPSTREAM_UNAVAILABLE',
-  );
+  const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
   assert.equal(problem.detail, "IAM's answer headers were too large to read.");
 });

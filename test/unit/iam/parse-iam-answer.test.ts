@@ -6,7 +6,7 @@ import {
 } from '../../../src/iam/iam-failure.ts';
 import { parseIamAnswer, type ParsedIamAnswer } from '../../../src/iam/parse-iam-answer.ts';
 import type { ProblemError } from '../../../src/problems/problem-error.ts';
-import { ERROR_BODIES } from '../../fixtures/error-bodies.ts';
+import { envelopeFields, ERROR_BODIES } from '../../fixtures/error-bodies.ts';
 
 const NOW = Date.UTC(2020, 0, 3, 9, 5, 22, 701);
 const PASSWORD = 'canary-Pa55word!';
@@ -89,12 +89,7 @@ describe('an error answer', () => {
       assert.deepEqual(problem.upstream, {
         service: 'iam',
         status: 401,
-        ...(row.code === undefined ? {} : { code: row.code }),
-        ...(row.message === undefined ? {} : { message: row.message }),
-        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
-        ...(row.encodedAuthorizationMessage === undefined
-          ? {}
-          : { encodedAuthorizationMessage: row.encodedAuthorizationMessage }),
+        ...envelopeFields(row),
       });
     });
   }

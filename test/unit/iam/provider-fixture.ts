@@ -5,7 +5,6 @@ import { Registry } from 'prom-client';
 import type { Config } from '../../../src/config/schema.ts';
 import { createTokenProvider, type OidcSettings } from '../../../src/iam/create-token-provider.ts';
 import type { TokenProvider, TokenRequestOptions } from '../../../src/iam/token-provider.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import {
   DEMO_ACCOUNT,
@@ -13,6 +12,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../../src/simulator/index.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 export type IamConfig = Config['cloud']['iam'];
 
@@ -51,15 +51,7 @@ export async function startProvider(
     exchangeTimeoutMs: 5000,
     ...options.iam,
   };
-  const lines: string[] = [];
-  const logger = createLogger({
-    level: 'trace',
-    destination: {
-      write: (line: string) => {
-        lines.push(line);
-      },
-    },
-  });
+  const { logger, text: logs } = captureLogger('trace');
   const metrics = createMetrics(new Registry(), { process: false });
   const provider = createTokenProvider({
     iam,
@@ -80,7 +72,7 @@ export async function startProvider(
     provider,
     metrics,
     iam,
-    logs: () => lines.join(''),
+    logs,
     exchanges: () => count(metrics.tokenExchanges),
     cacheHits: () => count(metrics.tokenCacheHits),
   };

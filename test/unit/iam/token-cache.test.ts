@@ -26,13 +26,24 @@ function setup(lifetimeMs = 24 * HOUR, marginMs = MARGIN) {
       expiresAt: now + lifetimeMs,
     });
   };
+  const lookup = (useForMs: number, deadlineMs: number) => ({
+    useUntil: time.clock() + useForMs,
+    deadline: time.clock() + deadlineMs,
+  });
   const get = (useForMs = 5 * SECOND, deadlineMs = 15 * SECOND) =>
-    cache.get(
-      KEY,
-      { useUntil: time.clock() + useForMs, deadline: time.clock() + deadlineMs },
-      exchange,
-    );
-  return { time, cache, exchange, get, exchanges: () => exchanges };
+    cache.get(KEY, lookup(useForMs, deadlineMs), exchange);
+  return { time, cache, exchange, get, lookupFor: lookup, exchanges: () => exchanges };
+}
+
+/** An exchange that stays open until the test settles `pending`, counting how often it ran. */
+function heldExchange() {
+  const pending = deferred<ExchangedToken>();
+  let calls = 0;
+  const exchange = (): Promise<ExchangedToken> => {
+    calls += 1;
+    return pending.promise;
+  };
+  return { pending, exchange, calls: () => calls };
 }
 
 describe('isTokenUsable', () => {
@@ -114,31 +125,26 @@ describe('token cache', () => {
   });
 
   test('50 concurrent cold requests for one scope share one exchange', async () => {
-    const { time, cache } = setup();
-    const pending = deferred<ExchangedToken>();
-    let calls = 0;
-    const exchange = () => {
-      calls += 1;
-      return pending.promise;
-    };
-    const lookup = { useUntil: time.clock() + SECOND, deadline: time.clock() + 10 * SECOND };
+    const { time, cache, lookupFor } = setup();
+    const { pending, exchange, calls } = heldExchange();
+    const lookup = lookupFor(SECOND, 10 * SECOND);
     const waiting = Array.from({ length: 50 }, () => cache.get(KEY, lookup, exchange));
     await Promise.resolve();
     pending.resolve({ value: 'shared', issuedAt: START, expiresAt: START + 24 * HOUR });
     const results = await Promise.all(waiting);
-    assert.equal(calls, 1);
+    assert.equal(calls(), 1);
     assert.ok(results.every((r) => r.token.value === 'shared' && !r.fromCache));
     assert.equal(time.pendingTimers(), 0, 'deadline timers are cancelled');
   });
 
   test('keeps scopes apart: each scope exchanges for its own token', async () => {
-    const { time, cache } = setup();
+    const { cache, lookupFor } = setup();
     const scopes: string[] = [];
     const exchange = (key: string) => () => {
       scopes.push(key);
       return Promise.resolve({ value: key, issuedAt: START, expiresAt: START + 24 * HOUR });
     };
-    const lookup = { useUntil: time.clock() + SECOND, deadline: time.clock() + SECOND };
+    const lookup = lookupFor(SECOND, SECOND);
     const [a, b] = await Promise.all([
       cache.get('domain', lookup, exchange('domain')),
       cache.get(KEY, lookup, exchange(KEY)),
@@ -150,7 +156,7 @@ describe('token cache', () => {
   });
 
   test('does not cache a failed exchange: the next request tries again', async () => {
-    const { time, cache } = setup();
+    const { cache, lookupFor } = setup();
     let calls = 0;
     const exchange = () => {
       calls += 1;
@@ -158,26 +164,21 @@ describe('token cache', () => {
         ? Promise.reject(iamFailure('unavailable', { detail: 'IAM could not issue a token.' }))
         : Promise.resolve({ value: 'second', issuedAt: START, expiresAt: START + 24 * HOUR });
     };
-    const lookup = { useUntil: time.clock() + SECOND, deadline: time.clock() + SECOND };
+    const lookup = lookupFor(SECOND, SECOND);
     await assert.rejects(cache.get(KEY, lookup, exchange), { code: 'UPSTREAM_UNAVAILABLE' });
     assert.equal((await cache.get(KEY, lookup, exchange)).token.value, 'second');
     assert.equal(calls, 2);
   });
 
   test('gives every concurrent waiter the error of the exchange they shared', async () => {
-    const { time, cache } = setup();
-    const pending = deferred<ExchangedToken>();
-    let calls = 0;
-    const exchange = () => {
-      calls += 1;
-      return pending.promise;
-    };
-    const lookup = { useUntil: time.clock() + SECOND, deadline: time.clock() + 10 * SECOND };
+    const { cache, lookupFor } = setup();
+    const { pending, exchange, calls } = heldExchange();
+    const lookup = lookupFor(SECOND, 10 * SECOND);
     const waiting = Array.from({ length: 10 }, () => cache.get(KEY, lookup, exchange));
     const failure = iamFailure('rejected', { detail: "IAM rejected the gateway's credentials." });
     pending.reject(failure);
     const settled = await Promise.allSettled(waiting);
-    assert.equal(calls, 1);
+    assert.equal(calls(), 1);
     for (const outcome of settled) {
       assert.equal(outcome.status, 'rejected');
       assert.equal(outcome.reason, failure);
@@ -204,12 +205,7 @@ describe('token cache', () => {
 
   test("bounds a caller's wait on a stuck exchange by its deadline, and caches the late result", async () => {
     const { time, cache } = setup();
-    const pending = deferred<ExchangedToken>();
-    let calls = 0;
-    const exchange = () => {
-      calls += 1;
-      return pending.promise;
-    };
+    const { pending, exchange, calls } = heldExchange();
     const now = time.clock();
     const hasty = cache.get(KEY, { useUntil: now + SECOND, deadline: now + 2 * SECOND }, exchange);
     const patient = cache.get(
@@ -230,7 +226,7 @@ describe('token cache', () => {
     assert.equal((await patient).token.value, 'late');
     const later = await cache.get(KEY, { useUntil: now, deadline: now }, exchange);
     assert.deepEqual([later.token.value, later.fromCache], ['late', true]);
-    assert.equal(calls, 1);
+    assert.equal(calls(), 1);
   });
 
   test('a caller whose deadline has passed gets UPSTREAM_UNAVAILABLE and starts no exchange', async () => {

@@ -24,6 +24,16 @@ const PROJECT: TokenScope = { kind: 'project', projectId: DEMO_PROJECTS[0]?.id ?
 const DOMAIN: TokenScope = { kind: 'domain' };
 const OIDC_ISSUER = 'https://oidc.cluster.test.invalid';
 
+/** Everything a thrown error shows: its JSON, message, stack and cause, for every error. */
+function errorsText(errors: readonly unknown[]): string {
+  return errors
+    .map((error) => {
+      assert.ok(error instanceof Error);
+      return [JSON.stringify(error), error.message, error.stack, String(error.cause)].join('\n');
+    })
+    .join('\n');
+}
+
 test('no password or token reaches the log, a thrown problem or a metric', async (t) => {
   const sim = { accounts: [{ ...DEMO_ACCOUNT, password: CANARY }] };
   const password = await startProvider(t, { sim, iam: { password: CANARY } });
@@ -129,12 +139,7 @@ test('no password or token reaches the log, a thrown problem or a metric', async
   assert.match(logs, /"msg":"IAM token exchange failed"/);
   assert.match(logs, /"msg":"IAM token served from cache"/);
   assert.match(logs, /"msg":"IAM token invalidated"/);
-  const thrown = errors
-    .map((error) => {
-      assert.ok(error instanceof Error);
-      return [JSON.stringify(error), error.message, error.stack, String(error.cause)].join('\n');
-    })
-    .join('\n');
+  const thrown = errorsText(errors);
   const metrics = (
     await Promise.all(fixtures.map((fixture) => fixture.metrics.registry.metrics()))
   ).join('\n');
@@ -227,12 +232,7 @@ test('no ID token, nor the token it is exchanged for, reaches the log, a thrown 
   assert.ok(issued >= 2, 'tokens were issued');
   const logs = fixture.logs();
   assert.match(logs, /"method":"id_token"/);
-  const thrown = errors
-    .map((error) => {
-      assert.ok(error instanceof Error);
-      return [JSON.stringify(error), error.message, error.stack, String(error.cause)].join('\n');
-    })
-    .join('\n');
+  const thrown = errorsText(errors);
   const metrics = await fixture.metrics.registry.metrics();
   for (const [where, text] of [
     ['the log', logs],

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { ConfigError } from '../../../src/config/config-error.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import type { CallerResolver } from '../../../src/identity/caller.ts';
@@ -19,6 +18,7 @@ import {
   startJwksServer,
   type JwksServer,
 } from './support.ts';
+import { closedPort } from '../../helpers/closed-port.ts';
 
 const ISSUER = 'https://sso.example.invalid';
 const AUDIENCE = 'rescind';
@@ -186,18 +186,34 @@ describe('JWT callers verified against a JWKS URL on loopback', () => {
   });
 });
 
+/** A resolver on a JWKS server publishing `issuer`'s keys, after its first verification fetched them. */
+async function resolverOnServedJwks(t: TestContext, issuer: DevIssuer, cooldownSeconds: number) {
+  const jwks = await startJwksServer(issuer.jwks);
+  t.after(() => jwks.close());
+  const resolver = createJwtCallerResolver(
+    jwtConfig({ jwksUrl: jwks.url, jwksCooldownSeconds: cooldownSeconds }),
+    { logger: capturingLogger().logger },
+  );
+  await resolver.authenticate(bearer(await issuer.sign({ sub: 'alice' })));
+  assert.equal(jwks.fetches(), 1);
+  return { jwks, resolver };
+}
+
+/** `issuer`'s JWKS written to a file in a directory removed after the test. */
+async function jwksFileOf(t: TestContext, issuer: DevIssuer): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-jwks-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'jwks.json');
+  await issuer.writeJwksFile(file);
+  return file;
+}
+
 describe('JWKS refetching on an unknown kid', () => {
   test('an unknown kid refetches at most once per cooldown, however many arrive', async (t) => {
     const sso = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
-    const jwks = await startJwksServer(sso.jwks);
-    t.after(() => jwks.close());
-    const resolver = createJwtCallerResolver(
-      jwtConfig({ jwksUrl: jwks.url, jwksCooldownSeconds: 30 }),
-      { logger: capturingLogger().logger },
-    );
-
-    await resolver.authenticate(bearer(await sso.sign({ sub: 'alice' })));
-    assert.equal(jwks.fetches(), 1);
+    const { jwks, resolver } = await resolverOnServedJwks(t, sso, 30);
 
     const strangers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
@@ -218,14 +234,7 @@ describe('JWKS refetching on an unknown kid', () => {
       audience: AUDIENCE,
       algorithm: 'EdDSA',
     });
-    const jwks = await startJwksServer(oldKey.jwks);
-    t.after(() => jwks.close());
-    const resolver = createJwtCallerResolver(
-      jwtConfig({ jwksUrl: jwks.url, jwksCooldownSeconds: 0 }),
-      { logger: capturingLogger().logger },
-    );
-    await resolver.authenticate(bearer(await oldKey.sign({ sub: 'alice' })));
-    assert.equal(jwks.fetches(), 1);
+    const { jwks, resolver } = await resolverOnServedJwks(t, oldKey, 0);
 
     jwks.serve({ keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] });
     const caller = await resolver.authenticate(bearer(await newKey.sign({ sub: 'bob' })));
@@ -273,12 +282,7 @@ describe('algorithms, claims and clocks from the configuration', () => {
 
   test('groups come from the configured claim; non-string entries are ignored', async (t) => {
     const sso = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
-    const dir = mkdtempSync(join(tmpdir(), 'rescind-jwks-'));
-    t.after(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const file = join(dir, 'jwks.json');
-    await sso.writeJwksFile(file);
+    const file = await jwksFileOf(t, sso);
     const resolver = createJwtCallerResolver(jwtConfig({ jwksFile: file, groupsClaim: 'roles' }), {
       logger: capturingLogger().logger,
     });
@@ -292,12 +296,7 @@ describe('algorithms, claims and clocks from the configuration', () => {
 
   test('the injected clock decides expiry', async (t) => {
     const sso = await createDevIssuer({ issuer: ISSUER, audience: AUDIENCE });
-    const dir = mkdtempSync(join(tmpdir(), 'rescind-jwks-'));
-    t.after(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const file = join(dir, 'jwks.json');
-    await sso.writeJwksFile(file);
+    const file = await jwksFileOf(t, sso);
     const token = await sso.sign({ sub: 'alice' }, { expiresIn: '5m' });
     const anHourLater = createJwtCallerResolver(jwtConfig({ jwksFile: file }), {
       logger: capturingLogger().logger,
@@ -365,16 +364,3 @@ describe('JWKS file', () => {
     );
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import type { JSONWebKeySet } from 'jose';
 import type { CallerEvidence } from '../../../src/identity/caller.ts';
-import { createLogger, type Logger } from '../../../src/observability/logger.ts';
+import type { Logger } from '../../../src/observability/logger.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 /** Headers as `[name, value]` pairs in arrival order; repeated names stay repeated in rawHeaders. */
 export function evidenceOf(
@@ -35,17 +35,8 @@ export interface CapturingLogger {
 }
 
 export function capturingLogger(): CapturingLogger {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  return {
-    logger: createLogger({ level: 'debug', destination }),
-    output: () => chunks.join(''),
-  };
+  const { logger, text } = captureLogger('debug');
+  return { logger, output: text };
 }
 
 export interface JwksServer {

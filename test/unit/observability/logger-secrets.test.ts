@@ -2,29 +2,14 @@
 // the message and its arguments — in whatever form they come back.
 
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { createLogger } from '../../../src/observability/logger.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 const PASSWORD = 'Log-Canary+pw/93xq';
 
-function capture(secrets: string[]) {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  return {
-    logger: createLogger({ level: 'trace', destination, secrets }),
-    text: () => chunks.join(''),
-  };
-}
-
 describe('createLogger with secrets', () => {
   test('scrubs fields, nested values, errors, the message and its arguments', () => {
-    const { logger, text } = capture([PASSWORD]);
+    const { logger, text } = captureLogger('trace', [PASSWORD]);
     const base64 = Buffer.from(`svc:${PASSWORD}`).toString('base64');
     logger.warn(
       {
@@ -46,7 +31,7 @@ describe('createLogger with secrets', () => {
   });
 
   test('without secrets, strings pass unchanged', () => {
-    const { logger, text } = capture([]);
+    const { logger, text } = captureLogger('trace', []);
     logger.info({ reason: PASSWORD }, 'plain');
     assert.ok(text().includes(PASSWORD));
   });

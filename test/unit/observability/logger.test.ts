@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { createLogContext } from '../../../src/observability/log-context.ts';
 import { REDACTED, REDACT_DEPTH } from '../../../src/observability/logger.ts';
-import { captureLogger } from './log-sink.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 const CANARY = 'canary-7f3a91';
 

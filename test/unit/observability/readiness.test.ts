@@ -12,7 +12,7 @@ import {
 } from '../../../src/observability/readiness.ts';
 import { generateCheckpointKey } from '../../../src/audit/chain/checkpoint-key.ts';
 import { createSecretRedactor } from '../../../src/text/redact-secrets.ts';
-import { captureLogger } from './log-sink.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 const KEY = generateCheckpointKey();
 

@@ -6,7 +6,7 @@ import {
   type UpstreamFault,
 } from '../../../src/upstream/parse-upstream-error.ts';
 import type { UpstreamAnswer, UpstreamHeaders } from '../../../src/upstream/upstream-answer.ts';
-import { ERROR_BODIES } from '../../fixtures/error-bodies.ts';
+import { envelopeFields, ERROR_BODIES } from '../../fixtures/error-bodies.ts';
 
 const fixture = (name: string): Buffer =>
   readFileSync(new URL(`../../fixtures/upstream/${name}`, import.meta.url));
@@ -246,12 +246,7 @@ describe('parseUpstreamError', () => {
       assert.deepEqual(parseUpstreamError(answer), {
         kind: found ? 'envelope' : 'json',
         status: 403,
-        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
-        ...(row.code === undefined ? {} : { code: row.code }),
-        ...(row.message === undefined ? {} : { message: row.message }),
-        ...(row.encodedAuthorizationMessage === undefined
-          ? {}
-          : { encodedAuthorizationMessage: row.encodedAuthorizationMessage }),
+        ...envelopeFields(row),
       });
     });
   }

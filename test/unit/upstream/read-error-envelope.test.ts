@@ -3,20 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readErrorEnvelope } from '../../../src/upstream/read-error-envelope.ts';
-import { ERROR_BODIES } from '../../fixtures/error-bodies.ts';
+import { envelopeFields, ERROR_BODIES } from '../../fixtures/error-bodies.ts';
 
 describe('readErrorEnvelope', () => {
   for (const row of ERROR_BODIES) {
     it(`reads ${row.name}`, () => {
       const envelope = readErrorEnvelope(row.body);
-      assert.deepEqual(envelope, {
-        ...(row.code === undefined ? {} : { code: row.code }),
-        ...(row.message === undefined ? {} : { message: row.message }),
-        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
-        ...(row.encodedAuthorizationMessage === undefined
-          ? {}
-          : { encodedAuthorizationMessage: row.encodedAuthorizationMessage }),
-      });
+      assert.deepEqual(envelope, envelopeFields(row));
     });
   }
 

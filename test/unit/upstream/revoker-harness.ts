@@ -12,7 +12,6 @@ import express from 'express';
 import { Registry } from 'prom-client';
 import type { Config } from '../../../src/config/schema.ts';
 import type { TokenProvider } from '../../../src/iam/token-provider.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { findOperation } from '../../../src/operations/catalog.ts';
 import type { UpstreamSummary } from '../../../src/problems/problem-error.ts';
@@ -20,6 +19,7 @@ import { DEMO_PROJECTS, startSimulator, type Simulator } from '../../../src/simu
 import { createRevoker } from '../../../src/upstream/create-revoker.ts';
 import type { RevocationResult } from '../../../src/upstream/revoker.ts';
 import { createSimTokenProvider, type SimTokenProvider } from './sim-token-provider.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 
 export const PROJECT = (() => {
   const project = DEMO_PROJECTS[0];
@@ -101,15 +101,7 @@ export async function startWorld(t: TestContext, options: WorldOptions = {}): Pr
   const upstream = { ...TEST_UPSTREAM, ...options.upstream };
   const tokens = createSimTokenProvider(sim.url);
   const metrics = createMetrics(new Registry(), { process: false });
-  const lines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: {
-      write: (line: string) => {
-        lines.push(line);
-      },
-    },
-  });
+  const { logger, text: logs } = captureLogger('debug');
   const revoker = createRevoker({
     upstream,
     endpoints: () => sim.url,
@@ -159,7 +151,7 @@ export async function startWorld(t: TestContext, options: WorldOptions = {}): Pr
     metrics,
     upstream,
     url,
-    logs: () => lines.join(''),
+    logs,
     async revoke(operation, target, init = {}) {
       const response = await fetch(
         `${url}/revoke/${operation}?target=${encodeURIComponent(JSON.stringify(target))}`,

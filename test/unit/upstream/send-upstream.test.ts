@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { UpstreamRequest } from '../../../src/upstream/build-upstream-request.ts';
 import { createSendUpstream } from '../../../src/upstream/send-upstream.ts';
 import { isNetworkFailure, type UpstreamAnswer } from '../../../src/upstream/upstream-answer.ts';
+import { closedPort } from '../../helpers/closed-port.ts';
 
 interface Received {
   method: string;
@@ -201,63 +202,66 @@ describe('sendUpstream', () => {
     assert.equal(finishedStreaming, false, 'the server was cut off before sending 10 MB');
   });
 
-  it('reports a timeout, with the request sent, when the service never answers', async () => {
-    const server = await startServer();
-    server.handle(() => {
-      // never answers
-    });
-    const send = createSendUpstream({ maxBodyBytes: 1024 });
-    const answer = await send({ target: server.url, timeoutMs: 150, request: DELETE_REQUEST });
-    assert.deepEqual(isNetworkFailure(answer) && { error: answer.error, sent: answer.sent }, {
+  /** Network failures: what the server does (nothing listens without one), what send reports. */
+  const failures: {
+    readonly name: string;
+    readonly handle?: Handler;
+    readonly timeoutMs: number;
+    readonly error: string;
+    readonly sent: boolean;
+  }[] = [
+    {
+      name: 'a timeout, with the request sent, when the service never answers',
+      handle: () => {
+        // never answers
+      },
+      timeoutMs: 150,
       error: 'timeout',
       sent: true,
-    });
-  });
-
-  it('reports a reset, with the request sent, when the connection is reset', async () => {
-    const server = await startServer();
-    server.handle((req) => {
-      req.socket.resetAndDestroy();
-    });
-    const send = createSendUpstream({ maxBodyBytes: 1024 });
-    const answer = await send({ target: server.url, timeoutMs: 2_000, request: DELETE_REQUEST });
-    assert.deepEqual(isNetworkFailure(answer) && { error: answer.error, sent: answer.sent }, {
-      error: 'reset',
-      sent: true,
-    });
-  });
-
-  it('reports a reset when the answer is cut off mid-body', async () => {
-    const server = await startServer();
-    server.handle((req, res) => {
-      res.writeHead(200, { 'content-length': '100' });
-      res.write('{"result":');
-      setImmediate(() => req.socket.destroy());
-    });
-    const send = createSendUpstream({ maxBodyBytes: 1024 });
-    const answer = await send({ target: server.url, timeoutMs: 2_000, request: DELETE_REQUEST });
-    assert.deepEqual(isNetworkFailure(answer) && { error: answer.error, sent: answer.sent }, {
-      error: 'reset',
-      sent: true,
-    });
-  });
-
-  it('reports refused, with nothing sent, when no one listens', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
-    const send = createSendUpstream({ maxBodyBytes: 1024 });
-    const answer = await send({
-      target: `http://127.0.0.1:${port}`,
+    },
+    {
+      name: 'a reset, with the request sent, when the connection is reset',
+      handle: (req) => {
+        req.socket.resetAndDestroy();
+      },
       timeoutMs: 2_000,
-      request: DELETE_REQUEST,
-    });
-    assert.deepEqual(isNetworkFailure(answer) && { error: answer.error, sent: answer.sent }, {
+      error: 'reset',
+      sent: true,
+    },
+    {
+      name: 'a reset when the answer is cut off mid-body',
+      handle: (req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('{"result":');
+        setImmediate(() => req.socket.destroy());
+      },
+      timeoutMs: 2_000,
+      error: 'reset',
+      sent: true,
+    },
+    {
+      name: 'refused, with nothing sent, when no one listens',
+      timeoutMs: 2_000,
       error: 'refused',
       sent: false,
+    },
+  ];
+  for (const failure of failures) {
+    it(`reports ${failure.name}`, async () => {
+      let target: string;
+      if (failure.handle === undefined) {
+        target = `http://127.0.0.1:${await closedPort()}`;
+      } else {
+        const server = await startServer();
+        server.handle(failure.handle);
+        target = server.url;
+      }
+      const send = createSendUpstream({ maxBodyBytes: 1024 });
+      const answer = await send({ target, timeoutMs: failure.timeoutMs, request: DELETE_REQUEST });
+      assert.deepEqual(isNetworkFailure(answer) && { error: answer.error, sent: answer.sent }, {
+        error: failure.error,
+        sent: failure.sent,
+      });
     });
-  });
+  }
 });
