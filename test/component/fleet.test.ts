@@ -15,7 +15,7 @@ import {
   verifyAudit,
   type GatewayProcess,
 } from '../helpers/gateway-world.ts';
-import { sqlRows } from '../helpers/sql-rows.ts';
+import { pgQuery } from '../helpers/pg-query.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 
 const INSTANCES = 4;
@@ -76,8 +76,8 @@ describe('a fleet of four gateways on one PostgreSQL and one Redis', { concurren
       { redis: true, variables: { RESCIND_AUDIT_CHECKPOINT_KEY: key.privateKeyPem } },
     ),
   );
-  const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []) =>
-    sqlRows<T>(fleet.databaseUrl, text, values);
+  const sql = <T extends Record<string, unknown>>(text: string, values?: unknown[]) =>
+    pgQuery<T>(fleet.databaseUrl, text, values);
   let answers: Answer[] = [];
   let limited: Answer[] = [];
 

@@ -13,7 +13,7 @@ import {
   verifyAudit,
   type GatewayProcess,
 } from '../helpers/gateway-world.ts';
-import { sqlRows } from '../helpers/sql-rows.ts';
+import { pgQuery } from '../helpers/pg-query.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 
 const LEASE_SECONDS = 3;
@@ -52,8 +52,8 @@ describe('a chain whose instance never comes back (PostgreSQL, real processes)',
       log: { level: 'info' },
     }),
   );
-  const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []) =>
-    sqlRows<T>(pods.databaseUrl, text, values);
+  const sql = <T extends Record<string, unknown>>(text: string, values?: unknown[]) =>
+    pgQuery<T>(pods.databaseUrl, text, values);
 
   test('the survivors close its open attempts as unknown, in its chain, once, within a bounded time', async (t) => {
     const [victim, ...survivors] = pods.gateways;

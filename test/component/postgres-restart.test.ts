@@ -15,13 +15,13 @@ import {
   verifyAudit,
 } from '../helpers/gateway-world.ts';
 import { startPostgres } from '../helpers/servers.ts';
-import { sqlRows } from '../helpers/sql-rows.ts';
+import { pgQuery } from '../helpers/pg-query.ts';
 import { suiteScoped } from '../helpers/suite-scoped.ts';
 
 describe('PostgreSQL restarted in immediate mode under load', { concurrency: 1 }, () => {
   const world = suiteScoped(async () =>
     restartWorld(await startPostgres(), async (server) => {
-      await sqlRows(server.url(), 'CREATE DATABASE audit');
+      await pgQuery(server.url(), 'CREATE DATABASE audit');
       return { RESCIND_AUDIT_STORE: 'postgres', RESCIND_AUDIT_POSTGRES_URL: server.url('audit') };
     }),
   );
@@ -40,7 +40,7 @@ describe('PostgreSQL restarted in immediate mode under load', { concurrency: 1 }
     });
 
     const acknowledged = answers.filter((answer) => answer.status === 200);
-    const outcomes = await sqlRows<{ id: string; request_id: string; result: string }>(
+    const outcomes = await pgQuery<{ id: string; request_id: string; result: string }>(
       world.server.url('audit'),
       "SELECT id, request_id, result FROM audit_records WHERE phase = 'outcome' AND id = ANY($1::text[])",
       [acknowledged.map((answer) => answer.auditId)],

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import type { OperationName } from '../../src/operations/catalog.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import {
@@ -166,19 +166,7 @@ export function issuedTokens(sim: Simulator): string[] {
   return [...tokens];
 }
 
-/** A loopback port with nothing listening: connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => {
-    server.close((error) => {
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-  return port;
-}
+export { closedPort } from '../helpers/closed-port.ts';
 
 /**
  * One request through node:http, for what fetch cannot send: a header given as an array goes
