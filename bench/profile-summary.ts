@@ -1,6 +1,8 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --cpu-prof`): the top
 // functions by self time, and self time per module (a package in node_modules, a file of src/,
-// or Node's internals), which is where a hot spot shows first.
+// or Node's internals), which is where a hot spot shows first, and the main thread's busy
+// stretches. The bundle's functions keep their names but not their files: profile with
+// `npm run bench -- --cpu-prof --entry src` to see src/ paths.
 //
 //   node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]
 
@@ -94,6 +96,28 @@ for (const [name, us] of [...inclusive]
   .sort((a, b) => b[1] - a[1])
   .slice(0, top)) {
   console.log(`${pct(us)}  ${name}`);
+}
+
+console.log(`\nbusy stretches: ${busyStretches()}`);
+
+/**
+ * Runs of samples without idle between them: how long the thread worked before it could take
+ * the next event. Many long ones mean callers queue behind work that is not theirs.
+ */
+function busyStretches(): string {
+  const lengths: number[] = [];
+  let running = 0;
+  profile.samples.forEach((id, index) => {
+    const idle = byId.get(id)?.callFrame.functionName === '(idle)';
+    if (!idle) running += profile.timeDeltas[index] ?? 0;
+    else if (running > 0) {
+      lengths.push(running / 1000);
+      running = 0;
+    }
+  });
+  const atLeast = (ms: number) => `${lengths.filter((length) => length >= ms).length} ≥ ${ms} ms`;
+  const longest = lengths.reduce((max, length) => Math.max(max, length), 0);
+  return `${[1, 10, 50].map(atLeast).join(', ')}; longest ${longest.toFixed(1)} ms`;
 }
 
 function moduleOf(url: string): string {

@@ -2,12 +2,14 @@
 // every second the gateway's RSS (from /proc) and its event-loop delay and heap (from its own
 // /metrics) are sampled. Flat means the least-squares slope over the run, after a warm-up,
 // is near zero: the report gives each slope per minute and the first and last minute's means.
+// The gateway runs as it ships: bundled, started by scripts/start.sh with its heap flags.
 //
 //   node bench/soak.ts [--duration 600] [--rate 1000] [--connections 50] [--log-level info] [--no-write]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildGateway } from '../scripts/build.ts';
 import { numberFlag, parseFlags } from './lib/args.ts';
 import { runLoad } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
@@ -41,7 +43,12 @@ console.log(
 );
 const simulator = await startSimulatorProcess();
 const setup = await prepareGateway({ dir: work, simUrl: simulator.url, logLevel });
-const gateway = await startGatewayProcess({ env: setup.env, logFile: join(work, 'gateway.log') });
+await buildGateway();
+const gateway = await startGatewayProcess({
+  env: setup.env,
+  logFile: join(work, 'gateway.log'),
+  shipped: true,
+});
 const jwt = await setup.jwt('soak', durationSeconds + 3600);
 const iamBefore = (await simulatorCalls(simulator.url)).iam ?? 0;
 
