@@ -294,7 +294,7 @@ function checkKubernetes(scratch: string): void {
     const mebibytes = /^(\d+)Mi$/.exec(memory ?? '')?.[1];
     report(
       mebibytes !== undefined && Number(mebibytes) >= 200,
-      `${name}: memory limit is at least twice the ~100 MB the gateway uses`,
+      `${name}: memory limit (at least 200 Mi) leaves room above the gateway's measured peak`,
       memory ?? 'none',
     );
     report(
