@@ -94,3 +94,51 @@ describe('redactText', () => {
     assert.equal(redactText(fifteen, [{ value: token, minShared: 16 }]), fifteen);
   });
 });
+
+describe('window matching', () => {
+  // A seeded generator, so that a failure names texts that can be found again.
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+  const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=%é漢 -';
+
+  /** The plain reading of the rule: every run that equals a window of the secret is covered. */
+  function byHand(text: string, secret: string, size: number): string {
+    const windows = new Set<string>();
+    for (let at = 0; at + size <= secret.length; at += 1) windows.add(secret.slice(at, at + size));
+    const covered = new Array<boolean>(text.length).fill(false);
+    for (let at = 0; at + size <= text.length; at += 1) {
+      if (windows.has(text.slice(at, at + size))) covered.fill(true, at, at + size);
+    }
+    let out = '';
+    for (let at = 0; at < text.length;) {
+      if (!covered[at]) out += text[at++] ?? '';
+      else {
+        while (at < text.length && covered[at]) at += 1;
+        out += REDACTED;
+      }
+    }
+    return out;
+  }
+
+  test('redacts exactly the runs that share 16 characters with a token, in 300 random texts', () => {
+    const next = random(20261207);
+    const pick = (length: number) =>
+      Array.from({ length }, () => ALPHABET[Math.floor(next() * ALPHABET.length)] ?? 'a').join('');
+    const token = pick(400);
+    for (let round = 0; round < 300; round += 1) {
+      const from = Math.floor(next() * 380);
+      const quoted = token.slice(from, from + 14 + Math.floor(next() * 40));
+      const text = `${pick(Math.floor(next() * 60))}${quoted}${pick(Math.floor(next() * 60))}`;
+      assert.equal(
+        redactText(text, [{ value: token, minShared: 16, encodings: false }]),
+        byHand(text, token, 16),
+        `round ${round}: ${JSON.stringify(text)}`,
+      );
+    }
+  });
+});
