@@ -249,11 +249,12 @@ const configShape = z.strictObject({
       store: z.enum(['sqlite', 'postgres']).default('sqlite'),
       sqlitePath: nonEmpty.default('./data/audit.db'),
       /**
-       * SQLite commits on the main thread by default: each holds the event loop for its fsync.
-       * true runs them on a worker thread, for a disk whose fsync is slow, at the cost of a
-       * second V8 isolate (docs/benchmarks.md, "Performance notes"). Config file only.
+       * SQLite commits on a worker thread, so that their fsync does not hold the event loop:
+       * at half the maximum rate it keeps the added p99 latency ~7 times lower, for ~12 MB of
+       * memory (docs/benchmarks.md, "Performance notes"). false runs them on the main thread.
+       * Config file only.
        */
-      sqliteWorker: z.boolean().default(false),
+      sqliteWorker: z.boolean().default(true),
       postgresUrl: z
         .string()
         .trim()
