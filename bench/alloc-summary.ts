@@ -5,7 +5,7 @@
 //   node_modules/.bin/node bench/alloc-summary.ts bench/results/alloc-<pid>.json [--top N]
 
 import { readFileSync } from 'node:fs';
-import { numberFlag } from './lib/args.ts';
+import { fileAndTop } from './lib/args.ts';
 
 interface AllocNode {
   readonly callFrame: {
@@ -17,18 +17,9 @@ interface AllocNode {
   readonly children: readonly AllocNode[];
 }
 
-const USAGE = 'usage: node_modules/.bin/node bench/alloc-summary.ts <alloc-profile.json> [--top N]';
-const file = process.argv[2];
-if (file === undefined || file.startsWith('--')) {
-  console.error(USAGE);
-  process.exit(2);
-}
-const topIndex = process.argv.indexOf('--top');
-const top = numberFlag(
-  { top: topIndex === -1 ? undefined : process.argv[topIndex + 1] },
-  'top',
+const { file, top } = fileAndTop(
+  'usage: node_modules/.bin/node bench/alloc-summary.ts <alloc-profile.json> [--top N]',
   25,
-  USAGE,
 );
 const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: AllocNode; requests: number };
 

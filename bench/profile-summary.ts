@@ -7,7 +7,7 @@
 //   node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]
 
 import { readFileSync } from 'node:fs';
-import { numberFlag } from './lib/args.ts';
+import { fileAndTop } from './lib/args.ts';
 
 interface ProfileNode {
   readonly id: number;
@@ -25,19 +25,9 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-const file = process.argv[2];
-if (file === undefined || file.startsWith('--')) {
-  console.error(
-    'usage: node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]',
-  );
-  process.exit(2);
-}
-const topIndex = process.argv.indexOf('--top');
-const top = numberFlag(
-  { top: topIndex === -1 ? undefined : process.argv[topIndex + 1] },
-  'top',
-  30,
+const { file, top } = fileAndTop(
   'usage: node_modules/.bin/node bench/profile-summary.ts <file.cpuprofile> [--top N]',
+  30,
 );
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;

@@ -75,3 +75,20 @@ export function listFlag(
   }
   return list;
 }
+
+/** `<file> [--top N]`, the arguments of the profile summaries; exits with `usage` when wrong. */
+export function fileAndTop(usage: string, fallbackTop: number): { file: string; top: number } {
+  const file = process.argv[2];
+  if (file === undefined || file.startsWith('--')) {
+    console.error(usage);
+    process.exit(2);
+  }
+  const topIndex = process.argv.indexOf('--top');
+  const top = numberFlag(
+    { top: topIndex === -1 ? undefined : process.argv[topIndex + 1] },
+    'top',
+    fallbackTop,
+    usage,
+  );
+  return { file, top };
+}
