@@ -75,12 +75,13 @@ export async function startServer(
 
   server.drain = () => {
     draining ??= (async () => {
+      // Closed before the line is written (synchronously): what it says is already true.
+      server.close();
+      server.closeIdleConnections();
       logger.info(
         { inFlight, graceSeconds: options.graceSeconds },
         'draining: no new connections, finishing in-flight requests',
       );
-      server.close();
-      server.closeIdleConnections();
       const finished = await waitForIdle(options.graceSeconds * 1000);
       if (!finished) {
         logger.warn(
