@@ -1,15 +1,10 @@
 // The checks every problem+json answer must pass (docs/api.md "Errors").
 
 import assert from 'node:assert/strict';
+import type { UpstreamSummary } from '../../src/problems/problem-error.ts';
 import type { Answer } from './http.ts';
 
-export interface UpstreamSummary {
-  readonly service: string;
-  readonly status?: number;
-  readonly code?: string;
-  readonly message?: string;
-  readonly requestId?: string;
-}
+export type { UpstreamSummary };
 
 export interface Problem {
   readonly type: string;
