@@ -61,6 +61,10 @@ const { values, usage } = parseFlags(`${COMMAND} --`, {
   'startup-trials': { type: 'string', help: 'gateway starts timed to /readyz (5)' },
   'skip-nginx': { type: 'boolean', help: 'do not measure nginx even if installed' },
   'cpu-prof': { type: 'boolean', help: 'write a V8 CPU profile of each gateway to bench/results/' },
+  'keep-work': {
+    type: 'boolean',
+    help: "keep the run's temp dir (gateway logs, audit stores) and print its path",
+  },
   entry: {
     type: 'string',
     help: 'start (bundled first, then scripts/start.sh, as npm start and the container run it; default) or src (node src/main.ts)',
@@ -315,7 +319,8 @@ const startupMedian = median(startups.map((s) => s.readyMs));
 const startupMax = Math.max(...startups.map((s) => s.readyMs));
 
 for (const server of [...servers].reverse()) await server.stop();
-rmSync(work, { recursive: true, force: true });
+if (values['keep-work'] === true) log(`kept the work dir: ${work}`);
+else rmSync(work, { recursive: true, force: true });
 
 const ratios = {
   toSimulator: d.rps / a.rps,

@@ -6,9 +6,10 @@
 import dc from 'node:diagnostics_channel';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { threadId } from 'node:worker_threads';
 
-const START_MS = 5000;
-const SAMPLE_MS = 10000;
+const START_MS = Number(process.env.ALLOC_START_MS ?? 5000);
+const SAMPLE_MS = Number(process.env.ALLOC_SAMPLE_MS ?? 10000);
 const session = new Session();
 session.connect();
 function post<T = unknown>(method: string, params: object = {}): Promise<T> {
@@ -35,7 +36,8 @@ async function sample(): Promise<void> {
   await post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    // ALLOC_SAMPLING=promoted: only what survived the young generation (promoted to old space).
+    includeObjectsCollectedByMinorGC: process.env.ALLOC_SAMPLING !== 'promoted',
   });
   counting = true;
   setTimeout(() => {
@@ -48,7 +50,7 @@ async function save(): Promise<void> {
   const { profile } = await post<{ profile: object }>('HeapProfiler.stopSampling');
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
-    `bench/results/alloc-${process.pid}.json`,
+    `bench/results/alloc-${process.pid}${threadId === 0 ? '' : `-thread${threadId}`}.json`,
     JSON.stringify({ ...profile, requests }),
   );
 }
