@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildGateway } from '../scripts/build.ts';
 import { numberFlag, parseFlags } from './lib/args.ts';
 import { measureFsync } from './lib/fsync-probe.ts';
+import { phaseMeans, scrapePhaseTotals, type PhaseMeans } from './lib/phase-means.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import {
@@ -77,6 +78,10 @@ const { values, usage } = parseFlags(`${COMMAND} --`, {
     type: 'string',
     help: 'JSON merged into the gateway\'s config file, for A/B runs (e.g. {"audit":{"sqliteWorker":true}})',
   },
+  'gateway-env': {
+    type: 'string',
+    help: 'extra environment variables for the gateway, for A/B runs (e.g. MALLOC_ARENA_MAX=2,FOO=1)',
+  },
   'no-write': { type: 'boolean', help: 'print only; leave docs/benchmarks.* alone' },
 });
 const durationSeconds = numberFlag(values, 'duration', 10, usage);
@@ -108,6 +113,7 @@ if (
 }
 
 const gatewayConfig = parseGatewayConfig(values['gateway-config']);
+const gatewayEnv = parseGatewayEnv(values['gateway-env']);
 /** Seconds a fresh gateway is left alone before its idle RSS is read. */
 const IDLE_SETTLE_SECONDS = 2;
 
@@ -129,6 +135,8 @@ interface RunFigures extends LoadResult {
   /** The same, per thread name (the gateway's main thread, SQLite worker, V8's helpers). */
   readonly threadCpuMsPerRequest?: Record<string, number>;
   readonly peakRssMB?: number;
+  /** The gateway's own mean ms per request, audit commit and upstream call (phase-means.ts). */
+  readonly phaseMeansMs?: PhaseMeans;
 }
 
 installCleanup();
@@ -148,6 +156,7 @@ log(
     : `gateway: node ${[...gatewayFlags, 'src/main.ts'].join(' ')}`,
 );
 if (gatewayConfig !== undefined) log(`gateway config: ${JSON.stringify(gatewayConfig)}`);
+if (Object.keys(gatewayEnv).length > 0) log(`gateway environment: ${values['gateway-env']}`);
 log(
   `workload: KMS revoke-grant, ${connections} connections, ${durationSeconds} s per run, ` +
     `${rounds} alternating rounds, ${warmupSeconds} s warm-up; all processes on loopback`,
@@ -199,7 +208,7 @@ for (const logLevel of logLevels) {
   const dir = join(work, `gateway-${logLevel}`);
   const setup = await prepareGateway({ dir, simUrl: simulator.url, logLevel, ...configOption() });
   const gateway = await startGatewayProcess({
-    env: setup.env,
+    env: { ...setup.env, ...gatewayEnv },
     logFile: join(dir, 'gateway.log'),
     shipped,
     nodeFlags: [
@@ -288,6 +297,14 @@ for (let round = 1; round <= rounds; round += 1) {
 }
 const halfSim = medianLatency(halfRuns.simulator);
 const halfRescind = medianLatency(halfRuns.rescind);
+const halfPhases = medianPhases(halfRuns.rescind);
+if (halfPhases !== undefined) {
+  log(
+    `inside Rescind at ${halfRate}/s (means): request ${fmt(halfPhases.request)} ms = 2 audit commits ` +
+      `of ${fmt(halfPhases.auditCommit)} ms + upstream ${fmt(halfPhases.upstream)} ms + the rest ` +
+      `${fmt(halfPhases.request - 2 * halfPhases.auditCommit - halfPhases.upstream)} ms`,
+  );
+}
 const addedP99 = halfRescind.p99 - halfSim.p99;
 
 // The floor under every durable commit, on the file system the audit stores used.
@@ -307,7 +324,7 @@ for (let trial = 1; trial <= startupTrials; trial += 1) {
     ...configOption(),
   });
   const gateway = await startGatewayProcess({
-    env: setup.env,
+    env: { ...setup.env, ...gatewayEnv },
     logFile: join(dir, 'gateway.log'),
     nodeFlags: gatewayFlags,
     shipped,
@@ -361,6 +378,7 @@ const report = {
     rescind: halfRescind,
     addedP50Ms: halfRescind.p50 - halfSim.p50,
     addedP99Ms: addedP99,
+    ...(halfPhases === undefined ? {} : { rescindPhaseMeansMs: halfPhases }),
     runs: halfRuns,
   },
   fsyncMs: fsync,
@@ -408,6 +426,26 @@ function parseGatewayConfig(text: unknown): Record<string, unknown> | undefined 
     process.exit(2);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Per phase, the median over the runs of each run's mean. */
+function medianPhases(runs: readonly RunFigures[]): PhaseMeans | undefined {
+  const all = runs.flatMap((run) => (run.phaseMeansMs === undefined ? [] : [run.phaseMeansMs]));
+  if (all.length === 0) return undefined;
+  const of = (phase: keyof PhaseMeans) => median(all.map((means) => means[phase]));
+  return { request: of('request'), auditCommit: of('auditCommit'), upstream: of('upstream') };
+}
+
+/** `A=1,B=2` → { A: '1', B: '2' }. */
+function parseGatewayEnv(text: unknown): Record<string, string> {
+  if (typeof text !== 'string' || text === '') return {};
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--gateway-env: expected NAME=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
 function configOption(): { config?: Record<string, unknown> } {
@@ -477,7 +515,9 @@ async function measure(
   const threadsBefore = readThreadCpuSeconds(pid);
   const cpuBefore = readProcCpuSeconds(pid);
   const iamBefore = (await simulatorCalls(simulator.url)).iam ?? 0;
+  const phasesBefore = gateway ? await scrapePhaseTotals(target.server.url) : undefined;
   const result = await runLoad(target.load(shape));
+  const phasesAfter = gateway ? await scrapePhaseTotals(target.server.url) : undefined;
   const iamAfter = (await simulatorCalls(simulator.url)).iam ?? 0;
   const cpuAfter = readProcCpuSeconds(pid);
   const threadsAfter = readThreadCpuSeconds(pid);
@@ -495,6 +535,9 @@ async function measure(
       ? { threadCpuMsPerRequest: perThread(threadsBefore, threadsAfter, result.requests) }
       : {}),
     peakRssMB: rss.peak() / 2 ** 20,
+    ...(phasesBefore !== undefined && phasesAfter !== undefined
+      ? { phaseMeansMs: phaseMeans(phasesBefore, phasesAfter) }
+      : {}),
   };
 }
 
