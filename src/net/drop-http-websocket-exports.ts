@@ -1,12 +1,13 @@
 // Keeps Node's second HTTP stack out of the gateway process. Node 24's node:http exports
 // WebSocket, CloseEvent and MessageEvent as lazy getters over its bundled undici (the engine of
-// the global fetch: ~13 MB of RSS once loaded). require('node:http') leaves them alone, but the
+// the global fetch, a second HTTP client). require('node:http') leaves them alone, but the
 // first ES-module import of node:http (ours, httpxy's) builds its module namespace by reading
 // every export, which runs the getters and loads undici whole, though nothing calls it
 // (https://github.com/nodejs/node/issues/57649, https://github.com/nodejs/node/issues/59686).
 // The gateway uses none of the three, so main.ts removes them before any other module loads:
 // the namespace then holds them as undefined. Using fetch or WebSocket still loads undici on
-// demand; the gateway uses neither (test/component/one-http-stack.test.ts).
+// demand; the gateway uses neither (docs/design/upstream-and-rate-limit.md "IAM and the
+// metadata service", test/component/one-http-stack.test.ts).
 
 const UNDICI_EXPORTS = ['WebSocket', 'CloseEvent', 'MessageEvent'] as const;
 

@@ -1,6 +1,7 @@
-// The sidecar's memory (docs/deploy.md "Memory"): the gateway makes every call of its own with
-// node:http and node:https, so Node's second HTTP stack, undici (the global `fetch`: a large
-// bundle, its WASM parser and web streams, ~17 MB of RSS), is never loaded. Checked in the real
+// The sidecar's memory (docs/design/upstream-and-rate-limit.md "IAM and the metadata service"):
+// the gateway makes every call of its own with node:http and node:https, so Node's second HTTP
+// stack, undici (the global `fetch`: a large bundle, its WASM parser and web streams, megabytes
+// of RSS), is never loaded, not even by an ES-module import of node:http. Checked in the real
 // process (`node src/main.ts`) from the list of modules Node loaded, written as it exits after
 // exchanging an IAM token (password mode) or fetching a metadata key (metadata mode).
 
