@@ -6,8 +6,8 @@
 // (https://github.com/nodejs/node/issues/57649, https://github.com/nodejs/node/issues/59686).
 // The gateway uses none of the three, so main.ts removes them before any other module loads:
 // the namespace then holds them as undefined. Using fetch or WebSocket still loads undici on
-// demand; the gateway uses neither (docs/design/upstream-and-rate-limit.md "IAM and the
-// metadata service", test/component/one-http-stack.test.ts).
+// demand; the gateway uses neither (docs/design/upstream-and-rate-limit.md "The gateway's own
+// calls", test/component/one-http-stack.test.ts).
 
 const UNDICI_EXPORTS = ['WebSocket', 'CloseEvent', 'MessageEvent'] as const;
 

@@ -1,8 +1,8 @@
 // One HTTP or HTTPS request for the gateway's own rare calls (IAM's token exchange, the metadata
-// service's key), with node:http / node:https: the stack the gateway already uses for every
+// service's key, the SSO's JWKS), with node:http / node:https: the stack the gateway already uses for every
 // service call. Not the global `fetch`: that loads Node's second HTTP stack (undici, its WASM
 // parser, web streams): megabytes of resident memory for a sidecar that makes a call an hour
-// (docs/design/upstream-and-rate-limit.md "IAM and the metadata service").
+// (docs/design/upstream-and-rate-limit.md "The gateway's own calls").
 //
 // The whole exchange, answer body included, is bounded in time and in bytes. Redirects are not
 // followed (node:http never does): IAM's would carry the password to wherever it points (307/308

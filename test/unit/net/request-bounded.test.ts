@@ -1,6 +1,7 @@
-// The gateway's own HTTP client for IAM and the metadata service (src/net/request-bounded.ts),
-// against loopback servers: bounded in bytes and in time, headers read in any casing, redirects
-// never followed, no connection kept, and failures that carry a code and nothing else.
+// The gateway's own HTTP client for IAM, the metadata service and the JWKS
+// (src/net/request-bounded.ts), against loopback servers: bounded in bytes and in time, headers
+// read in any casing, redirects never followed, no connection kept, and failures that carry a
+// code and nothing else.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
