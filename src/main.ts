@@ -4,10 +4,13 @@
 // with the V8 code cache on disk a restart compiles nothing it compiled before
 // (docs/benchmarks.md). The cache lives in NODE_COMPILE_CACHE, else <tmpdir>/node-compile-cache;
 // where it cannot be written the gateway starts as before, and NODE_DISABLE_COMPILE_CACHE=1
-// turns it off.
+// turns it off. Before that too, node:http is kept from loading undici (a second HTTP stack)
+// when the gateway's modules import it (net/drop-http-websocket-exports.ts).
 
 import { enableCompileCache } from 'node:module';
+import { dropHttpWebSocketExports } from './net/drop-http-websocket-exports.ts';
 
+dropHttpWebSocketExports();
 const cache = enableCompileCache();
 // The audit store's worker thread inherits the environment, and with it the same cache.
 if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;

@@ -6,7 +6,7 @@
 // from a link-local address is not the metadata service.
 
 import { parseKeystoneTime } from '../iam/parse-keystone-time.ts';
-import { readBoundedText } from '../iam/read-bounded-text.ts';
+import { requestBounded, RequestError } from '../net/request-bounded.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { SigningKey } from './sign-request.ts';
 
@@ -43,19 +43,19 @@ export function createMetadataClient(options: MetadataClientOptions): MetadataCl
   let session: string | null | undefined;
 
   const call = async (method: string, path: string, headers: Record<string, string>) => {
-    const signal = AbortSignal.timeout(options.timeoutMs);
     try {
-      const response = await fetch(`${options.url}${path}`, {
+      const answer = await requestBounded({
+        url: `${options.url}${path}`,
         method,
         headers,
-        signal,
-        redirect: 'manual',
+        timeoutMs: options.timeoutMs,
+        maxBodyBytes: MAX_ANSWER_BYTES,
       });
-      const body = await readBoundedText(response, MAX_ANSWER_BYTES);
-      return { status: response.status, text: body.complete ? body.text : '' } satisfies Answer;
-    } catch {
+      const { body } = answer;
+      return { status: answer.status, text: body.complete ? body.text : '' } satisfies Answer;
+    } catch (error) {
       throw unavailable(
-        signal.aborted
+        error instanceof RequestError && error.code === 'DEADLINE'
           ? `The metadata service did not answer within ${String(options.timeoutMs)} ms.`
           : 'The metadata service could not be reached.',
       );

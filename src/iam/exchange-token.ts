@@ -1,11 +1,11 @@
 // One call to IAM's token endpoint: POST {endpoint}/v3/auth/tokens?nocatalog=true with the
 // password or the assume_role method. Every failure leaves as a ProblemError (iam-failure.ts).
+import { requestBounded, RequestError, type BoundedAnswer } from '../net/request-bounded.ts';
 import type { ProblemError } from '../problems/problem-error.ts';
 import { tokenSecret, type Secret } from '../text/redact-secrets.ts';
 import { safeRequestId } from '../text/safe-request-id.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseIamAnswer, type ExchangedToken } from './parse-iam-answer.ts';
-import { readBoundedText, type BoundedText } from './read-bounded-text.ts';
 
 export type { ExchangedToken } from './parse-iam-answer.ts';
 
@@ -14,8 +14,6 @@ export type { ExchangedToken } from './parse-iam-answer.ts';
  * error body is smaller still. Anything longer is not an answer worth buffering.
  */
 export const MAX_IAM_ANSWER_BYTES = 64 * 1024;
-
-const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
 
 export interface ExchangeTokenRequest {
   /** IAM's base URL, e.g. https://iam.myhuaweicloud.com (a trailing slash is fine). */
@@ -56,35 +54,28 @@ export async function exchangeToken(request: ExchangeTokenRequest): Promise<Exch
   if (request.authToken !== undefined) headers['X-Auth-Token'] = request.authToken;
   const requestId = safeRequestId(request.requestId, 'iam');
   if (requestId !== undefined) headers['X-Request-Id'] = requestId;
-  const signal = AbortSignal.timeout(request.timeoutMs);
   const sentAt = request.clock();
-  let status: number;
-  let answerHeaders: Headers;
-  let body: BoundedText;
+  let answer: BoundedAnswer;
   try {
-    const response = await fetch(tokenEndpoint(request.endpoint, request.path), {
+    // Never follows a redirect: it would carry the password to wherever it points (307/308
+    // resend the body). IAM does not redirect its token endpoint; a 3xx means a wrong
+    // endpoint, and parseIamAnswer refuses it.
+    answer = await requestBounded({
+      url: tokenEndpoint(request.endpoint, request.path),
       method: 'POST',
       headers,
       body: JSON.stringify(request.body),
-      signal,
-      // A redirect would carry the password to wherever it points (307/308 resend the body).
-      // IAM does not redirect its token endpoint; a redirect means a wrong endpoint.
-      redirect: 'manual',
+      timeoutMs: request.timeoutMs,
+      maxBodyBytes: MAX_IAM_ANSWER_BYTES,
     });
-    status = response.status;
-    answerHeaders = response.headers;
-    body = await readBoundedText(response, MAX_IAM_ANSWER_BYTES);
   } catch (error) {
-    throw networkFailure(error, signal, request.timeoutMs);
+    throw networkFailure(error, request.timeoutMs);
   }
   const secrets =
     request.authToken === undefined
       ? request.secrets
       : [...request.secrets, tokenSecret(request.authToken)];
-  const parsed = parseIamAnswer(
-    { status, headers: answerHeaders, body },
-    { sentAt, now: request.clock(), secrets },
-  );
+  const parsed = parseIamAnswer(answer, { sentAt, now: request.clock(), secrets });
   if (!parsed.ok) throw parsed.error;
   return {
     token: parsed.token,
@@ -94,48 +85,37 @@ export async function exchangeToken(request: ExchangeTokenRequest): Promise<Exch
 
 const unreachable = (reason: string): string => `IAM could not be reached (${reason}).`;
 
+/** The detail for each code of a RequestError (request-bounded.ts); others are a network error. */
 const DETAILS: Readonly<Record<string, string>> = {
   ECONNREFUSED: unreachable('connection refused'),
   ECONNRESET: unreachable('connection reset'),
   EPIPE: unreachable('connection reset'),
-  UND_ERR_SOCKET: unreachable('connection closed'),
+  SOCKET_CLOSED: unreachable('connection closed'),
   ENOTFOUND: unreachable('name not resolved'),
   EAI_AGAIN: unreachable('name not resolved'),
   ETIMEDOUT: unreachable('connect timeout'),
-  UND_ERR_CONNECT_TIMEOUT: unreachable('connect timeout'),
   EHOSTUNREACH: unreachable('host unreachable'),
   ENETUNREACH: unreachable('network unreachable'),
-  // fetch refuses answer headers over Node's --max-http-header-size (16 KB by default); a
-  // token is ~9 KB today, so this means an unusually large token or a misbehaving endpoint.
-  UND_ERR_HEADERS_OVERFLOW: "IAM's answer headers were too large to read.",
+  // Answer headers over MAX_ANSWER_HEADER_BYTES (64 KiB); a token is ~9 KB today, so this means
+  // an unusually large token or a misbehaving endpoint.
+  HPE_HEADER_OVERFLOW: "IAM's answer headers were too large to read.",
 };
 
 /**
- * fetch's own errors are not passed on as they are: undici's may carry socket details, and
- * nothing but a fixed sentence and an error code should travel with the problem. The cause is
- * rebuilt from the code alone, which can hold no secret.
+ * Node's errors are not passed on as they are: they may carry socket details, and nothing but a
+ * fixed sentence and an error code should travel with the problem. The cause is rebuilt from the
+ * code alone (RequestError keeps nothing else), which can hold no secret.
  */
-function networkFailure(error: unknown, signal: AbortSignal, timeoutMs: number): ProblemError {
-  if (signal.aborted) {
+function networkFailure(error: unknown, timeoutMs: number): ProblemError {
+  const code = error instanceof RequestError ? error.code : 'NETWORK_ERROR';
+  if (code === 'DEADLINE') {
     return iamFailure('unavailable', {
       detail: `IAM did not answer within ${timeoutMs} ms.`,
       cause: new Error('IAM token request timed out'),
     });
   }
-  const code = errorCodeOf(error);
-  const detail = (code === undefined ? undefined : DETAILS[code]) ?? unreachable('network error');
   return iamFailure('unavailable', {
-    detail,
-    cause: new Error(`IAM token request failed: ${code ?? 'network error'}`),
+    detail: DETAILS[code] ?? unreachable('network error'),
+    cause: new Error(`IAM token request failed: ${code}`),
   });
-}
-
-function errorCodeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; depth < 4; depth += 1) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && ERROR_CODE.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

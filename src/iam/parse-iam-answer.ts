@@ -1,5 +1,6 @@
 // IAM's answer to POST /v3/auth/tokens, turned into a token or a ProblemError. Pure: the
 // exchange does the I/O, this decides what the answer means (docs/api.md "Cloud credentials", "Errors").
+import type { AnswerHeaders, BoundedText } from '../net/request-bounded.ts';
 import type { ProblemError, UpstreamSummary } from '../problems/problem-error.ts';
 import { readErrorEnvelope, type ErrorEnvelope } from '../upstream/read-error-envelope.ts';
 import { redactText, type Secret } from '../text/redact-secrets.ts';
@@ -8,7 +9,6 @@ import { scrubText } from '../text/scrub-text.ts';
 import { iamFailure } from './iam-failure.ts';
 import { parseKeystoneTime } from './parse-keystone-time.ts';
 import { parseRetryAfter } from './parse-retry-after.ts';
-import type { BoundedText } from './read-bounded-text.ts';
 
 /** A token as IAM issued it. `value` is a secret: never log, return or audit it. */
 export interface ExchangedToken {
@@ -24,7 +24,7 @@ export interface ExchangedToken {
 
 export interface IamAnswer {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: AnswerHeaders;
   readonly body: BoundedText;
 }
 
@@ -169,7 +169,7 @@ function parseIssuedToken(
       upstream: { status: answer.status, ...(requestId === undefined ? {} : { requestId }) },
     }),
   });
-  // Headers.get is case-insensitive: X-Subject-Token, x-subject-token and any other casing.
+  // AnswerHeaders.get is case-insensitive: X-Subject-Token, x-subject-token and any other casing.
   const value = answer.headers.get('x-subject-token')?.trim() ?? '';
   if (value === '') return unreadable('IAM answered without a token.');
   const token = asObject(json?.token);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   errors,
   jwtVerify,
   type JSONWebKeySet,
@@ -13,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { ProblemError } from '../problems/problem-error.ts';
 import type { Caller, CallerEvidence, CallerResolver } from './caller.ts';
 import { readEmail, readGroupsClaim, readSubject } from './identity-values.ts';
+import { createRemoteKeySet } from './remote-key-set.ts';
 import {
   issuedInFuture,
   strictVerifyOptions,
@@ -167,12 +167,12 @@ function createKeySet(
   options: JwtCallerResolverOptions,
 ): JWTVerifyGetKey {
   if (config.jwksUrl !== undefined) {
-    return createRemoteJWKSet(new URL(config.jwksUrl), {
+    return createRemoteKeySet(new URL(config.jwksUrl), {
       // An unknown `kid` refetches (the SSO rotated its keys), but at most once per cooldown,
       // so a flood of tokens with made-up `kid`s cannot turn into a flood of JWKS fetches.
-      cooldownDuration: config.jwksCooldownSeconds * 1000,
-      cacheMaxAge: config.jwksCacheMaxAgeSeconds * 1000,
-      timeoutDuration: options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
+      cooldownMs: config.jwksCooldownSeconds * 1000,
+      cacheMaxAgeMs: config.jwksCacheMaxAgeSeconds * 1000,
+      timeoutMs: options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
     });
   }
   if (config.jwksFile !== undefined) return createLocalJWKSet(readJwksFile(config.jwksFile));

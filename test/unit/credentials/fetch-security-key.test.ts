@@ -9,6 +9,7 @@ import {
   parseSecurityKey,
 } from '../../../src/credentials/fetch-security-key.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
+import { closedPort } from '../../helpers/closed-port.ts';
 
 const KEY_BODY = JSON.stringify({
   credential: {
@@ -91,4 +92,26 @@ test('a key without every field, or with an unreadable expiry, is refused', () =
   for (const body of ['', 'null', '{}', KEY_BODY.replace('2030-01-02T03:04:05.000000Z', 'soon')]) {
     assert.throws(() => parseSecurityKey(body), ProblemError);
   }
+});
+
+test('a service that does not answer in time, or cannot be reached, is 503 saying which', async (t) => {
+  const { url } = await serve(t, [() => undefined]);
+  const detailOf = async (client: ReturnType<typeof createMetadataClient>) => {
+    const error: unknown = await client.fetchKey().then(
+      () => assert.fail('no key expected'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof ProblemError && error.code === 'UPSTREAM_UNAVAILABLE');
+    assert.equal(error.upstream?.service, 'metadata');
+    return error.detail;
+  };
+  assert.equal(
+    await detailOf(createMetadataClient({ url, timeoutMs: 150 })),
+    'The metadata service did not answer within 150 ms.',
+  );
+  const closed = `http://127.0.0.1:${String(await closedPort())}`;
+  assert.equal(
+    await detailOf(createMetadataClient({ url: closed, timeoutMs: 1000 })),
+    'The metadata service could not be reached.',
+  );
 });

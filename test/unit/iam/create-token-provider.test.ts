@@ -366,8 +366,14 @@ test('refuses to build an agency provider without the agency domain', () => {
   );
 });
 
-test('names oversized answer headers when a token outgrows the header limit', async (t) => {
+test("reads a token far over Node's default 16 KiB header limit", async (t) => {
   const { provider } = await startProvider(t, { sim: { tokenSizeBytes: 40_000 } });
+  const token = await provider.getToken(PROJECT, requestOptions());
+  assert.equal(token.value.length, 40_000, 'a 40 KB token arrives whole');
+});
+
+test('names oversized answer headers when a token outgrows the 64 KiB header limit', async (t) => {
+  const { provider } = await startProvider(t, { sim: { tokenSizeBytes: 70_000 } });
   const problem = await refusesProjectToken(provider, 'UPSTREAM_UNAVAILABLE');
   assert.equal(problem.detail, "IAM's answer headers were too large to read.");
 });
