@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildGateway } from '../scripts/build.ts';
 import { numberFlag, parseFlags } from './lib/args.ts';
 import { measureFsync } from './lib/fsync-probe.ts';
+import { measureNodeFloor } from './lib/node-floor.ts';
 import { phaseMeans, scrapePhaseTotals, type PhaseMeans } from './lib/phase-means.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
@@ -312,6 +313,11 @@ const fsync = measureFsync(work);
 log(
   `fsync (8 KB appends, ${work}): p50 ${fmt(fsync.p50, 3)} p99 ${fmt(fsync.p99, 3)} max ${fmt(fsync.max, 3)} ms`,
 );
+// The floor under the idle RSS: Node alone, and with one idle worker thread.
+const nodeFloor = await measureNodeFloor(IDLE_SETTLE_SECONDS);
+log(
+  `node alone, idle: ${fmt(nodeFloor.bareMB, 0)} MB; with one idle worker thread: ${fmt(nodeFloor.withWorkerMB, 0)} MB`,
+);
 
 // Start-up to ready: a fresh process on an empty audit store, spawn → first 200 from /readyz.
 const startups: { listenMs: number; readyMs: number }[] = [];
@@ -352,6 +358,7 @@ const targetsMet = evaluateTargets({
   halfRate: { rate: halfRate, simulator: halfSim, rescind: halfRescind },
   fsync,
   idleRssMB: headlineIdleRssMB,
+  nodeFloor,
   startupMedianMs: startupMedian,
 });
 
@@ -383,6 +390,7 @@ const report = {
   },
   fsyncMs: fsync,
   idleRssMB: Object.fromEntries(idleRssMB),
+  nodeFloorMB: nodeFloor,
   startup: { medianMs: startupMedian, maxMs: startupMax, trials: startups },
   targets: targetsMet,
   runs: Object.fromEntries(runs),

@@ -80,6 +80,7 @@ interface BenchSection {
   };
   fsyncMs?: Latency;
   idleRssMB?: Record<string, number>;
+  nodeFloorMB?: { bareMB: number; withWorkerMB: number };
   startup: { medianMs: number; maxMs: number; trials: { listenMs: number; readyMs: number }[] };
   targets: Target[];
 }
@@ -282,7 +283,11 @@ function renderBench(s: BenchSection): string[] {
       : [
           `Idle RSS, ${Object.entries(s.idleRssMB)
             .map(([key, mb]) => `${key} ${n(mb, 0)} MB`)
-            .join(', ')} (2 s after ready, before any request).`,
+            .join(', ')} (2 s after ready, before any request)` +
+            (s.nodeFloorMB === undefined
+              ? '.'
+              : `; in the same run, Node alone with the same heap flags ${n(s.nodeFloorMB.bareMB, 0)} MB, ` +
+                `and with one idle worker thread ${n(s.nodeFloorMB.withWorkerMB, 0)} MB.`),
           '',
         ]),
     `Start-up to ready (spawn until \`GET /readyz\` answers 200, empty audit store): median ` +

@@ -45,6 +45,8 @@ export interface TargetFigures {
   };
   readonly fsync: Latency;
   readonly idleRssMB: number;
+  /** Node's own idle RSS in the same run, alone and with one idle worker thread. */
+  readonly nodeFloor?: { readonly bareMB: number; readonly withWorkerMB: number };
   readonly startupMedianMs: number;
 }
 
@@ -110,7 +112,12 @@ function memoryTargets(f: TargetFigures): TargetResult[] {
     },
     {
       target: `idle RSS ≤ ${TARGETS.idleRssMB} MB`,
-      value: `${fmt(f.idleRssMB, 0)} MB`,
+      value:
+        `${fmt(f.idleRssMB, 0)} MB` +
+        (f.nodeFloor === undefined
+          ? ''
+          : `; Node alone ${fmt(f.nodeFloor.bareMB, 0)} MB, with one idle worker thread ` +
+            `${fmt(f.nodeFloor.withWorkerMB, 0)} MB`),
       met: f.idleRssMB <= TARGETS.idleRssMB,
     },
   ];
