@@ -14,6 +14,7 @@ import { numberFlag, parseFlags } from './lib/args.ts';
 import { runLoad } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { scrapeProcessMetrics, type ProcessMetrics } from './lib/metrics-scrape.ts';
+import { phaseMeans, scrapePhaseTotals, type PhaseMeans } from './lib/phase-means.ts';
 import { installCleanup, startGatewayProcess, startSimulatorProcess } from './lib/processes.ts';
 import { readProcMemory } from './lib/proc-stats.ts';
 import { saveSection } from './lib/report.ts';
@@ -27,6 +28,10 @@ const { values, usage } = parseFlags(`${COMMAND} --`, {
   connections: { type: 'string', help: 'concurrent connections (50)' },
   warmup: { type: 'string', help: 'seconds left out of the slopes at the start (60)' },
   'log-level': { type: 'string', help: 'gateway log level (info)' },
+  'node-flags': {
+    type: 'string',
+    help: 'extra node flags for the gateway (NODE_OPTIONS); heap flags replace those of scripts/heap-flags.sh',
+  },
   'no-write': { type: 'boolean', help: 'print only; leave docs/benchmarks.* alone' },
 });
 const durationSeconds = numberFlag(values, 'duration', 600, usage);
@@ -48,6 +53,7 @@ const gateway = await startGatewayProcess({
   env: setup.env,
   logFile: join(work, 'gateway.log'),
   shipped: true,
+  nodeFlags: nodeFlags(values['node-flags']),
 });
 const jwt = await setup.jwt('soak', durationSeconds + 3600);
 const iamBefore = (await simulatorCalls(simulator.url)).iam ?? 0;
@@ -57,6 +63,9 @@ interface Sample extends ProcessMetrics {
   readonly procRssMB: number;
 }
 const samples: Sample[] = [];
+/** Each minute, where a revocation's time went inside the gateway (phase-means.ts). */
+const phases: ({ readonly t: number } & PhaseMeans)[] = [];
+let phaseTotals = await scrapePhaseTotals(gateway.url);
 const t0 = performance.now();
 let lastPrint = 0;
 const sampler = setInterval(() => {
@@ -69,9 +78,15 @@ const sampler = setInterval(() => {
     if (t - lastPrint >= 60) {
       lastPrint = t;
       const last = samples.at(-1);
+      const totals = await scrapePhaseTotals(gateway.url);
+      const means = phaseMeans(phaseTotals, totals);
+      phaseTotals = totals;
+      phases.push({ t, ...means });
       console.log(
         `${Math.round(t)} s: RSS ${last?.procRssMB.toFixed(1)} MB, heap ${last?.heapUsedMB?.toFixed(1)} MB, ` +
-          `event-loop p99 ${last?.eventLoopP99Ms?.toFixed(1)} ms`,
+          `event-loop p99 ${last?.eventLoopP99Ms?.toFixed(1)} ms; mean request ` +
+          `${means.request.toFixed(1)} ms, audit commit ${means.auditCommit.toFixed(1)} ms, ` +
+          `upstream ${means.upstream.toFixed(1)} ms`,
       );
     }
   })();
@@ -111,11 +126,22 @@ const trend = (pick: (s: Sample) => number | undefined) => {
   };
 };
 
+function nodeFlags(text: unknown): string[] {
+  return typeof text === 'string' ? text.split(/\s+/).filter((flag) => flag !== '') : [];
+}
+
 const report = {
   command: `${COMMAND}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   date: startedAt.toISOString(),
   machine: describeMachine(),
-  settings: { durationSeconds, rate, connections, logLevel, warmupSeconds },
+  settings: {
+    durationSeconds,
+    rate,
+    connections,
+    logLevel,
+    warmupSeconds,
+    gatewayNodeFlags: nodeFlags(values['node-flags']),
+  },
   load: {
     requests: load.requests,
     rps: round(load.rps, 1),
@@ -141,6 +167,13 @@ const report = {
     round(s.procRssMB, 1),
     round(s.heapUsedMB ?? Number.NaN, 1),
     round(s.eventLoopP99Ms ?? Number.NaN, 2),
+  ]),
+  /** Per minute: [t s, mean request ms, mean audit commit ms, mean upstream call ms]. */
+  phases: phases.map((p) => [
+    round(p.t, 0),
+    round(p.request, 2),
+    round(p.auditCommit, 2),
+    round(p.upstream, 2),
   ]),
 };
 
