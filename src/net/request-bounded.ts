@@ -10,6 +10,7 @@
 
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readBoundedBody } from './read-bounded-body.ts';
 
 /**
  * The most answer-header bytes read. Node's default (16 KiB) is too tight for IAM: a token in
@@ -87,9 +88,14 @@ export function requestBounded(options: BoundedRequest): Promise<BoundedAnswer> 
     }, options.timeoutMs);
     try {
       req = send(options, (res) => {
-        readBody(res, options.maxBodyBytes, (body) => {
-          if (body instanceof RequestError) settle(body);
-          else settle({ status: res.statusCode ?? 0, headers: headerReader(res.headers), body });
+        readBoundedBody(res, options.maxBodyBytes, {
+          body: (bytes, truncated) => {
+            const body = { text: new TextDecoder().decode(bytes), complete: !truncated };
+            settle({ status: res.statusCode ?? 0, headers: headerReader(res.headers), body });
+          },
+          lost: (error) => {
+            settle(error === undefined ? new RequestError('ECONNRESET') : requestError(error));
+          },
         });
       });
     } catch (error) {
@@ -129,39 +135,6 @@ function send(options: BoundedRequest, onAnswer: (res: IncomingMessage) => void)
 function bodyOf(options: BoundedRequest): string | undefined {
   if (options.body !== undefined) return options.body;
   return options.method === 'GET' || options.method === 'HEAD' ? undefined : '';
-}
-
-/** Reads at most `maxBytes` of the body; a connection lost mid-body is an error. */
-function readBody(
-  res: IncomingMessage,
-  maxBytes: number,
-  done: (body: BoundedText | RequestError) => void,
-): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const text = () => new TextDecoder().decode(Buffer.concat(chunks, size));
-  res.on('data', (chunk: Buffer) => {
-    const room = maxBytes - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      size = maxBytes;
-      done({ text: text(), complete: false });
-      // Stop the transfer; the rest is of no use and may be large.
-      res.destroy();
-      return;
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  });
-  res.once('end', () => {
-    done({ text: text(), complete: true });
-  });
-  res.once('error', (error) => {
-    done(requestError(error));
-  });
-  res.once('close', () => {
-    if (!res.complete) done(new RequestError('ECONNRESET'));
-  });
 }
 
 function headerReader(headers: IncomingHttpHeaders): AnswerHeaders {

@@ -13,6 +13,7 @@ import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middlewar
 import type { UpstreamRequest } from './build-upstream-request.ts';
 import { classifyNetworkError } from './classify-network-error.ts';
 import type { NetworkErrorKind, UpstreamAnswer } from './upstream-answer.ts';
+import { readBoundedBody } from '../net/read-bounded-body.ts';
 
 export interface UpstreamCall {
   /** The service endpoint (origin and optional base path) with `{region}` filled in. */
@@ -90,7 +91,7 @@ export function createSendUpstream(options: SendUpstreamOptions): SendUpstream {
             return;
           }
           attempt.proxyRes = proxyRes;
-          readBounded(attempt, proxyRes, options.maxBodyBytes);
+          readAnswer(attempt, proxyRes, options.maxBodyBytes);
         },
         error: (error, req) => {
           const attempt = attemptOf(req);
@@ -183,46 +184,21 @@ function requestFor(request: UpstreamRequest): IncomingMessage {
   return message;
 }
 
-/**
- * Reads at most `maxBytes` of the body. Past the cap it stops and destroys the response, so
- * an oversized answer costs the cap and its connection, and the next call gets a fresh one.
- */
-function readBounded(attempt: Attempt, proxyRes: IncomingMessage, maxBytes: number): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const answer = (truncated: boolean) => ({
-    status: proxyRes.statusCode ?? 0,
-    headers: proxyRes.headers,
-    body: Buffer.concat(chunks, size),
-    truncated,
-    durationMs: performance.now() - attempt.startedAt,
+/** The service's answer, read up to `maxBytes`; cut off mid-body, the answer was lost. */
+function readAnswer(attempt: Attempt, proxyRes: IncomingMessage, maxBytes: number): void {
+  const durationMs = () => performance.now() - attempt.startedAt;
+  readBoundedBody(proxyRes, maxBytes, {
+    body: (body, truncated) => {
+      attempt.settle({
+        status: proxyRes.statusCode ?? 0,
+        headers: proxyRes.headers,
+        body,
+        truncated,
+        durationMs: durationMs(),
+      });
+    },
+    lost: () => {
+      attempt.settle({ error: 'reset', sent: true, durationMs: durationMs() });
+    },
   });
-  proxyRes.on('data', (chunk: Buffer) => {
-    if (attempt.settled) return;
-    const room = maxBytes - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      size = maxBytes;
-      attempt.settle(answer(true));
-      proxyRes.destroy();
-      return;
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  });
-  proxyRes.once('end', () => {
-    attempt.settle(answer(false));
-  });
-  // Cut off mid-body: the service answered, but the answer was lost on the way.
-  const lost = () => {
-    attempt.settle({
-      error: 'reset',
-      sent: true,
-      durationMs: performance.now() - attempt.startedAt,
-    });
-  };
-  proxyRes.once('close', () => {
-    if (!proxyRes.complete) lost();
-  });
-  proxyRes.on('error', lost);
 }
