@@ -3,10 +3,13 @@
 //   (b) a bare http-proxy-middleware passthrough in front of it,
 //   (c) nginx proxy_pass in front of it (when nginx is installed; skipped with a note if not),
 //   (d) Rescind with its full pipeline (JWT, rate limit, durable SQLite audit with group commit,
-//       token cache, translation, normalization), once per log level asked for.
+//       token cache, translation, normalization), once per log level asked for,
+//   (e) the durable floor: a bare Node server that only commits two records durably and calls
+//       the cloud once per request (bench/servers/durable-floor.ts), the least an audited
+//       gateway does on this machine.
 // Each server is its own process and so is the load generator (autocannon); all on loopback.
 // Servers are measured in alternating rounds to spread drift; the median per server is
-// reported. Then the latency Rescind adds at half its maximum rate, this machine's fsync latency,
+// reported. Then the latency Rescind and the floor add at half Rescind's maximum rate, this machine's fsync latency,
 // start-up to ready, and the targets of bench/lib/targets.ts. The gateway runs as it ships:
 // bundled (scripts/build.ts) and started by scripts/start.sh with its heap flags.
 // Figures go to bench/results/ and, unless --no-write, docs/benchmarks.*.
@@ -26,6 +29,7 @@ import {
   findNginx,
   installCleanup,
   startGatewayProcess,
+  startDurableFloorProcess,
   startNginxProcess,
   startPassthroughProcess,
   startSimulatorProcess,
@@ -204,6 +208,7 @@ if (nginxBinary === undefined) {
 }
 
 const gateways: GatewayProcess[] = [];
+let headlineJwt = '';
 const idleRssMB = new Map<string, number>();
 for (const logLevel of logLevels) {
   const dir = join(work, `gateway-${logLevel}`);
@@ -228,6 +233,7 @@ for (const logLevel of logLevels) {
   gateways.push(gateway);
   servers.push(gateway);
   const jwt = await setup.jwt();
+  headlineJwt ||= jwt;
   targets.push({
     key: `rescind-${logLevel}`,
     label: `(d) rescind, log ${logLevel}`,
@@ -238,6 +244,20 @@ for (const logLevel of logLevels) {
 }
 const headline = targets.find((t) => t.key === `rescind-${logLevels[0] ?? 'info'}`);
 if (headline === undefined) throw new Error('no headline gateway');
+const cloudCall = cloudLoad(simulator.url, iamToken, { connections, durationSeconds });
+const floorServer = await startDurableFloorProcess(
+  { url: cloudCall.url, body: cloudCall.body ?? '', iamToken },
+  join(work, 'durable-floor.db'),
+);
+servers.push(floorServer);
+const floor: Target = {
+  key: 'floor',
+  label: '(e) durable floor',
+  server: floorServer,
+  // What a caller sends Rescind, JWT included, though the floor reads none of it.
+  load: (shape) => gatewayLoad(floorServer.url, headlineJwt, shape),
+};
+targets.push(floor);
 
 // Warm-up: JIT, connection pools, the gateway's first token exchange (counted as its IAM call).
 const iamCallsOf = new Map<string, number>();
@@ -269,18 +289,26 @@ const d = byKey.get(headline.key);
 const a = byKey.get('simulator');
 const b = byKey.get('passthrough');
 const c = byKey.get('nginx');
-if (d === undefined || a === undefined || b === undefined) throw new Error('missing figures');
+const e = byKey.get('floor');
+if (d === undefined || a === undefined || b === undefined || e === undefined) {
+  throw new Error('missing figures');
+}
 
-// Latency Rescind adds at half its maximum rate: the simulator alone and Rescind in front of
-// it, each driven at that rate, in alternating rounds.
+// Latency Rescind adds at half its maximum rate: the simulator alone, the durable floor and
+// Rescind in front of it, each driven at that rate, in alternating rounds.
 const halfRate = Math.max(1, Math.round(d.rps / 2));
 log(`latency at half of Rescind's maximum rate: ${halfRate} req/s`);
-const halfRuns: Record<'simulator' | 'rescind', RunFigures[]> = { simulator: [], rescind: [] };
+const halfRuns: Record<'simulator' | 'floor' | 'rescind', RunFigures[]> = {
+  simulator: [],
+  floor: [],
+  rescind: [],
+};
 const simTarget = targets[0];
 if (simTarget === undefined) throw new Error('no simulator target');
 for (let round = 1; round <= rounds; round += 1) {
   const pair: [keyof typeof halfRuns, Target][] = [
     ['simulator', simTarget],
+    ['floor', floor],
     ['rescind', headline],
   ];
   for (const [key, target] of round % 2 === 1 ? pair : pair.reverse()) {
@@ -298,6 +326,7 @@ for (let round = 1; round <= rounds; round += 1) {
 }
 const halfSim = medianLatency(halfRuns.simulator);
 const halfRescind = medianLatency(halfRuns.rescind);
+const halfFloor = medianLatency(halfRuns.floor);
 const halfPhases = medianPhases(halfRuns.rescind);
 if (halfPhases !== undefined) {
   log(
@@ -355,7 +384,8 @@ const targetsMet = evaluateTargets({
   rescind: d,
   passthrough: b,
   connections,
-  halfRate: { rate: halfRate, simulator: halfSim, rescind: halfRescind },
+  halfRate: { rate: halfRate, simulator: halfSim, rescind: halfRescind, floor: halfFloor },
+  floor: e,
   fsync,
   idleRssMB: headlineIdleRssMB,
   nodeFloor,
@@ -383,8 +413,11 @@ const report = {
     rate: halfRate,
     simulator: halfSim,
     rescind: halfRescind,
+    floor: halfFloor,
     addedP50Ms: halfRescind.p50 - halfSim.p50,
     addedP99Ms: addedP99,
+    floorAddedP50Ms: halfFloor.p50 - halfSim.p50,
+    floorAddedP99Ms: halfFloor.p99 - halfSim.p99,
     ...(halfPhases === undefined ? {} : { rescindPhaseMeansMs: halfPhases }),
     runs: halfRuns,
   },

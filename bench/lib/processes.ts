@@ -19,6 +19,7 @@ import {
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIMULATOR_CLI = join(ROOT, 'src/simulator/cli.ts');
 const PASSTHROUGH = join(ROOT, 'bench/servers/passthrough.ts');
+const DURABLE_FLOOR = join(ROOT, 'bench/servers/durable-floor.ts');
 const START_TIMEOUT_MS = 20_000;
 
 const live = new Set<ChildProcess>();
@@ -134,14 +135,36 @@ export function startPassthroughProcess(target: string): Promise<ServerProcess> 
   );
 }
 
+/**
+ * The durable floor (bench/servers/durable-floor.ts): two durable SQLite commits in `dbFile` and
+ * one call on the cloud per request (`upstream`: the cloud request as the baselines send it), on
+ * a bare Node server.
+ */
+export function startDurableFloorProcess(
+  upstream: { readonly url: string; readonly body: string; readonly iamToken: string },
+  dbFile: string,
+): Promise<ServerProcess> {
+  const url = new URL(upstream.url);
+  return startListeningProcess(
+    'durable floor',
+    [DURABLE_FLOOR, url.origin, url.pathname, upstream.body, dbFile],
+    /^durable floor listening on (http:\/\/\S+)$/,
+    { RESCIND_FLOOR_TOKEN: upstream.iamToken },
+  );
+}
+
 /** A Node server of ours that prints its URL on a line of stdout once it listens. */
 async function startListeningProcess(
   name: string,
   args: readonly string[],
   listening: RegExp,
+  env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const exited = track(child);
   const url = await waitForLine(child, exited, listening, `the ${name}`);
   return {

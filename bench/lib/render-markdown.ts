@@ -75,8 +75,11 @@ interface BenchSection {
     rate: number;
     simulator: Latency;
     rescind: Latency;
+    floor?: Latency;
     addedP50Ms?: number;
     addedP99Ms: number;
+    floorAddedP50Ms?: number;
+    floorAddedP99Ms?: number;
   };
   fsyncMs?: Latency;
   idleRssMB?: Record<string, number>;
@@ -272,6 +275,11 @@ function renderBench(s: BenchSection): string[] {
         ? ''
         : `Rescind adds ${n(s.halfRate.addedP50Ms)} ms at p50, `) +
       `${n(s.halfRate.addedP99Ms)} ms at p99.` +
+      (s.halfRate.floor === undefined || s.halfRate.floorAddedP99Ms === undefined
+        ? ''
+        : ` The durable floor (e), driven alike, answers with p50 ${n(s.halfRate.floor.p50)} / ` +
+          `p99 ${n(s.halfRate.floor.p99)} ms: it adds ${n(s.halfRate.floorAddedP50Ms ?? NaN)} ms at ` +
+          `p50, ${n(s.halfRate.floorAddedP99Ms)} ms at p99.`) +
       (s.fsyncMs === undefined
         ? ''
         : ` This machine's fsync (8 KB appends, measured in the same run): p50 ${n(s.fsyncMs.p50, 3)}, ` +

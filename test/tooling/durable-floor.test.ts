@@ -1,0 +1,77 @@
+// The bench's durable floor (bench/servers/durable-floor.ts) is only a floor if it does the work
+// it stands for: each request commits a record to its SQLite file before the cloud is called and
+// another after, sends the cloud the call Rescind would, and answers only then.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, it } from 'node:test';
+import { startDurableFloorProcess, type ServerProcess } from '../../bench/lib/processes.ts';
+import { cloudLoad, fetchIamToken, GRANT, PROJECT } from '../../bench/lib/workload.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import type { Simulator } from '../../src/simulator/simulator-types.ts';
+
+describe('the durable floor of npm run bench', () => {
+  let sim: Simulator;
+  let floor: ServerProcess;
+  let token: string;
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-floor-'));
+  const dbFile = join(dir, 'floor.db');
+
+  before(async () => {
+    sim = await startSimulator();
+    sim.addKmsGrant(PROJECT.id, GRANT.keyId, GRANT.grantId);
+    token = await fetchIamToken(sim.url);
+    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
+    floor = await startDurableFloorProcess(
+      { url: call.url, body: call.body ?? '', iamToken: token },
+      dbFile,
+    );
+  });
+  after(async () => {
+    await floor.stop();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const records = (): { phase: string; status?: number }[] => {
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    try {
+      return db
+        .prepare('SELECT body FROM records ORDER BY seq')
+        .all()
+        .map((row) => JSON.parse(String(row.body)) as { phase: string; status?: number });
+    } finally {
+      db.close();
+    }
+  };
+
+  it('commits an attempt, calls the cloud as Rescind would, commits the outcome, then answers', async () => {
+    sim.clearCalls();
+    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { result: 'revoked', upstreamStatus: 200 });
+    const calls = sim.calls({ service: 'kms' });
+    assert.equal(calls.length, 1);
+    const [call] = calls;
+    assert.equal(call?.method, 'POST');
+    assert.equal(call.headers['x-auth-token'], token);
+    assert.equal(sim.has('kmsGrant', PROJECT.id, GRANT.keyId, GRANT.grantId), false);
+    assert.deepEqual(records(), [
+      { phase: 'attempt', method: 'DELETE', path: '/v1/kms/keys/k/grants/g' },
+      { phase: 'outcome', status: 200 },
+    ]);
+  });
+
+  it("answers 502 when the cloud refuses, after committing the refusal's outcome", async () => {
+    sim.injectFault({ service: 'kms', kind: 'status', status: 503, count: 1 });
+    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    assert.equal(response.status, 502);
+    assert.deepEqual(records().slice(2), [
+      { phase: 'attempt', method: 'DELETE', path: '/v1/kms/keys/k/grants/g' },
+      { phase: 'outcome', status: 503 },
+    ]);
+  });
+});
