@@ -128,6 +128,8 @@ interface Target {
   readonly server: ServerProcess;
   /** Set for the gateway: its setup and the run's log level. */
   readonly gateway?: { readonly setup: GatewaySetup; readonly logLevel: string };
+  /** CPU per request is also read per thread (the gateway and the floor: their SQLite workers). */
+  readonly threads?: boolean;
   load(
     shape: Pick<LoadSpec, 'connections' | 'durationSeconds' | 'overallRate' | 'paced'>,
   ): LoadSpec;
@@ -239,6 +241,7 @@ for (const logLevel of logLevels) {
     label: `(d) rescind, log ${logLevel}`,
     server: gateway,
     gateway: { setup, logLevel },
+    threads: true,
     load: (shape) => gatewayLoad(gateway.url, jwt, shape),
   });
 }
@@ -254,6 +257,7 @@ const floor: Target = {
   key: 'floor',
   label: '(e) durable floor',
   server: floorServer,
+  threads: true,
   // What a caller sends Rescind, JWT included, though the floor reads none of it.
   load: (shape) => gatewayLoad(floorServer.url, headlineJwt, shape),
 };
@@ -336,6 +340,19 @@ if (halfPhases !== undefined) {
   );
 }
 const addedP99 = halfRescind.p99 - halfSim.p99;
+// CPU per request at this rate, where group commits hold one or two records, not dozens.
+const halfCpu = {
+  floor: summarize(floor, halfRuns.floor),
+  rescind: summarize(headline, halfRuns.rescind),
+};
+for (const s of Object.values(halfCpu)) {
+  const threads = Object.entries(s.threadCpuMsPerRequest ?? {}).map(
+    ([n, v]) => `${n} ${fmt(v, 3)}`,
+  );
+  log(
+    `${s.label} @${halfRate}/s: CPU ${fmt(s.cpuMsPerRequest ?? NaN, 3)} ms per request (${threads.join(', ')})`,
+  );
+}
 
 // The floor under every durable commit, on the file system the audit stores used.
 const fsync = measureFsync(work);
@@ -418,6 +435,16 @@ const report = {
     addedP99Ms: addedP99,
     floorAddedP50Ms: halfFloor.p50 - halfSim.p50,
     floorAddedP99Ms: halfFloor.p99 - halfSim.p99,
+    cpu: Object.fromEntries(
+      Object.entries(halfCpu).map(([key, s]) => [
+        key,
+        {
+          label: s.label,
+          cpuMsPerRequest: s.cpuMsPerRequest,
+          threadCpuMsPerRequest: s.threadCpuMsPerRequest,
+        },
+      ]),
+    ),
     ...(halfPhases === undefined ? {} : { rescindPhaseMeansMs: halfPhases }),
     runs: halfRuns,
   },
@@ -572,7 +599,7 @@ async function measure(
     round: roundNo,
     iamCalls: gateway ? iamAfter - iamBefore : 0,
     ...(cpuMsPerRequest === undefined ? {} : { serverCpuMsPerRequest: cpuMsPerRequest }),
-    ...(gateway && result.requests > 0
+    ...(target.threads === true && result.requests > 0
       ? { threadCpuMsPerRequest: perThread(threadsBefore, threadsAfter, result.requests) }
       : {}),
     peakRssMB: rss.peak() / 2 ** 20,

@@ -80,6 +80,11 @@ interface BenchSection {
     addedP99Ms: number;
     floorAddedP50Ms?: number;
     floorAddedP99Ms?: number;
+    /** CPU per request at half rate, of the floor and of Rescind. */
+    cpu?: Record<
+      string,
+      { label: string; cpuMsPerRequest?: number; threadCpuMsPerRequest?: Record<string, number> }
+    >;
   };
   fsyncMs?: Latency;
   idleRssMB?: Record<string, number>;
@@ -307,11 +312,17 @@ function renderBench(s: BenchSection): string[] {
 
 /** Where the gateway's CPU goes, by thread: its main thread, the SQLite worker, V8's helpers. */
 function threadLines(s: BenchSection): string[] {
-  return s.servers.flatMap((v) =>
+  const atHalfRate = Object.values(s.halfRate.cpu ?? {}).map((v) => ({
+    ...v,
+    label: `${v.label} at ${s.halfRate.rate} req/s`,
+  }));
+  return [...s.servers, ...atHalfRate].flatMap((v) =>
     v.threadCpuMsPerRequest === undefined
       ? []
       : [
-          `${v.label}, CPU ms per request by thread: ` +
+          `${v.label}, CPU ms per request` +
+            (v.cpuMsPerRequest === undefined ? '' : ` ${n(v.cpuMsPerRequest, 3)}`) +
+            ', by thread: ' +
             Object.entries(v.threadCpuMsPerRequest)
               .map(([name, ms]) => `${name} ${n(ms, 3)}`)
               .join(', ') +
