@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FloorLayer } from '../servers/durable-floor.ts';
 import {
   killLiveGateways,
   startGatewayProcess as startGateway,
@@ -138,18 +139,19 @@ export function startPassthroughProcess(target: string): Promise<ServerProcess> 
 /**
  * The durable floor (bench/servers/durable-floor.ts): two durable SQLite commits in `dbFile` and
  * one call on the cloud per request (`upstream`: the cloud request as the baselines send it), on
- * a bare Node server.
+ * a bare Node server, with the libraries of `layers` added (bench/servers/floor-layers.ts).
  */
 export function startDurableFloorProcess(
   upstream: { readonly url: string; readonly body: string; readonly iamToken: string },
   dbFile: string,
+  layers: readonly FloorLayer[] = [],
 ): Promise<ServerProcess> {
   const url = new URL(upstream.url);
   return startListeningProcess(
     'durable floor',
     [DURABLE_FLOOR, url.origin, url.pathname, upstream.body, dbFile],
     /^durable floor listening on (http:\/\/\S+)$/,
-    { RESCIND_FLOOR_TOKEN: upstream.iamToken },
+    { RESCIND_FLOOR_TOKEN: upstream.iamToken, RESCIND_FLOOR_LAYERS: layers.join(',') },
   );
 }
 

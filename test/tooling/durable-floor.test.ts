@@ -3,12 +3,13 @@
 // another after, sends the cloud the call Rescind would, and answers only then.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { startDurableFloorProcess, type ServerProcess } from '../../bench/lib/processes.ts';
+import type { FloorLayer } from '../../bench/servers/durable-floor.ts';
 import { cloudLoad, fetchIamToken, GRANT, PROJECT } from '../../bench/lib/workload.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import type { Simulator } from '../../src/simulator/simulator-types.ts';
@@ -73,5 +74,67 @@ describe('the durable floor of npm run bench', () => {
       { phase: 'attempt', method: 'DELETE', path: '/v1/kms/keys/k/grants/g' },
       { phase: 'outcome', status: 503 },
     ]);
+  });
+});
+
+describe('the durable floor with every layer of npm run bench:ladder', () => {
+  let sim: Simulator;
+  let floor: ServerProcess;
+  let token: string;
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-floor-layers-'));
+  const dbFile = join(dir, 'floor.db');
+
+  before(async () => {
+    sim = await startSimulator();
+    sim.addKmsGrant(PROJECT.id, GRANT.keyId, GRANT.grantId);
+    token = await fetchIamToken(sim.url);
+    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
+    floor = await startDurableFloorProcess(
+      { url: call.url, body: call.body ?? '', iamToken: token },
+      dbFile,
+      ['express', 'proxy', 'log', 'audit'],
+    );
+  });
+  after(async () => {
+    await floor.stop();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("revokes through Rescind's route, upstream module, access log and audit trail", async () => {
+    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { result: 'revoked', upstreamStatus: 200 });
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff', 'helmet ran');
+    const calls = sim.calls({ service: 'kms' });
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.headers['x-auth-token'], token);
+
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const phases = db
+      .prepare('SELECT phase, result FROM audit_records ORDER BY seq')
+      .all()
+      .map((row) => `${String(row.phase)}:${String(row.result)}`);
+    db.close();
+    assert.deepEqual(phases, ['attempt:null', 'outcome:revoked']);
+
+    const log = readFileSync(`${dbFile}.log`, 'utf8');
+    assert.match(log, /"msg":"request"/);
+    assert.match(log, /"status":200/);
+    assert.ok(!log.includes(token.slice(0, 32)), 'the IAM token never reaches the log');
+  });
+
+  it('refuses a layer it does not know, and a log without the route that writes it', async () => {
+    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
+    for (const layers of [['cache'], ['log']] as unknown as FloorLayer[][]) {
+      await assert.rejects(
+        startDurableFloorProcess(
+          { url: call.url, body: call.body ?? '', iamToken: token },
+          join(dir, 'x.db'),
+          layers,
+        ),
+        /exited before listening \(code 2/,
+      );
+    }
   });
 });
