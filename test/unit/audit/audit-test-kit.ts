@@ -23,11 +23,14 @@ import {
 } from '../../../src/audit/open-audit-trail.ts';
 import type { AuditStore } from '../../../src/audit/audit-store.ts';
 import { openPostgresAuditStore } from '../../../src/audit/stores/postgres-audit-store.ts';
+import { chainLockKey } from '../../../src/audit/stores/postgres-lock-key.ts';
 import { openSqliteAuditStore } from '../../../src/audit/stores/sqlite-audit-store.ts';
 import { parseStoredRecord } from '../../../src/audit/stored-record.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
 import { ProblemError } from '../../../src/problems/problem-error.ts';
+import { pgQuery } from '../../helpers/pg-query.ts';
+import { eventually } from '../../helpers/wait.ts';
 
 export const FIXTURES = new URL('../../fixtures/audit/', import.meta.url);
 
@@ -451,6 +454,29 @@ export interface HangingWriter {
  * A process that opens a trail on `config`, makes `count` attempts durable, reports their ids
  * and hangs, with no outcome written; killed after the test if the test did not kill it.
  */
+/**
+ * A killed writer's PostgreSQL session, and the chain lock it held, end a moment after the
+ * process: the server notices the closed connection on its own time. A gateway restarted by an
+ * orchestrator starts seconds later; a test that reopens at once waits for that moment too.
+ */
+async function sessionGone(config: Config['audit']): Promise<void> {
+  const url = config.postgresUrl;
+  if (config.store !== 'postgres' || url === undefined) return;
+  const key = chainLockKey(config.instanceId);
+  await eventually(
+    async () =>
+      (
+        await pgQuery<{ free: boolean }>(
+          url,
+          'SELECT pg_try_advisory_lock($1::bigint) AND pg_advisory_unlock($1::bigint) AS free',
+          [key],
+        )
+      )[0]?.free === true,
+    "the killed writer's database session to end",
+    { timeoutMs: 10_000, everyMs: 20 },
+  );
+}
+
 export async function startHangingWriter(
   t: TestContext,
   config: Config['audit'],
@@ -465,6 +491,7 @@ export async function startHangingWriter(
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;
+      await sessionGone(config);
     }
   };
   defer(t, kill);
