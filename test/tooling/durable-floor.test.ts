@@ -15,31 +15,40 @@ import { eventually } from '../helpers/wait.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import type { Simulator } from '../../src/simulator/simulator-types.ts';
 
-describe('the durable floor of npm run bench', () => {
-  let sim: Simulator;
-  let floor: ServerProcess;
-  let token: string;
-  const dir = mkdtempSync(join(tmpdir(), 'rescind-floor-'));
-  const dbFile = join(dir, 'floor.db');
-
+/** The simulator with the bench's grant, and a floor with `layers` in front of it. */
+function floorWorld(layers: FloorLayer[] = []) {
+  const world = {
+    sim: undefined as unknown as Simulator,
+    floor: undefined as unknown as ServerProcess,
+    token: '',
+    dir: mkdtempSync(join(tmpdir(), 'rescind-floor-')),
+    dbFile: '',
+    /** The cloud call as the bench's baselines send it. */
+    upstream: () => {
+      const call = cloudLoad(world.sim.url, world.token, { connections: 1, durationSeconds: 1 });
+      return { url: call.url, body: call.body ?? '', iamToken: world.token };
+    },
+  };
+  world.dbFile = join(world.dir, 'floor.db');
   before(async () => {
-    sim = await startSimulator();
-    sim.addKmsGrant(PROJECT.id, GRANT.keyId, GRANT.grantId);
-    token = await fetchIamToken(sim.url);
-    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
-    floor = await startDurableFloorProcess(
-      { url: call.url, body: call.body ?? '', iamToken: token },
-      dbFile,
-    );
+    world.sim = await startSimulator();
+    world.sim.addKmsGrant(PROJECT.id, GRANT.keyId, GRANT.grantId);
+    world.token = await fetchIamToken(world.sim.url);
+    world.floor = await startDurableFloorProcess(world.upstream(), world.dbFile, layers);
   });
   after(async () => {
-    await floor.stop();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.floor.stop();
+    await world.sim.close();
+    rmSync(world.dir, { recursive: true, force: true });
   });
+  return world;
+}
+
+describe('the durable floor of npm run bench', () => {
+  const world = floorWorld();
 
   const records = (): { phase: string; status?: number }[] => {
-    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const db = new DatabaseSync(world.dbFile, { readOnly: true });
     try {
       return db
         .prepare('SELECT body FROM records ORDER BY seq')
@@ -51,16 +60,16 @@ describe('the durable floor of npm run bench', () => {
   };
 
   it('commits an attempt, calls the cloud as Rescind would, commits the outcome, then answers', async () => {
-    sim.clearCalls();
-    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    world.sim.clearCalls();
+    const response = await fetch(`${world.floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { result: 'revoked', upstreamStatus: 200 });
-    const calls = sim.calls({ service: 'kms' });
+    const calls = world.sim.calls({ service: 'kms' });
     assert.equal(calls.length, 1);
     const [call] = calls;
     assert.equal(call?.method, 'POST');
-    assert.equal(call.headers['x-auth-token'], token);
-    assert.equal(sim.has('kmsGrant', PROJECT.id, GRANT.keyId, GRANT.grantId), false);
+    assert.equal(call.headers['x-auth-token'], world.token);
+    assert.equal(world.sim.has('kmsGrant', PROJECT.id, GRANT.keyId, GRANT.grantId), false);
     assert.deepEqual(records(), [
       { phase: 'attempt', method: 'DELETE', path: '/v1/kms/keys/k/grants/g' },
       { phase: 'outcome', status: 200 },
@@ -68,8 +77,8 @@ describe('the durable floor of npm run bench', () => {
   });
 
   it("answers 502 when the cloud refuses, after committing the refusal's outcome", async () => {
-    sim.injectFault({ service: 'kms', kind: 'status', status: 503, count: 1 });
-    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    world.sim.injectFault({ service: 'kms', kind: 'status', status: 503, count: 1 });
+    const response = await fetch(`${world.floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
     assert.equal(response.status, 502);
     assert.deepEqual(records().slice(2), [
       { phase: 'attempt', method: 'DELETE', path: '/v1/kms/keys/k/grants/g' },
@@ -79,39 +88,18 @@ describe('the durable floor of npm run bench', () => {
 });
 
 describe('the durable floor with every layer of npm run bench:ladder', () => {
-  let sim: Simulator;
-  let floor: ServerProcess;
-  let token: string;
-  const dir = mkdtempSync(join(tmpdir(), 'rescind-floor-layers-'));
-  const dbFile = join(dir, 'floor.db');
-
-  before(async () => {
-    sim = await startSimulator();
-    sim.addKmsGrant(PROJECT.id, GRANT.keyId, GRANT.grantId);
-    token = await fetchIamToken(sim.url);
-    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
-    floor = await startDurableFloorProcess(
-      { url: call.url, body: call.body ?? '', iamToken: token },
-      dbFile,
-      ['express', 'proxy', 'log', 'audit'],
-    );
-  });
-  after(async () => {
-    await floor.stop();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = floorWorld(['express', 'proxy', 'log', 'audit']);
 
   it("revokes through Rescind's route, upstream module, access log and audit trail", async () => {
-    const response = await fetch(`${floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
+    const response = await fetch(`${world.floor.url}/v1/kms/keys/k/grants/g`, { method: 'DELETE' });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { result: 'revoked', upstreamStatus: 200 });
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff', 'helmet ran');
-    const calls = sim.calls({ service: 'kms' });
+    const calls = world.sim.calls({ service: 'kms' });
     assert.equal(calls.length, 1);
-    assert.equal(calls[0]?.headers['x-auth-token'], token);
+    assert.equal(calls[0]?.headers['x-auth-token'], world.token);
 
-    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const db = new DatabaseSync(world.dbFile, { readOnly: true });
     const phases = db
       .prepare('SELECT phase, result FROM audit_records ORDER BY seq')
       .all()
@@ -121,25 +109,20 @@ describe('the durable floor with every layer of npm run bench:ladder', () => {
 
     // The access line is written when the answer has been handed to the socket, which the
     // caller may see first.
-    const logFile = `${dbFile}.log`;
+    const logFile = `${world.dbFile}.log`;
     await eventually(
       () => readFileSync(logFile, 'utf8').includes('"msg":"request"'),
       'the access line',
     );
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /"status":200/);
-    assert.ok(!log.includes(token.slice(0, 32)), 'the IAM token never reaches the log');
+    assert.ok(!log.includes(world.token.slice(0, 32)), 'the IAM world.token never reaches the log');
   });
 
   it('refuses a layer it does not know, and a log without the route that writes it', async () => {
-    const call = cloudLoad(sim.url, token, { connections: 1, durationSeconds: 1 });
     for (const layers of [['cache'], ['log']] as unknown as FloorLayer[][]) {
       await assert.rejects(
-        startDurableFloorProcess(
-          { url: call.url, body: call.body ?? '', iamToken: token },
-          join(dir, 'x.db'),
-          layers,
-        ),
+        startDurableFloorProcess(world.upstream(), join(world.dir, 'x.db'), layers),
         /exited before listening \(code 2/,
       );
     }
