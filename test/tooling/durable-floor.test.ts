@@ -116,7 +116,7 @@ describe('the durable floor with every layer of npm run bench:ladder', () => {
     );
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /"status":200/);
-    assert.ok(!log.includes(world.token.slice(0, 32)), 'the IAM world.token never reaches the log');
+    assert.ok(!log.includes(world.token.slice(0, 32)), 'the IAM token never reaches the log');
   });
 
   it('refuses a layer it does not know, and a log without the route that writes it', async () => {
