@@ -105,8 +105,7 @@ const rescindRps = full.get('rescind')?.rps ?? 0;
 const halfRate = Math.max(1, Math.round(rescindRps / 2));
 const half = await measureAll({ connections, durationSeconds, overallRate: halfRate, paced: true });
 
-for (const server of [gateway, ...rungs.map((r) => r.server), simulator].reverse())
-  await server.stop();
+for (const server of [simulator, ...rungs.map((r) => r.server)].reverse()) await server.stop();
 rmSync(work, { recursive: true, force: true });
 
 print('full load', full);
