@@ -175,12 +175,12 @@ async function measure(rung: Rung, shape: Shape): Promise<Figures> {
 function print(title: string, figures: Map<string, Figures>): void {
   console.log(`\n${title}:`);
   console.log(
-    `${'server'.padEnd(28)} ${'req/s'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'cpu/req'.padStart(8)}  by thread`,
+    `${'server'.padEnd(34)} ${'req/s'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'cpu/req'.padStart(8)}  by thread`,
   );
   for (const [label, f] of figures) {
     const threads = Object.entries(f.threads).map(([name, ms]) => `${name} ${ms.toFixed(3)}`);
     console.log(
-      `${label.padEnd(28)} ${f.rps.toFixed(0).padStart(7)} ${f.p50.toFixed(2).padStart(7)} ${f.p99.toFixed(2).padStart(7)} ${f.cpuMsPerRequest.toFixed(3).padStart(8)}  ${threads.join(', ')}`,
+      `${label.padEnd(34)} ${f.rps.toFixed(0).padStart(7)} ${f.p50.toFixed(2).padStart(7)} ${f.p99.toFixed(2).padStart(7)} ${f.cpuMsPerRequest.toFixed(3).padStart(8)}  ${threads.join(', ')}`,
     );
   }
 }
