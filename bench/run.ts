@@ -10,8 +10,9 @@
 // Each server is its own process and so is the load generator (autocannon); all on loopback.
 // Servers are measured in alternating rounds to spread drift; the median per server is
 // reported. Then the latency Rescind and the floor add at half Rescind's maximum rate, this
-// machine's fsync latency, start-up to ready, and the targets of bench/lib/targets.ts. The gateway runs as it ships:
-// bundled (scripts/build.ts) and started by scripts/start.sh with its heap flags.
+// machine's fsync latency, start-up to ready, and the targets of bench/lib/targets.ts. The
+// gateway runs as it ships: bundled (scripts/build.ts) and started by scripts/start.sh with its
+// heap flags.
 // Figures go to bench/results/ and, unless --no-write, docs/benchmarks.*.
 
 import { mkdtempSync, rmSync } from 'node:fs';
